@@ -1,0 +1,84 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, upsun.support maintainers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    # The connection options every module of the collection shares.
+    DOCUMENTATION = r'''
+options:
+  api_token:
+    description:
+      - An Upsun API token, created in the Upsun console under C(My profile > API tokens).
+      - It is exchanged for a short-lived access token at O(auth_url) before the first API call, and once more when
+        the API answers C(401) (an expired access token).
+      - If not set, the value of the E(UPSUN_CLI_TOKEN) environment variable is used, then E(PLATFORMSH_CLI_TOKEN),
+        the same variables the Upsun CLI reads.
+      - One of O(api_token) or O(access_token) is required.
+    type: str
+  access_token:
+    description:
+      - An access token already obtained from the Upsun auth server, sent as is as a Bearer token.
+      - When both are set, O(access_token) is tried first and O(api_token) is used to get a new one if it is refused.
+    type: str
+  api_url:
+    description:
+      - Base URL of the Upsun API.
+      - If not set, the value of the E(UPSUN_CLI_API_URL) environment variable is used.
+    type: str
+    default: https://api.upsun.com
+  auth_url:
+    description:
+      - Base URL of the Upsun auth server; the token endpoint is C({auth_url}/oauth2/token).
+      - If not set, the value of the E(UPSUN_CLI_AUTH_URL) environment variable is used.
+    type: str
+    default: https://auth.upsun.com
+  timeout:
+    description:
+      - Seconds to wait for a connection and for each answer.
+      - If not set, the value of the E(UPSUN_CLI_DEFAULT_TIMEOUT) environment variable is used.
+    type: float
+    default: 30
+  validate_certs:
+    description:
+      - Whether to check the TLS certificates of O(api_url) and O(auth_url).
+      - Only turn this off for a test server.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - A PEM file of CA certificates to check the servers' certificates against, for example behind a TLS-inspecting
+        proxy. Proxies are taken from the usual E(HTTPS_PROXY), E(HTTP_PROXY) and E(NO_PROXY) variables.
+    type: path
+  retries:
+    description:
+      - How many times a request is retried after a connection failure, a C(429) or a server error, waiting
+        longer each time (0 s, 2 s, 4 s, ...) or as long as the API's C(Retry-After) header asks (60 s at most).
+      - Each retry is shown as a warning.
+      - A request that files a ticket is only retried when no ticket can have been created (no connection,
+        C(429), C(503)). When its answer is lost after it was sent, the module fails and says so instead of
+        filing it again, unless the O(upsun.support.ticket#module:dedupe_key) of M(upsun.support.ticket) lets it check
+        first.
+    type: int
+    default: 3
+requirements:
+  - requests >= 2.25 on the host that runs the module (usually the controller, with C(delegate_to) set to C(localhost))
+notes:
+  - The secrets O(api_token) and O(access_token) are never returned, logged or written to a file by the module.
+'''
+
+    # For modules in the upsun.support.upsun action group.
+    ACTION_GROUP = r'''
+attributes:
+  action_group:
+    description: Use C(group/upsun.support.upsun) in C(module_defaults) to set the connection options once for all
+      modules of the collection.
+    support: full
+    membership:
+      - upsun.support.upsun
+'''

@@ -1,0 +1,74 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, upsun.support maintainers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The collection's exception hierarchy.
+
+Every failure the collection expects (bad input, an API answer, a network
+problem) is an ``UpsunError``; ``main()`` of each module turns it into
+``fail_json`` output with ``to_result()``. Anything else is a bug and is left
+to show as one.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+class UpsunError(Exception):
+    """Base class: a failure with a message meant for the user.
+
+    ``status``, ``url`` and ``api_error`` are added to the module result when
+    known. No secret may be passed in any of them: callers build messages from
+    option names, URLs and the API's own error text only.
+    """
+
+    def __init__(self, msg, status=None, url=None, api_error=None):
+        super(UpsunError, self).__init__(msg)
+        self.msg = msg
+        self.status = status
+        self.url = url
+        self.api_error = api_error
+
+    def to_result(self):
+        """Return the keyword arguments for ``module.fail_json()``."""
+        result = {'msg': self.msg}
+        if self.status is not None:
+            result['status'] = self.status
+        if self.url is not None:
+            result['url'] = self.url
+        if self.api_error is not None:
+            result['api_error'] = self.api_error
+        return result
+
+
+class InputError(UpsunError):
+    """An option value the API would refuse, found before any request."""
+
+
+class ApiError(UpsunError):
+    """The API answered with an error status."""
+
+
+class AuthenticationError(ApiError):
+    """No valid access token could be had or used."""
+
+
+class TransportError(UpsunError):
+    """The API could not be reached, or did not answer in time."""
+
+
+class TicketMayExistError(UpsunError):
+    """A create request was sent but its answer was lost.
+
+    The ticket may or may not exist; posting again blindly could file a
+    duplicate, so the module stops and says how to check.
+    """
+
+
+class ResponseLostError(TransportError):
+    """The request was sent but no answer came back (read timeout, reset).
+
+    For a create this is ambiguous: see ``TicketMayExistError``.
+    """

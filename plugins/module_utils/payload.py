@@ -1,0 +1,130 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, upsun.support maintainers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Build and check the body of ``POST /tickets`` from module options.
+
+Everything here runs before any request: a value the API would refuse is an
+``InputError`` that names the option, the value and what is allowed.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import binascii
+import os
+import stat
+import uuid
+from urllib.parse import urlparse
+
+from ansible_collections.upsun.support.plugins.module_utils.errors import InputError
+
+# Options copied to the payload as they are (after the checks below).
+CREATE_FIELDS = (
+    'subject', 'description', 'requester_id', 'priority', 'subscription_id', 'organization_id',
+    'affected_url', 'followup_tid', 'category', 'collaborator_ids',
+)
+
+
+def check_not_blank(name, value):
+    if value is not None and not str(value).strip():
+        raise InputError('{0} must not be blank.'.format(name))
+
+
+def check_uuid(name, value):
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        raise InputError('{0} must be a UUID such as 3c90c3cc-0d44-4b50-8888-8dd25736052a, got {1!r}.'.format(name, value))
+
+
+def check_http_url(name, value):
+    parsed = urlparse(value)
+    if parsed.scheme not in ('http', 'https') or not parsed.netloc:
+        raise InputError('{0} must be an absolute http:// or https:// URL, got {1!r}.'.format(name, value))
+
+
+def build_create_payload(params):
+    """Return ``(payload, summary)`` for ``POST /tickets``.
+
+    ``summary`` is the payload with each attachment's data replaced by its
+    size: what check mode, diff mode and error output may show.
+    """
+    for name in ('subject', 'description', 'subscription_id', 'organization_id', 'followup_tid'):
+        check_not_blank(name, params.get(name))
+    if params.get('requester_id') is not None:
+        check_uuid('requester_id', params['requester_id'])
+    for index, collaborator in enumerate(params.get('collaborator_ids') or []):
+        check_uuid('collaborator_ids[{0}]'.format(index), collaborator)
+    if params.get('affected_url') is not None:
+        check_http_url('affected_url', params['affected_url'])
+
+    payload = dict((name, params[name]) for name in CREATE_FIELDS if params.get(name) is not None)
+    summary = dict(payload)
+    if params.get('attachments'):
+        attachments = read_attachments(params['attachments'], params['max_attachment_size'])
+        payload['attachments'] = [dict(filename=name, data=data) for name, data, dummy in attachments]
+        summary['attachments'] = [dict(filename=name, size=size) for name, dummy, size in attachments]
+    return payload, summary
+
+
+def read_attachments(items, max_total):
+    """Return ``[(filename, base64 data, size in bytes)]``, enforcing ``max_total`` bytes in all."""
+    result = []
+    total = 0
+    for index, item in enumerate(items):
+        where = 'attachments[{0}]'.format(index)
+        if item.get('path') is not None:
+            path = item['path']
+            filename = item.get('filename') or os.path.basename(path)
+            size = _regular_file_size(where, path)
+            total = _add_size(where, filename, size, total, max_total)
+            raw = _read_file(where, path)
+        elif item.get('content') is not None:
+            filename = item['filename']
+            raw = item['content'].encode('utf-8')
+            total = _add_size(where, filename, len(raw), total, max_total)
+        else:
+            filename = item['filename']
+            try:
+                raw = base64.b64decode(item['data'], validate=True)
+            except (binascii.Error, ValueError):
+                raise InputError('{0}.data for {1!r} is not valid base64; pass the file as path or content instead.'.format(
+                    where, filename))
+            total = _add_size(where, filename, len(raw), total, max_total)
+        check_not_blank(where + '.filename', filename)
+        if '/' in filename or '\\' in filename:
+            raise InputError('{0}.filename must be a file name without a directory, got {1!r}.'.format(where, filename))
+        result.append((filename, base64.b64encode(raw).decode('ascii'), len(raw)))
+    return result
+
+
+def _add_size(where, filename, size, total, max_total):
+    total += size
+    if total > max_total:
+        raise InputError(
+            '{0}: {1!r} is {2} bytes, which brings the attachments to {3} bytes, above max_attachment_size '
+            '({4} bytes). Attach the last part of the file, or raise max_attachment_size.'.format(
+                where, filename, size, total, max_total))
+    return total
+
+
+def _regular_file_size(where, path):
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise InputError('{0}.path {1!r} cannot be read: {2}.'.format(where, path, exc.strerror or exc))
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError('{0}.path {1!r} is not a regular file.'.format(where, path))
+    return info.st_size
+
+
+def _read_file(where, path):
+    try:
+        with open(path, 'rb') as handle:
+            return handle.read()
+    except (IOError, OSError) as exc:
+        raise InputError('{0}.path {1!r} cannot be read: {2}.'.format(where, path, exc.strerror or exc))

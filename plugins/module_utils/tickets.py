@@ -1,0 +1,123 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, upsun.support maintainers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Ticket operations on top of the client: create, find, read, update, dedupe."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import hashlib
+
+from ansible_collections.upsun.support.plugins.module_utils.constants import UNSOLVED_STATUSES
+from ansible_collections.upsun.support.plugins.module_utils.errors import (
+    ApiError,
+    InputError,
+    ResponseLostError,
+    TicketMayExistError,
+)
+
+# Server errors after which a POST may still have created the ticket.
+AMBIGUOUS_CREATE_STATUSES = (500, 502, 504)
+# The dedupe reference is one word, so the API's full-text search finds it as is.
+DEDUPE_PREFIX = 'upsun-dedupe-'
+DEDUPE_FOOTER = '\n\n--\nFiled by Ansible (upsun.support). Dedupe reference: {0}'
+
+
+def dedupe_reference(key):
+    """The word recorded in a ticket's description for ``dedupe_key``.
+
+    A digest, not the key itself: it is short, has no characters a search
+    engine would split on, and keeps a key built from host or play names out
+    of the support engineer's way.
+    """
+    return DEDUPE_PREFIX + hashlib.sha256(key.encode('utf-8')).hexdigest()[:20]
+
+
+def with_dedupe_footer(description, reference):
+    return description + DEDUPE_FOOTER.format(reference)
+
+
+def create_ticket(client, payload):
+    """``POST /tickets``; a lost answer becomes ``TicketMayExistError``."""
+    try:
+        dummy, ticket = client.request('POST', '/tickets', body=payload)
+    except ResponseLostError as exc:
+        raise _may_exist(exc.msg, exc.url)
+    except ApiError as exc:
+        if exc.status in AMBIGUOUS_CREATE_STATUSES:
+            raise _may_exist(exc.msg, exc.url, exc.status, exc.api_error)
+        raise
+    if not isinstance(ticket, dict) or 'ticket_id' not in ticket:
+        raise ApiError('The Upsun API answered POST /tickets without a ticket object.', url=client.api_url + '/tickets')
+    return ticket
+
+
+def _may_exist(what, url, status=None, api_error=None):
+    return TicketMayExistError(
+        'The ticket may have been created, but its answer was lost: {0} Nothing more was sent, to avoid filing a '
+        'duplicate. Look for it with upsun.support.ticket_info (search on the subject) or in the Upsun console before '
+        'running again; set dedupe_key to let the module check by itself.'.format(what),
+        status=status, url=url, api_error=api_error)
+
+
+def list_tickets(client, filters=None, search=None, limit=None):
+    """Return tickets matching ``filters`` (API names without ``filter[]``), following every page.
+
+    Stops once ``limit`` tickets are collected when ``limit`` is set.
+    """
+    params = dict(('filter[{0}]'.format(name), _query_value(value)) for name, value in (filters or {}).items()
+                  if value is not None)
+    if search:
+        params['search'] = search
+    tickets = []
+    page = 1
+    while True:
+        params['page'] = page
+        dummy, body = client.request('GET', '/tickets', params=params)
+        body = body or {}
+        tickets.extend(body.get('tickets') or [])
+        if limit is not None and len(tickets) >= limit:
+            return tickets[:limit]
+        if not (body.get('_links') or {}).get('next') or not body.get('tickets'):
+            return tickets
+        page += 1
+
+
+def _query_value(value):
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    return value
+
+
+def get_ticket(client, ticket_id):
+    """One ticket by id; the API has no ``GET /tickets/{id}``, so this uses the documented filter."""
+    for ticket in list_tickets(client, filters={'ticket_id': ticket_id}, limit=1):
+        if str(ticket.get('ticket_id')) == str(ticket_id):
+            return ticket
+    raise InputError('Ticket {0} was not found, or the user behind the token may not see it.'.format(ticket_id))
+
+
+def update_ticket(client, ticket_id, body):
+    """``PATCH /tickets/{id}``: the updated ticket, or ``None`` when the API answers ``204`` (not updated)."""
+    status, ticket = client.request('PATCH', '/tickets/{0}'.format(ticket_id), body=body)
+    if status == 204:
+        return None
+    return ticket
+
+
+def find_by_reference(client, reference):
+    """Tickets whose description carries ``reference``, newest first."""
+    found = [ticket for ticket in list_tickets(client, search=reference)
+             if reference in (ticket.get('description') or '')]
+    return sorted(found, key=lambda ticket: ticket.get('ticket_id') or 0, reverse=True)
+
+
+def open_duplicate(tickets):
+    """The newest ticket of ``tickets`` still being worked on, if any."""
+    for ticket in tickets:
+        if ticket.get('status') in UNSOLVED_STATUSES:
+            return ticket
+    return None

@@ -1,0 +1,552 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, upsun.support maintainers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: ticket
+short_description: File an Upsun support ticket, or update one
+version_added: 0.1.0
+description:
+  - Without O(ticket_id), files a new Upsun support ticket with C(POST /tickets) and returns it.
+  - With O(ticket_id), sets the O(status) and O(collaborator_ids) of an existing ticket with
+    C(PATCH /tickets/{ticket_id}), only when they differ from what the ticket has.
+  - Every option is checked against the API's rules (choices, UUIDs, URLs, attachment sizes) before any request is
+    sent, and an invalid value fails with a message that names the option and what is allowed.
+  - With O(dedupe_key), a ticket is filed only if no unsolved ticket carries the same key, so that the same failure
+    re-run many times files one ticket.
+  - The module talks to the API from the host it runs on; run it on the controller with C(delegate_to) set to
+    C(localhost) and C(run_once), so that a failure seen on many hosts files one ticket.
+author:
+  - upsun.support maintainers
+extends_documentation_fragment:
+  - upsun.support.connection
+  - upsun.support.connection.action_group
+attributes:
+  check_mode:
+    description: Sends nothing, not even the token exchange, and returns what would be sent or changed.
+    support: full
+  diff_mode:
+    description: Shows the ticket that would be filed, or the status and collaborators before and after an update.
+    support: full
+options:
+  subject:
+    description:
+      - The title of the ticket. Required to file a ticket; cannot be changed on an existing one.
+    type: str
+  description:
+    description:
+      - The body of the ticket. Required to file a ticket; cannot be changed on an existing one.
+    type: str
+  priority:
+    description:
+      - The priority of the ticket. The API applies its own default when this is not set.
+    type: str
+    choices: [low, normal, high, urgent]
+  category:
+    description:
+      - The category of the ticket.
+    type: str
+    choices:
+      - access
+      - billing_question
+      - complaint
+      - compliance_question
+      - configuration_change
+      - general_question
+      - incident_outage
+      - bug_report
+      - report_a_gui_bug
+      - onboarding
+      - close_my_account
+  requester_id:
+    description:
+      - UUID of the Upsun user the ticket is filed for. Defaults to the user behind the token.
+    type: str
+  subscription_id:
+    description:
+      - The subscription (project) the ticket is about.
+    type: str
+  organization_id:
+    description:
+      - The organization the ticket is about.
+    type: str
+  affected_url:
+    description:
+      - The URL that shows the problem, as an absolute C(http://) or C(https://) URL.
+    type: str
+  followup_tid:
+    description:
+      - The id of an earlier ticket this one follows up on.
+    type: str
+  collaborator_ids:
+    description:
+      - UUIDs of Upsun users to add to the ticket as collaborators.
+      - On an existing ticket (O(ticket_id)), they are added to the ticket's collaborators, or replace them when
+        O(collaborators_replace=true).
+    type: list
+    elements: str
+  attachments:
+    description:
+      - Files to attach to a new ticket. Each item gives exactly one of O(attachments[].path),
+        O(attachments[].content) or O(attachments[].data).
+      - The module base64-encodes the files; their decoded sizes together may not exceed O(max_attachment_size).
+    type: list
+    elements: dict
+    suboptions:
+      path:
+        description:
+          - A regular file on the host that runs the module. O(attachments[].filename) defaults to its base name.
+        type: path
+      content:
+        description:
+          - Text to attach, encoded as UTF-8. Requires O(attachments[].filename).
+        type: str
+      data:
+        description:
+          - Content that is already base64-encoded. Requires O(attachments[].filename).
+        type: str
+      filename:
+        description:
+          - The name the attachment gets in the ticket, without a directory.
+        type: str
+  max_attachment_size:
+    description:
+      - The largest total size of O(attachments) in one ticket, decoded, in bytes or with a unit such as C(10M).
+      - The API documents no limit; this one keeps a runaway log from being posted whole.
+    type: bytes
+    default: 20M
+  dedupe_key:
+    description:
+      - Any string that names the failure, for example the play, the environment and the failed task.
+      - Before filing, the module searches for tickets that carry the key. If one is still being worked on
+        (status C(new), C(open), C(pending) or C(hold)), it is returned with RV(ignore:changed=false) and nothing is
+        filed. If the newest one is solved or closed, the new ticket is filed as a follow-up of it
+        (O(followup_tid)) unless O(followup_tid) is set.
+      - "The key is recorded as a digest on the last line of the ticket's description
+        (C(Dedupe reference: upsun-dedupe-...)), which the API's search finds again."
+      - When the answer to the create request is lost, the module searches again before sending it once more, so
+        the ticket is filed exactly once.
+    type: str
+  ticket_id:
+    description:
+      - The id of an existing ticket to update instead of filing a new one.
+      - Only O(status), O(collaborator_ids) and O(collaborators_replace) can be changed.
+    type: int
+  status:
+    description:
+      - The status to set on the ticket O(ticket_id). V(solved) marks it solved, V(open) reopens it.
+      - A ticket that is already V(closed) counts as solved.
+    type: str
+    choices: [open, solved]
+  collaborators_replace:
+    description:
+      - With O(ticket_id), whether O(collaborator_ids) replaces the ticket's collaborators instead of being added to them.
+    type: bool
+    default: false
+notes:
+  - "Ad hoc from a shell, with the token in E(UPSUN_CLI_TOKEN):
+    C(ansible localhost -m upsun.support.ticket -a 'subject=\"Deploy failed\" description=\"...\" priority=high')."
+  - The API has no endpoint to read one ticket, so updates look the ticket up with the C(ticket_id) filter of
+    C(GET /tickets) first.
+seealso:
+  - module: upsun.support.ticket_info
+    description: Look tickets up, list them, and list the categories and priorities an account may use.
+'''
+
+EXAMPLES = r'''
+- name: File a ticket when a deploy fails
+  hosts: web
+  module_defaults:
+    group/upsun.support.upsun:
+      api_token: "{{ vault_upsun_api_token }}"
+  tasks:
+    - name: Deploy, or tell Upsun support
+      block:
+        - name: Deploy the release
+          ansible.builtin.command: /usr/local/bin/deploy --release 42
+          changed_when: true
+      rescue:
+        - name: File one ticket for the failure
+          upsun.support.ticket:
+            subject: "Deploy of release 42 failed on {{ inventory_hostname }}"
+            description: "{{ ansible_failed_result.msg | default('no message') }}"
+            priority: high
+            category: incident_outage
+            subscription_id: "123456"
+            affected_url: https://shop.example.com/
+            dedupe_key: "deploy-release-42"
+            attachments:
+              - path: /var/log/deploy.log
+              - filename: failed-task.txt
+                content: "{{ ansible_failed_task.name }}"
+          delegate_to: localhost
+          run_once: true
+          register: upsun_ticket
+
+        - name: Show the ticket
+          ansible.builtin.debug:
+            msg: "{{ upsun_ticket.msg }}: {{ upsun_ticket.ticket.zd_ticket_url }}"
+          run_once: true
+
+- name: Mark the ticket solved once the deploy is fixed
+  upsun.support.ticket:
+    ticket_id: 1234
+    status: solved
+  delegate_to: localhost
+
+- name: Add a colleague to the ticket
+  upsun.support.ticket:
+    ticket_id: 1234
+    collaborator_ids:
+      - 3c90c3cc-0d44-4b50-8888-8dd25736052a
+  delegate_to: localhost
+'''
+
+RETURN = r'''
+msg:
+  description: What the module did, for example C(Filed Upsun ticket 1234 (priority high)).
+  returned: always
+  type: str
+  sample: Filed Upsun ticket 1234 (priority high)
+payload:
+  description:
+    - In check mode when filing, the exact body that would be sent to C(POST /tickets), with each attachment's data
+      replaced by its size in bytes.
+  returned: check mode, when filing a ticket
+  type: dict
+  sample:
+    subject: Deploy of release 42 failed
+    description: "TASK [Deploy the release] failed: ..."
+    priority: high
+    attachments:
+      - filename: deploy.log
+        size: 2048
+ticket:
+  description:
+    - The ticket exactly as the API returned it.
+    - In check mode, the ticket as it would be after the update; empty when a ticket would be filed.
+  returned: success
+  type: dict
+  contains:
+    ticket_id:
+      description: The id of the ticket.
+      type: int
+      sample: 1234
+    created:
+      description: When the ticket was created (ISO 8601).
+      type: str
+      sample: "2026-11-27T05:31:56Z"
+    updated:
+      description: When the ticket was last updated (ISO 8601).
+      type: str
+      sample: "2026-11-27T05:31:56Z"
+    type:
+      description: The type of the ticket, one of V(problem), V(task), V(incident), V(question).
+      type: str
+      sample: problem
+    subject:
+      description: The title of the ticket.
+      type: str
+      sample: Deploy of release 42 failed
+    description:
+      description: The body of the ticket.
+      type: str
+      sample: "TASK [Deploy the release] failed on web1: exit code 1"
+    priority:
+      description: The priority, one of V(low), V(normal), V(high), V(urgent).
+      type: str
+      sample: high
+    followup_tid:
+      description: The id of the ticket this one follows up on.
+      type: str
+      sample: "1200"
+    status:
+      description: The status, one of V(closed), V(deleted), V(hold), V(new), V(open), V(pending), V(solved).
+      type: str
+      sample: new
+    recipient:
+      description: Email address of the ticket recipient.
+      type: str
+      sample: support@upsun.com
+    requester_id:
+      description: UUID of the ticket requester.
+      type: str
+      sample: 3c90c3cc-0d44-4b50-8888-8dd25736052a
+    submitter_id:
+      description: UUID of the ticket submitter.
+      type: str
+      sample: 3c90c3cc-0d44-4b50-8888-8dd25736052a
+    assignee_id:
+      description: UUID of the support engineer the ticket is assigned to.
+      type: str
+      sample: 5f1d7a8e-7c2b-4f3e-9a1d-2b6c8e4f0a11
+    organization_id:
+      description: The organization the ticket is about.
+      type: str
+      sample: 01HZXJ5N5V2K8Q7M3T9W4Y6R1P
+    collaborator_ids:
+      description: UUIDs of the ticket's collaborators.
+      type: list
+      elements: str
+      sample: [3c90c3cc-0d44-4b50-8888-8dd25736052a]
+    has_incidents:
+      description: Whether the ticket has incidents.
+      type: bool
+      sample: false
+    due:
+      description: When the ticket is due (ISO 8601).
+      type: str
+      sample: "2026-11-28T05:31:56Z"
+    tags:
+      description: Tags assigned to the ticket.
+      type: list
+      elements: str
+      sample: [deploy]
+    subscription_id:
+      description: The subscription the ticket is about.
+      type: str
+      sample: "123456"
+    ticket_group:
+      description: The request group.
+      type: str
+      sample: support
+    support_plan:
+      description: The support plan of the ticket.
+      type: str
+      sample: standard
+    affected_url:
+      description: The URL that shows the problem.
+      type: str
+      sample: https://shop.example.com/
+    queue:
+      description: The queue the ticket is in.
+      type: str
+      sample: support
+    issue_type:
+      description: The issue type of the ticket.
+      type: str
+      sample: incident_outage
+    resolution_time:
+      description: The resolution time (ISO 8601).
+      type: str
+      sample: "2026-11-27T09:00:00Z"
+    response_time:
+      description: The time from request to first reply (ISO 8601).
+      type: str
+      sample: "2026-11-27T06:00:00Z"
+    project_url:
+      description: The URL of the project in the Upsun console.
+      type: str
+      sample: https://console.upsun.com/acme/shop
+    region:
+      description: The region of the project.
+      type: str
+      sample: eu-5.platform.sh
+    category:
+      description: The category of the ticket.
+      type: str
+      sample: incident_outage
+    environment:
+      description: The environment type, one of V(env_development), V(env_staging), V(env_production).
+      type: str
+      sample: env_production
+    ticket_sharing_status:
+      description: Where the ticket stands with the platform team, for example V(ts_sent_to_platform).
+      type: str
+      sample: ts_sent_to_platform
+    application_ticket_url:
+      description: URL of the related application ticket.
+      type: str
+      sample: https://support.example.com/tickets/1
+    infrastructure_ticket_url:
+      description: URL of the related infrastructure ticket.
+      type: str
+      sample: https://support.example.com/tickets/2
+    jira:
+      description: JIRA issues related to the ticket, each with C(id), C(ticket_id), C(issue_id), C(issue_key),
+        C(created_at) and C(updated_at).
+      type: list
+      elements: dict
+      sample: []
+    zd_ticket_url:
+      description: The URL of the ticket for the customer; open it to follow the ticket.
+      type: str
+      sample: https://support.upsun.com/hc/requests/1234
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.upsun.support.plugins.module_utils.arguments import connection_argument_spec, validate_connection
+from ansible_collections.upsun.support.plugins.module_utils.client import client_from_module
+from ansible_collections.upsun.support.plugins.module_utils.constants import CATEGORIES, PRIORITIES, SETTABLE_STATUSES
+from ansible_collections.upsun.support.plugins.module_utils.errors import InputError, TicketMayExistError, UpsunError
+from ansible_collections.upsun.support.plugins.module_utils.payload import CREATE_FIELDS, build_create_payload, check_uuid
+from ansible_collections.upsun.support.plugins.module_utils.tickets import (
+    create_ticket,
+    dedupe_reference,
+    find_by_reference,
+    get_ticket,
+    open_duplicate,
+    update_ticket,
+    with_dedupe_footer,
+)
+
+ARGUMENT_SPEC = connection_argument_spec(
+    subject=dict(type='str'),
+    description=dict(type='str'),
+    priority=dict(type='str', choices=list(PRIORITIES)),
+    category=dict(type='str', choices=list(CATEGORIES)),
+    requester_id=dict(type='str'),
+    subscription_id=dict(type='str'),
+    organization_id=dict(type='str'),
+    affected_url=dict(type='str'),
+    followup_tid=dict(type='str'),
+    collaborator_ids=dict(type='list', elements='str'),
+    attachments=dict(
+        type='list', elements='dict',
+        options=dict(
+            path=dict(type='path'),
+            content=dict(type='str'),
+            data=dict(type='str'),
+            filename=dict(type='str'),
+        ),
+        mutually_exclusive=[('path', 'content', 'data')],
+        required_one_of=[('path', 'content', 'data')],
+        required_by=dict(content='filename', data='filename'),
+    ),
+    max_attachment_size=dict(type='bytes', default='20M'),
+    dedupe_key=dict(type='str', no_log=False),
+    ticket_id=dict(type='int'),
+    status=dict(type='str', choices=list(SETTABLE_STATUSES)),
+    collaborators_replace=dict(type='bool', default=False),
+)
+
+
+def run(module, client):
+    """File or update a ticket; return ``(changed, ticket, diff, extra result keys)``."""
+    if module.params['ticket_id'] is not None:
+        return update(module, client)
+    return create(module, client)
+
+
+def create(module, client):
+    params = module.params
+    if params['status'] is not None:
+        raise InputError('status can only be set on an existing ticket: give ticket_id too (a new ticket starts as new).')
+    for name in ('subject', 'description'):
+        if params[name] is None:
+            raise InputError('{0} is required to file a ticket (or give ticket_id to update an existing one).'.format(name))
+    params = dict(params)
+    reference = dedupe_reference(params['dedupe_key']) if params['dedupe_key'] else None
+    if reference:
+        params['description'] = with_dedupe_footer(params['description'], reference)
+    payload, summary = build_create_payload(params)
+    diff = dict(before={}, after=summary)
+    if module.check_mode:
+        return True, {}, diff, dict(payload=summary, msg='Would file an Upsun ticket (check mode): nothing was sent.')
+
+    if reference:
+        earlier = find_by_reference(client, reference)
+        duplicate = open_duplicate(earlier)
+        if duplicate is not None:
+            return False, duplicate, dict(before=duplicate, after=duplicate), dict(
+                msg='Upsun ticket {0} (status {1}) already carries this dedupe_key: filed nothing.'.format(
+                    duplicate['ticket_id'], duplicate.get('status')))
+        if earlier and params['followup_tid'] is None:
+            payload['followup_tid'] = summary['followup_tid'] = str(earlier[0]['ticket_id'])
+
+    try:
+        ticket = create_ticket(client, payload)
+    except TicketMayExistError as exc:
+        if not reference:
+            raise
+        # The dedupe reference tells whether the lost create went through.
+        ticket = open_duplicate(find_by_reference(client, reference))
+        if ticket is None:
+            module.warn('The answer to POST /tickets was lost and no ticket carries the dedupe_key: filing it again. ({0})'.format(exc.msg))
+            ticket = create_ticket(client, payload)
+        else:
+            module.warn('The answer to POST /tickets was lost; ticket {0} carries the dedupe_key, so it was filed.'.format(
+                ticket['ticket_id']))
+    return True, ticket, diff, dict(msg='Filed Upsun ticket {0} (priority {1})'.format(
+        ticket['ticket_id'], ticket.get('priority') or payload.get('priority') or 'default'))
+
+
+def update(module, client):
+    params = module.params
+    fixed = [name for name in CREATE_FIELDS + ('attachments', 'dedupe_key') if name != 'collaborator_ids' and params.get(name) is not None]
+    if fixed:
+        raise InputError('{0} cannot be changed on an existing ticket: the API only updates status and collaborator_ids. '
+                         'Remove {0}, or leave out ticket_id to file a new ticket.'.format(', '.join(fixed)))
+    for index, collaborator in enumerate(params['collaborator_ids'] or []):
+        check_uuid('collaborator_ids[{0}]'.format(index), collaborator)
+    if params['status'] is None and params['collaborator_ids'] is None:
+        raise InputError('Nothing to update on ticket {0}: set status and/or collaborator_ids.'.format(params['ticket_id']))
+
+    ticket = get_ticket(client, params['ticket_id'])
+    body, wanted = changes(ticket, params['status'], params['collaborator_ids'], params['collaborators_replace'])
+    before = dict((name, ticket.get(name)) for name in wanted)
+    if not body:
+        return False, ticket, dict(before=before, after=before), dict(
+            msg='Upsun ticket {0} already has the requested status and collaborators.'.format(ticket['ticket_id']))
+    diff = dict(before=before, after=wanted)
+    if module.check_mode:
+        after = dict(ticket)
+        after.update(wanted)
+        return True, after, diff, dict(msg='Would update Upsun ticket {0} (check mode): nothing was sent.'.format(ticket['ticket_id']))
+    updated = update_ticket(client, ticket['ticket_id'], body)
+    if updated is None:
+        return False, ticket, dict(before=before, after=before), dict(
+            msg='The API did not update Upsun ticket {0} (HTTP 204).'.format(ticket['ticket_id']))
+    return True, updated, diff, dict(msg='Updated Upsun ticket {0}: {1}.'.format(
+        ticket['ticket_id'], ', '.join(sorted(k for k in body if k != 'collaborators_replace'))))
+
+
+def changes(ticket, status, collaborator_ids, replace):
+    """The PATCH body needed to reach the wanted state, and that state (both empty when nothing changes)."""
+    body = {}
+    wanted = {}
+    current_status = ticket.get('status')
+    if status is not None and not (status == current_status or (status == 'solved' and current_status == 'closed')):
+        body['status'] = wanted['status'] = status
+    if collaborator_ids is not None:
+        current = list(ticket.get('collaborator_ids') or [])
+        if replace:
+            target = list(dict.fromkeys(collaborator_ids))
+            if sorted(target) != sorted(current):
+                body['collaborator_ids'] = target
+                body['collaborators_replace'] = True
+                wanted['collaborator_ids'] = target
+        else:
+            missing = [c for c in dict.fromkeys(collaborator_ids) if c not in current]
+            if missing:
+                body['collaborator_ids'] = missing
+                body['collaborators_replace'] = False
+                wanted['collaborator_ids'] = current + missing
+    return body, wanted
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    client = client_from_module(module)
+    try:
+        validate_connection(module.params)
+        changed, ticket, diff, extra = run(module, client)
+    except UpsunError as exc:
+        module.fail_json(**exc.to_result())
+    finally:
+        client.close()
+    result = dict(changed=changed, ticket=ticket, **extra)
+    if module._diff:
+        result['diff'] = diff
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
