@@ -15,6 +15,7 @@ __metaclass__ = type
 
 import base64
 import binascii
+import datetime
 import os
 import stat
 import uuid
@@ -45,6 +46,16 @@ def check_http_url(name, value):
     parsed = urlparse(value)
     if parsed.scheme not in ('http', 'https') or not parsed.netloc:
         raise InputError('{0} must be an absolute http:// or https:// URL, got {1!r}.'.format(name, value))
+
+
+def check_date_time(name, value):
+    """An ISO 8601 date-time as the API's date filters take, e.g. 2026-11-01T00:00:00Z."""
+    try:
+        datetime.datetime.fromisoformat(value.replace('Z', '+00:00').replace('z', '+00:00'))
+    except ValueError:
+        raise InputError('{0} must be an ISO 8601 date-time such as 2026-11-01T00:00:00Z, got {1!r}.'.format(name, value))
+    if 'T' not in value.upper():
+        raise InputError('{0} must be an ISO 8601 date-time with a time, such as 2026-11-01T00:00:00Z, got {1!r}.'.format(name, value))
 
 
 def build_create_payload(params):

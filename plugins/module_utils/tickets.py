@@ -63,27 +63,36 @@ def _may_exist(what, url, status=None, api_error=None):
         status=status, url=url, api_error=api_error)
 
 
-def list_tickets(client, filters=None, search=None, limit=None):
-    """Return tickets matching ``filters`` (API names without ``filter[]``), following every page.
+def search_tickets(client, filters=None, search=None, limit=None):
+    """Return ``(tickets, count)`` for ``filters`` (API names without ``filter[]``) and ``search``.
 
-    Stops once ``limit`` tickets are collected when ``limit`` is set.
+    Follows every page, or stops once ``limit`` tickets are collected. ``count``
+    is the API's own count of matching tickets.
     """
     params = dict(('filter[{0}]'.format(name), _query_value(value)) for name, value in (filters or {}).items()
                   if value is not None)
     if search:
         params['search'] = search
     tickets = []
+    count = 0
     page = 1
     while True:
         params['page'] = page
         dummy, body = client.request('GET', '/tickets', params=params)
         body = body or {}
-        tickets.extend(body.get('tickets') or [])
+        page_tickets = body.get('tickets') or []
+        count = body.get('count', count)
+        tickets.extend(page_tickets)
         if limit is not None and len(tickets) >= limit:
-            return tickets[:limit]
-        if not (body.get('_links') or {}).get('next') or not body.get('tickets'):
-            return tickets
+            return tickets[:limit], count
+        if not page_tickets or not (body.get('_links') or {}).get('next'):
+            return tickets, count
         page += 1
+
+
+def list_tickets(client, filters=None, search=None, limit=None):
+    """The tickets of ``search_tickets`` without the count."""
+    return search_tickets(client, filters, search, limit)[0]
 
 
 def _query_value(value):
