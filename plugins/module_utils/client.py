@@ -249,10 +249,14 @@ class Client:
             self.exchange_token()
             response = self._authorized(method, url, params, body)
         if response.status_code == 401:
-            source = self.token_source if self._api_token else 'the access_token option'
+            if self._api_token:
+                advice = 'Check {0}; a new API token can be created in the Upsun console.'.format(self.token_source)
+            else:
+                advice = ('The access_token option may have expired: set api_token (or the UPSUN_CLI_TOKEN environment '
+                          'variable) so the module can get a new access token.')
             raise AuthenticationError(
-                'The Upsun API refused the access token for {0} {1} (HTTP 401: {2}). Check {3}; a new API token '
-                'can be created in the Upsun console.'.format(method, url, api_error_text(response) or 'no detail', source),
+                'The Upsun API refused the access token for {0} {1} (HTTP 401: {2}). {3}'.format(
+                    method, url, api_error_text(response) or 'no detail', advice),
                 status=401, url=url, api_error=api_error_text(response))
         if response.status_code >= 400:
             raise self._api_error(method, url, response)

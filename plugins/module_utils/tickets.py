@@ -21,8 +21,8 @@ from ansible_collections.upsun.support.plugins.module_utils.errors import (
 
 # Server errors after which a POST may still have created the ticket.
 AMBIGUOUS_CREATE_STATUSES = (500, 502, 504)
-# The dedupe reference is one word, so the API's full-text search finds it as is.
-DEDUPE_PREFIX = 'upsun-dedupe-'
+# The dedupe reference is one word of letters and digits, so a full-text search finds it as is.
+DEDUPE_PREFIX = 'upsundedupe'
 DEDUPE_FOOTER = '\n\n--\nFiled by Ansible (upsun.support). Dedupe reference: {0}'
 
 
@@ -42,16 +42,20 @@ def with_dedupe_footer(description, reference):
 
 def create_ticket(client, payload):
     """``POST /tickets``; a lost answer becomes ``TicketMayExistError``."""
+    url = client.api_url + '/tickets'
     try:
         dummy, ticket = client.request('POST', '/tickets', body=payload)
     except ResponseLostError as exc:
+        # Only the create itself is ambiguous, not a failed token exchange before it.
+        if exc.url != url:
+            raise
         raise _may_exist(exc.msg, exc.url)
     except ApiError as exc:
-        if exc.status in AMBIGUOUS_CREATE_STATUSES:
-            raise _may_exist(exc.msg, exc.url, exc.status, exc.api_error)
-        raise
+        if exc.url != url or exc.status not in AMBIGUOUS_CREATE_STATUSES:
+            raise
+        raise _may_exist(exc.msg, exc.url, exc.status, exc.api_error)
     if not isinstance(ticket, dict) or 'ticket_id' not in ticket:
-        raise ApiError('The Upsun API answered POST /tickets without a ticket object.', url=client.api_url + '/tickets')
+        raise ApiError('The Upsun API answered POST /tickets without a ticket object.', url=url)
     return ticket
 
 

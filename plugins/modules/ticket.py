@@ -29,7 +29,9 @@ extends_documentation_fragment:
   - upsun.support.connection.action_group
 attributes:
   check_mode:
-    description: Sends nothing, not even the token exchange, and returns what would be sent or changed.
+    description:
+      - Filing a ticket sends nothing, not even the token exchange, and returns the payload that would be sent.
+      - An update reads the ticket to know what would change, and changes nothing.
     support: full
   diff_mode:
     description: Shows the ticket that would be filed, or the status and collaborators before and after an update.
@@ -129,7 +131,7 @@ options:
         filed. If the newest one is solved or closed, the new ticket is filed as a follow-up of it
         (O(followup_tid)) unless O(followup_tid) is set.
       - "The key is recorded as a digest on the last line of the ticket's description
-        (C(Dedupe reference: upsun-dedupe-...)), which the API's search finds again."
+        (C(Dedupe reference: upsundedupe...)), which the API's search finds again."
       - When the answer to the create request is lost, the module searches again before sending it once more, so
         the ticket is filed exactly once.
     type: str
@@ -386,7 +388,7 @@ from ansible_collections.upsun.support.plugins.module_utils.arguments import con
 from ansible_collections.upsun.support.plugins.module_utils.client import client_from_module
 from ansible_collections.upsun.support.plugins.module_utils.constants import CATEGORIES, PRIORITIES, SETTABLE_STATUSES
 from ansible_collections.upsun.support.plugins.module_utils.errors import InputError, TicketMayExistError, UpsunError
-from ansible_collections.upsun.support.plugins.module_utils.payload import CREATE_FIELDS, build_create_payload, check_uuid
+from ansible_collections.upsun.support.plugins.module_utils.payload import CREATE_FIELDS, build_create_payload, check_not_blank, check_uuid
 from ansible_collections.upsun.support.plugins.module_utils.tickets import (
     create_ticket,
     dedupe_reference,
@@ -443,6 +445,8 @@ def create(module, client):
         if params[name] is None:
             raise InputError('{0} is required to file a ticket (or give ticket_id to update an existing one).'.format(name))
     params = dict(params)
+    # Checked here, before the dedupe footer makes a blank description look filled.
+    check_not_blank('description', params['description'])
     reference = dedupe_reference(params['dedupe_key']) if params['dedupe_key'] else None
     if reference:
         params['description'] = with_dedupe_footer(params['description'], reference)

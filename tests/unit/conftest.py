@@ -1,0 +1,447 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, upsun.support maintainers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Shared fixtures of the unit tests.
+
+HTTP is faked at the transport level, so that requests and urllib3 (and its
+``Retry`` logic) really run:
+
+* ``api``: a local HTTP/1.1 keep-alive server whose routes the test scripts
+  (status, body, headers such as ``Retry-After``, delays for read timeouts);
+  it records every request with the client port, so connections can be counted.
+* ``raw_server``: a raw-socket server for connection faults: ``close`` reads
+  the request then closes without answering (lost answer), ``hang`` reads it
+  and never answers (read timeout). ``closed_port_url`` is refused.
+* ``retry_sleeps``: urllib3's retry waits are recorded instead of slept.
+* ``run_module``: runs a module's ``main()`` with given args and returns what
+  it passed to ``exit_json``/``fail_json`` (before Ansible's no_log scrubbing),
+  plus its warnings.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import contextlib
+import json
+import socket
+import threading
+import time
+import types
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from unittest import mock
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from urllib3.util import retry as urllib3_retry
+
+from ansible.module_utils import basic
+from ansible.module_utils.common import warnings as ansible_warnings
+
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core < 2.19 has no helper (and no _ANSIBLE_PROFILE)
+    @contextlib.contextmanager
+    def patch_module_args(args=None):
+        serialized = json.dumps(dict(ANSIBLE_MODULE_ARGS=args or {})).encode('utf-8')
+        with mock.patch.object(basic, '_ANSIBLE_ARGS', serialized):
+            yield
+
+# Recognisable secrets: no test output may ever contain them.
+API_TOKEN = 'apitoken-SECRET-7c1e4b2a9f'
+ACCESS_TOKEN = 'accesstoken-SECRET-3d8f60aa1b'
+EXCHANGED_TOKEN = 'exchanged-SECRET-5b2c9e7d40'
+
+CLEARED_ENV = (
+    'UPSUN_CLI_TOKEN', 'PLATFORMSH_CLI_TOKEN', 'UPSUN_CLI_API_URL', 'UPSUN_CLI_AUTH_URL', 'UPSUN_CLI_DEFAULT_TIMEOUT',
+    'HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'http_proxy', 'https_proxy', 'all_proxy', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE',
+)
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch):
+    """No token, URL or proxy from the environment running the tests leaks in."""
+    for name in CLEARED_ENV:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def retry_sleeps(monkeypatch):
+    """The waits urllib3's ``Retry`` asks for, in order; nothing is slept."""
+    waits = []
+    fake_time = types.SimpleNamespace(sleep=waits.append, time=time.time, monotonic=time.monotonic)
+    monkeypatch.setattr(urllib3_retry, 'time', fake_time)
+    return waits
+
+
+@pytest.fixture
+def tokens():
+    return types.SimpleNamespace(api=API_TOKEN, access=ACCESS_TOKEN, exchanged=EXCHANGED_TOKEN)
+
+
+# --- the fake API server ----------------------------------------------------------------------------------------------
+
+
+class Call:
+    """One request the fake API received."""
+
+    def __init__(self, method, path, query, headers, body, port):
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.body = body
+        self.port = port
+
+    def json(self):
+        return json.loads(self.body.decode('utf-8'))
+
+    def form(self):
+        return parse_qs(self.body.decode('utf-8'), keep_blank_values=True)
+
+    def __repr__(self):
+        return 'Call({0} {1} {2})'.format(self.method, self.path, self.query)
+
+
+class FakeApi:
+    """The routes of the local server for one test, and the requests it got."""
+
+    def __init__(self, url):
+        self.url = url
+        self.calls = []
+        self._routes = {}
+        self._lock = threading.Lock()
+
+    def on(self, method, path, *answers):
+        """Answer ``method path`` with ``answers`` in turn, the last one for ever after.
+
+        An answer is ``(status, body)`` or ``(status, body, headers)``: a dict or
+        list body is sent as JSON, a str as text, None as nothing. It can also be
+        a callable taking the ``Call`` and returning such a tuple.
+        """
+        self._routes[(method, path)] = list(answers)
+
+    def allow_exchange(self, *access_tokens):
+        """The token endpoint hands out ``access_tokens`` in turn (EXCHANGED_TOKEN by default)."""
+        self.on('POST', '/oauth2/token', *[
+            (200, {'access_token': token, 'expires_in': 900, 'token_type': 'bearer'})
+            for token in (access_tokens or (EXCHANGED_TOKEN,))])
+
+    @staticmethod
+    def slow(seconds, answer):
+        """An answer sent only after ``seconds``: a read timeout for a client with a smaller timeout."""
+        def delayed(call):
+            time.sleep(seconds)
+            return answer
+        return delayed
+
+    def requests(self, method=None, path=None):
+        return [call for call in self.calls if (method is None or call.method == method) and (path is None or call.path == path)]
+
+    def connections(self):
+        """The client ports seen: one per TCP connection."""
+        return set(call.port for call in self.calls)
+
+    def answer(self, call):
+        with self._lock:
+            self.calls.append(call)
+            queue = self._routes.get((call.method, call.path))
+            if not queue:
+                return 418, 'no route for {0} {1}'.format(call.method, call.path), {}
+            answer = queue.pop(0) if len(queue) > 1 else queue[0]
+        if callable(answer):
+            answer = answer(call)
+        status, body = answer[0], answer[1]
+        headers = answer[2] if len(answer) > 2 else {}
+        return status, body, headers
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'  # keep-alive, like the real API
+    disable_nagle_algorithm = True
+    timeout = 10
+
+    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+        pass
+
+    def _serve(self):
+        length = int(self.headers.get('Content-Length') or 0)
+        body = self.rfile.read(length) if length else b''
+        parts = urlsplit(self.path)
+        call = Call(self.command, parts.path, parse_qs(parts.query, keep_blank_values=True), self.headers, body,
+                    self.client_address[1])
+        api = self.server.api
+        if api is None:
+            status, content, headers = 418, 'no test is running', {}
+        else:
+            status, content, headers = api.answer(call)
+        if isinstance(content, (dict, list)):
+            data = json.dumps(content).encode('utf-8')
+            content_type = 'application/json'
+        else:
+            data = (content or '').encode('utf-8')
+            content_type = 'text/plain; charset=utf-8'
+        headers = dict(headers)
+        content_type = headers.pop('Content-Type', content_type)
+        try:
+            self.send_response(status)
+            self.send_header('Content-Type', content_type)
+            self.send_header('Content-Length', str(len(data)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
+
+
+@pytest.fixture(scope='session')
+def _api_server():
+    server = ThreadingHTTPServer(('127.0.0.1', 0), _Handler)
+    server.daemon_threads = True
+    server.api = None
+    thread = threading.Thread(target=server.serve_forever, kwargs=dict(poll_interval=0.05), daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def api(_api_server):
+    """A fresh ``FakeApi`` on the session's local server."""
+    fake = FakeApi('http://127.0.0.1:{0}'.format(_api_server.server_address[1]))
+    _api_server.api = fake
+    yield fake
+    _api_server.api = None
+
+
+# --- connection faults ------------------------------------------------------------------------------------------------
+
+
+class RawServer:
+    """A TCP server that reads each request and then closes (``close``) or never answers (``hang``)."""
+
+    def __init__(self, mode):
+        self.mode = mode
+        self.requests = 0
+        self._held = []
+        self._stop = threading.Event()
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.bind(('127.0.0.1', 0))
+        self._sock.listen(16)
+        self._sock.settimeout(0.05)
+        self.url = 'http://127.0.0.1:{0}'.format(self._sock.getsockname()[1])
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self):
+        while not self._stop.is_set():
+            try:
+                conn, dummy = self._sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            conn.settimeout(5)
+            if self._read_request(conn):
+                self.requests += 1
+            if self.mode == 'close':
+                conn.close()
+            else:
+                self._held.append(conn)
+
+    @staticmethod
+    def _read_request(conn):
+        data = b''
+        try:
+            while b'\r\n\r\n' not in data:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return False
+                data += chunk
+            head, rest = data.split(b'\r\n\r\n', 1)
+            length = 0
+            for line in head.split(b'\r\n')[1:]:
+                name, dummy, value = line.partition(b':')
+                if name.strip().lower() == b'content-length':
+                    length = int(value.strip())
+            while len(rest) < length:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    break
+                rest += chunk
+        except OSError:
+            return False
+        return True
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(2)
+        self._sock.close()
+        for conn in self._held:
+            conn.close()
+
+
+@pytest.fixture
+def raw_server():
+    """Factory: ``raw_server('close')`` or ``raw_server('hang')``; stopped after the test."""
+    servers = []
+
+    def start(mode):
+        server = RawServer(mode)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def closed_port_url():
+    """A local URL nothing listens on: connection refused."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(('127.0.0.1', 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return 'http://127.0.0.1:{0}'.format(port)
+
+
+# --- clients and modules ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def warned():
+    """Messages given to the client's ``warn`` callback."""
+    return []
+
+
+@pytest.fixture
+def make_client(api, warned):
+    """Factory for ``Client`` on the fake API (API token, 3 retries, warnings into ``warned``); closed after the test."""
+    from ansible_collections.upsun.support.plugins.module_utils.client import Client
+
+    clients = []
+
+    def make(**options):
+        kwargs = dict(api_url=api.url, auth_url=api.url, api_token=API_TOKEN, timeout=5.0, retries=3, warn=warned.append)
+        kwargs.update(options)
+        client = Client(**kwargs)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def module_params(api):
+    """Factory for a module's args: the connection options pointing at the fake API, plus ``options``.
+
+    An option given as None is left out, as if the user had not set it.
+    """
+    def build(**options):
+        params = dict(api_url=api.url, auth_url=api.url, api_token=API_TOKEN, timeout=5.0, retries=2, validate_certs=True)
+        params.update(options)
+        return dict((name, value) for name, value in params.items() if value is not None)
+    return build
+
+
+class ModuleExit(Exception):
+    """Raised instead of ``exit_json``/``fail_json`` with what the module returned."""
+
+    def __init__(self, result):
+        super(ModuleExit, self).__init__(result)
+        self.result = result
+
+
+def _clear_warnings():
+    for name in ('_global_warnings', '_global_deprecations'):
+        registry = getattr(ansible_warnings, name, None)
+        if registry is not None:
+            registry.clear()
+
+
+def _internal_args(args, check_mode, diff):
+    args = dict(args)
+    if check_mode:
+        args['_ansible_check_mode'] = True
+    if diff:
+        args['_ansible_diff'] = True
+    return args
+
+
+@pytest.fixture
+def run_module():
+    """``run_module(module, args, check_mode=False, diff=False)``: the module's result dict.
+
+    It holds exactly the keyword arguments the module gave ``exit_json`` (with
+    ``changed`` defaulted) or ``fail_json`` (with ``failed: true``), before
+    Ansible's no_log filtering, plus ``warnings``: what the module passed to
+    ``warn()``, in order (recorded directly: once controller code is imported
+    in the test process, ansible-core sends module warnings to the display).
+    """
+    warnings = []
+
+    def warn(self, warning, *args, **kwargs):
+        warnings.append(warning)
+
+    def exit_json(self, **kwargs):
+        kwargs.setdefault('changed', False)
+        raise ModuleExit(kwargs)
+
+    def fail_json(self, msg, **kwargs):
+        kwargs.pop('exception', None)
+        kwargs.update(msg=msg, failed=True)
+        raise ModuleExit(kwargs)
+
+    def run(module, args, check_mode=False, diff=False):
+        del warnings[:]
+        with patch_module_args(_internal_args(args, check_mode, diff)):
+            with mock.patch.object(basic.AnsibleModule, 'warn', warn):
+                with mock.patch.object(basic.AnsibleModule, 'exit_json', exit_json):
+                    with mock.patch.object(basic.AnsibleModule, 'fail_json', fail_json):
+                        with pytest.raises(ModuleExit) as info:
+                            module.main()
+        result = dict(info.value.result)
+        result['warnings'] = list(warnings)
+        return result
+
+    return run
+
+
+@pytest.fixture
+def run_module_output(capsys):
+    """``run_module_output(module, args)``: the JSON the module really prints (after Ansible's no_log filtering)."""
+    def run(module, args, check_mode=False, diff=False):
+        _clear_warnings()
+        capsys.readouterr()
+        with patch_module_args(_internal_args(args, check_mode, diff)):
+            with pytest.raises(SystemExit):
+                module.main()
+        _clear_warnings()
+        return json.loads(capsys.readouterr().out)
+
+    return run
+
+
+@pytest.fixture
+def http_calls(monkeypatch):
+    """Every ``requests.Session.request`` call made during the test (they still go through)."""
+    import requests
+
+    calls = []
+    real = requests.Session.request
+
+    def spy(self, method, url, *args, **kwargs):
+        calls.append((method, url))
+        return real(self, method, url, *args, **kwargs)
+
+    monkeypatch.setattr(requests.Session, 'request', spy)
+    return calls

@@ -1,0 +1,529 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, upsun.support maintainers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The HTTP client: token exchange, re-authentication, retries (urllib3's, really run), error messages."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import json
+import os
+import time
+
+import pytest
+import yaml
+
+from ansible_collections.upsun.support.plugins.module_utils import client as client_module
+from ansible_collections.upsun.support.plugins.module_utils.arguments import api_token_source
+from ansible_collections.upsun.support.plugins.module_utils.constants import COLLECTION_NAME, COLLECTION_VERSION
+from ansible_collections.upsun.support.plugins.module_utils.errors import (
+    ApiError,
+    AuthenticationError,
+    ResponseLostError,
+    TransportError,
+)
+
+TICKETS = {'count': 0, 'tickets': [], '_links': {}}
+TICKET = {'ticket_id': 42, 'subject': 'Deploy failed', 'status': 'new', 'priority': 'high'}
+
+
+def basic_auth(user, password):
+    return 'Basic ' + base64.b64encode('{0}:{1}'.format(user, password).encode('ascii')).decode('ascii')
+
+
+def assert_no_secret(value, tokens):
+    text = json.dumps(value) if not isinstance(value, str) else value
+    for secret in (tokens.api, tokens.access, tokens.exchanged):
+        assert secret not in text
+
+
+# --- token exchange ---------------------------------------------------------------------------------------------------
+
+
+def test_exchange_posts_form_with_basic_auth_then_sends_bearer(api, make_client, tokens):
+    api.allow_exchange()
+    api.on('GET', '/tickets', (200, TICKETS))
+
+    assert make_client().request('GET', '/tickets') == (200, TICKETS)
+
+    exchange, call = api.calls
+    assert (exchange.method, exchange.path) == ('POST', '/oauth2/token')
+    assert exchange.headers['Content-Type'] == 'application/x-www-form-urlencoded'
+    assert exchange.form() == {'grant_type': ['api_token'], 'api_token': [tokens.api]}
+    assert exchange.headers['Authorization'] == basic_auth('platform-api-user', '')
+    assert (call.method, call.path) == ('GET', '/tickets')
+    assert call.headers['Authorization'] == 'Bearer ' + tokens.exchanged
+    assert call.headers['Accept'] == 'application/json'
+
+
+def test_one_exchange_for_several_calls(api, make_client):
+    api.allow_exchange()
+    api.on('GET', '/tickets', (200, TICKETS))
+    api.on('POST', '/tickets', (200, TICKET))
+    client = make_client()
+
+    client.request('GET', '/tickets')
+    client.request('POST', '/tickets', body={'subject': 's', 'description': 'd'})
+    client.request('GET', '/tickets')
+
+    assert len(api.requests('POST', '/oauth2/token')) == 1
+    assert client.exchanges == 1
+    assert len(api.calls) == 4
+
+
+def test_one_session_and_one_connection_for_exchange_and_calls(api, make_client):
+    api.allow_exchange()
+    api.on('POST', '/tickets', (200, TICKET))
+    api.on('GET', '/tickets', (200, TICKETS))
+    client = make_client()
+
+    session = client.session
+    client.request('POST', '/tickets', body={'subject': 's', 'description': 'd'})
+    client.request('GET', '/tickets')
+
+    assert client.session is session
+    assert [call.path for call in api.calls] == ['/oauth2/token', '/tickets', '/tickets']
+    # The exchange and both API calls went over the same kept-alive TCP connection.
+    assert len(api.connections()) == 1
+
+
+def test_exchange_without_access_token_in_answer_is_api_error(api, make_client):
+    api.on('POST', '/oauth2/token', (200, {'token_type': 'bearer'}))
+
+    with pytest.raises(ApiError) as info:
+        make_client().request('GET', '/tickets')
+
+    assert not isinstance(info.value, AuthenticationError)
+    assert 'access_token' in info.value.msg
+    assert info.value.url == api.url + '/oauth2/token'
+    assert api.requests('GET') == []
+
+
+@pytest.mark.parametrize('status, body, api_text', [
+    (400, {'error': 'invalid_grant', 'error_description': 'The API token is invalid or revoked.'}, 'invalid_grant'),
+    (401, {'error': 'invalid_client'}, 'invalid_client'),
+])
+@pytest.mark.parametrize('token_source, named', [
+    (None, 'the api_token option'),
+    ('the UPSUN_CLI_TOKEN environment variable', 'UPSUN_CLI_TOKEN'),
+    ('the PLATFORMSH_CLI_TOKEN environment variable', 'PLATFORMSH_CLI_TOKEN'),
+])
+def test_exchange_refused_is_authentication_error_naming_token_source(api, make_client, tokens, status, body, api_text,
+                                                                      token_source, named):
+    api.on('POST', '/oauth2/token', (status, body, {'Content-Type': 'application/problem+json'}))
+
+    with pytest.raises(AuthenticationError) as info:
+        make_client(token_source=token_source).request('GET', '/tickets')
+
+    error = info.value
+    assert named in error.msg
+    assert api_text in error.msg
+    assert 'HTTP {0}'.format(status) in error.msg
+    assert error.status == status
+    assert api_text in error.api_error
+    assert error.url == api.url + '/oauth2/token'
+    assert_no_secret(error.msg, tokens)
+    assert_no_secret(error.to_result(), tokens)
+    # Refused is refused: no retry, and no API call without a token.
+    assert [call.path for call in api.calls] == ['/oauth2/token']
+
+
+@pytest.mark.parametrize('variable', ['UPSUN_CLI_TOKEN', 'PLATFORMSH_CLI_TOKEN'])
+def test_api_token_source_names_environment_variable(monkeypatch, tokens, variable):
+    monkeypatch.setenv(variable, tokens.api)
+
+    source = api_token_source({'api_token': tokens.api})
+
+    assert source == 'the {0} environment variable'.format(variable)
+
+
+def test_api_token_source_names_option_and_never_the_value(monkeypatch, tokens):
+    monkeypatch.setenv('UPSUN_CLI_TOKEN', 'another-token')
+
+    assert api_token_source({'api_token': tokens.api}) == 'the api_token option'
+    assert api_token_source({'api_token': None}) is None
+
+
+# --- 401 from the API -------------------------------------------------------------------------------------------------
+
+
+def test_401_triggers_one_new_exchange_and_one_retry(api, make_client):
+    api.allow_exchange('first-access', 'second-access')
+    api.on('GET', '/tickets', (401, {'error': 'Invalid token'}), (200, TICKETS))
+    client = make_client()
+
+    assert client.request('GET', '/tickets') == (200, TICKETS)
+
+    assert [call.path for call in api.calls] == ['/oauth2/token', '/tickets', '/oauth2/token', '/tickets']
+    assert [call.headers['Authorization'] for call in api.requests('GET')] == ['Bearer first-access', 'Bearer second-access']
+    assert client.exchanges == 2
+
+
+def test_401_twice_is_authentication_error(api, make_client, tokens):
+    api.allow_exchange()
+    api.on('GET', '/tickets', (401, {'error': 'Invalid token'}))
+
+    with pytest.raises(AuthenticationError) as info:
+        make_client().request('GET', '/tickets')
+
+    assert info.value.status == 401
+    assert 'Invalid token' in info.value.msg
+    assert info.value.api_error == 'Invalid token'
+    assert len(api.requests('POST', '/oauth2/token')) == 2
+    assert len(api.requests('GET', '/tickets')) == 2
+    assert_no_secret(info.value.to_result(), tokens)
+
+
+def test_access_token_is_used_first_then_api_token_exchanged_on_401(api, make_client, tokens):
+    api.allow_exchange()
+    api.on('GET', '/tickets', (401, {'error': 'Token expired'}), (200, TICKETS))
+
+    assert make_client(access_token=tokens.access).request('GET', '/tickets') == (200, TICKETS)
+
+    assert [call.path for call in api.calls] == ['/tickets', '/oauth2/token', '/tickets']
+    assert [call.headers['Authorization'] for call in api.requests('GET')] == [
+        'Bearer ' + tokens.access, 'Bearer ' + tokens.exchanged]
+
+
+def test_access_token_only_and_401_tells_to_set_api_token(api, make_client, tokens):
+    api.on('GET', '/tickets', (401, {'error': 'Token expired'}))
+
+    with pytest.raises(AuthenticationError) as info:
+        make_client(api_token=None, access_token=tokens.access).request('GET', '/tickets')
+
+    assert info.value.status == 401
+    assert 'api_token' in info.value.msg
+    assert 'UPSUN_CLI_TOKEN' in info.value.msg
+    assert api.requests('POST', '/oauth2/token') == []
+    assert len(api.requests('GET', '/tickets')) == 1
+    assert_no_secret(info.value.to_result(), tokens)
+
+
+# --- retry matrix -----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize('status', [429, 500, 502, 503, 504])
+def test_get_is_retried_once_after_status(api, make_client, warned, tokens, status):
+    api.on('GET', '/tickets', (status, {'error': 'busy'}), (200, TICKETS))
+
+    assert make_client(access_token=tokens.access).request('GET', '/tickets') == (200, TICKETS)
+
+    assert len(api.requests('GET', '/tickets')) == 2
+    assert len(warned) == 1
+    assert 'GET /tickets' in warned[0]
+    assert 'HTTP {0}'.format(status) in warned[0]
+
+
+@pytest.mark.parametrize('status', [429, 503])
+def test_post_is_retried_after_status_that_created_nothing(api, make_client, warned, tokens, status):
+    api.on('POST', '/tickets', (status, {'error': 'busy'}), (200, TICKET))
+
+    assert make_client(access_token=tokens.access).request('POST', '/tickets', body={'subject': 's'}) == (200, TICKET)
+
+    assert len(api.requests('POST', '/tickets')) == 2
+    assert len(warned) == 1
+    assert 'POST /tickets' in warned[0]
+    assert 'HTTP {0}'.format(status) in warned[0]
+
+
+@pytest.mark.parametrize('status', [500, 502, 504])
+def test_post_is_not_retried_after_server_error(api, make_client, warned, tokens, status):
+    api.on('POST', '/tickets', (status, {'error': 'upstream failed'}), (200, TICKET))
+
+    with pytest.raises(ApiError) as info:
+        make_client(access_token=tokens.access).request('POST', '/tickets', body={'subject': 's'})
+
+    assert len(api.requests('POST', '/tickets')) == 1
+    assert info.value.status == status
+    assert info.value.api_error == 'upstream failed'
+    assert 'Gave up' not in info.value.msg
+    assert warned == []
+
+
+def test_get_connection_refused_is_retried_then_transport_error(make_client, closed_port_url, warned, tokens):
+    client = make_client(api_url=closed_port_url, access_token=tokens.access, retries=2)
+
+    with pytest.raises(TransportError) as info:
+        client.request('GET', '/tickets')
+
+    assert not isinstance(info.value, ResponseLostError)
+    assert 'Could not connect' in info.value.msg
+    assert 'after 2 retries' in info.value.msg
+    assert info.value.url == closed_port_url + '/tickets'
+    assert len(warned) == 2
+    assert all('GET /tickets' in message and 'NewConnectionError' in message for message in warned)
+
+
+def test_post_connection_refused_is_retried_then_transport_error(make_client, closed_port_url, warned, tokens):
+    client = make_client(api_url=closed_port_url, access_token=tokens.access, retries=2)
+
+    with pytest.raises(TransportError) as info:
+        client.request('POST', '/tickets', body={'subject': 's'})
+
+    assert not isinstance(info.value, ResponseLostError)
+    assert 'after 2 retries' in info.value.msg
+    assert len(warned) == 2
+    assert all('POST /tickets' in message for message in warned)
+
+
+@pytest.mark.parametrize('mode', ['hang', 'close'])
+def test_get_lost_answer_is_retried(raw_server, make_client, warned, tokens, mode):
+    server = raw_server(mode)
+    client = make_client(api_url=server.url, access_token=tokens.access, retries=2, timeout=0.2)
+
+    with pytest.raises(TransportError):
+        client.request('GET', '/tickets')
+
+    assert server.requests == 3
+    assert len(warned) == 2
+
+
+@pytest.mark.parametrize('mode', ['hang', 'close'])
+def test_post_lost_answer_is_not_retried(raw_server, make_client, warned, tokens, mode):
+    server = raw_server(mode)
+    client = make_client(api_url=server.url, access_token=tokens.access, retries=3, timeout=0.2)
+
+    with pytest.raises(ResponseLostError) as info:
+        client.request('POST', '/tickets', body={'subject': 's'})
+
+    assert server.requests == 1
+    assert warned == []
+    assert 'was sent but no answer came back' in info.value.msg
+    assert info.value.url == server.url + '/tickets'
+
+
+def test_token_exchange_lost_answer_is_not_retried(raw_server, make_client, warned):
+    server = raw_server('close')
+    client = make_client(auth_url=server.url, retries=3)
+
+    with pytest.raises(ResponseLostError):
+        client.request('GET', '/tickets')
+
+    assert server.requests == 1
+    assert warned == []
+
+
+@pytest.mark.parametrize('method', ['GET', 'POST'])
+def test_429_retries_exhausted_is_api_error_with_api_text(api, make_client, warned, tokens, method):
+    api.on(method, '/tickets', (429, {'error': 'Too many requests for this token'}))
+
+    with pytest.raises(ApiError) as info:
+        make_client(access_token=tokens.access, retries=2).request(method, '/tickets')
+
+    assert len(api.requests(method, '/tickets')) == 3
+    assert info.value.status == 429
+    assert info.value.api_error == 'Too many requests for this token'
+    assert 'Too many requests for this token' in info.value.msg
+    assert 'Gave up after 2 retries' in info.value.msg
+    assert len(warned) == 2
+
+
+def test_retry_after_is_honoured(api, make_client, warned, retry_sleeps, tokens):
+    api.on('GET', '/tickets', (429, {'error': 'slow down'}, {'Retry-After': '7'}), (200, TICKETS))
+
+    make_client(access_token=tokens.access).request('GET', '/tickets')
+
+    assert retry_sleeps == [7.0]
+    assert 'in 7 s' in warned[0]
+
+
+def test_retry_after_is_capped(api, make_client, warned, retry_sleeps, tokens):
+    api.on('GET', '/tickets', (503, {'error': 'maintenance'}, {'Retry-After': '3600'}), (200, TICKETS))
+
+    make_client(access_token=tokens.access).request('GET', '/tickets')
+
+    assert retry_sleeps == [client_module.MAX_RETRY_AFTER]
+    assert client_module.MAX_RETRY_AFTER == 60.0
+    assert 'in 60 s' in warned[0]
+
+
+def test_retry_after_is_honoured_for_post(api, make_client, retry_sleeps, tokens):
+    api.on('POST', '/tickets', (503, {'error': 'maintenance'}, {'Retry-After': '5'}), (200, TICKET))
+
+    make_client(access_token=tokens.access).request('POST', '/tickets', body={'subject': 's'})
+
+    assert retry_sleeps == [5.0]
+
+
+def test_exponential_backoff_without_retry_after(api, make_client, warned, retry_sleeps, tokens):
+    api.on('GET', '/tickets', (503, {'error': 'busy'}), (503, {'error': 'busy'}), (503, {'error': 'busy'}), (200, TICKETS))
+
+    make_client(access_token=tokens.access, retries=3).request('GET', '/tickets')
+
+    # urllib3 skips the first wait (0 s), then backoff_factor * 2 ** (n - 1).
+    assert retry_sleeps == [2.0, 4.0]
+    assert [message.split(' in ')[-1] for message in warned] == ['0 s.', '2 s.', '4 s.']
+    assert ['retry {0} of 3'.format(n) in message for n, message in enumerate(warned, 1)] == [True] * 3
+
+
+def test_no_retry_with_retries_0(api, make_client, warned, retry_sleeps, tokens):
+    api.on('GET', '/tickets', (503, {'error': 'busy'}), (200, TICKETS))
+
+    with pytest.raises(ApiError) as info:
+        make_client(access_token=tokens.access, retries=0).request('GET', '/tickets')
+
+    assert info.value.status == 503
+    assert len(api.requests('GET', '/tickets')) == 1
+    assert warned == []
+    assert retry_sleeps == []
+
+
+def test_no_retry_on_connection_refused_with_retries_0(make_client, closed_port_url, warned, tokens):
+    with pytest.raises(TransportError):
+        make_client(api_url=closed_port_url, access_token=tokens.access, retries=0).request('GET', '/tickets')
+
+    assert warned == []
+
+
+def test_each_retry_warns_once_naming_method_path_status_without_secret(api, make_client, warned, tokens):
+    api.on('POST', '/oauth2/token', (503, {'error': 'busy'}), (200, {'access_token': tokens.exchanged}))
+    api.on('PATCH', '/tickets/42', (502, 'Bad Gateway'), (429, {'error': 'slow'}), (200, TICKET))
+
+    make_client(access_token=None).request('PATCH', '/tickets/42', body={'status': 'solved'})
+
+    assert len(warned) == 3
+    assert 'POST /oauth2/token' in warned[0] and 'HTTP 503' in warned[0]
+    assert 'PATCH /tickets/42' in warned[1] and 'HTTP 502' in warned[1]
+    assert 'PATCH /tickets/42' in warned[2] and 'HTTP 429' in warned[2]
+    assert_no_secret(warned, tokens)
+
+
+# --- errors -----------------------------------------------------------------------------------------------------------
+
+
+def test_problem_json_error_is_api_error_with_api_text_status_and_url(api, make_client, tokens):
+    api.on('POST', '/tickets', (422, {'error': 'The category is not allowed for this subscription'},
+                                {'Content-Type': 'application/problem+json'}))
+
+    with pytest.raises(ApiError) as info:
+        make_client(access_token=tokens.access).request('POST', '/tickets', body={'subject': 's'})
+
+    error = info.value
+    assert error.api_error == 'The category is not allowed for this subscription'
+    assert error.status == 422
+    assert error.url == api.url + '/tickets'
+    assert 'HTTP 422' in error.msg and 'The category is not allowed for this subscription' in error.msg
+    assert error.to_result() == {'msg': error.msg, 'status': 422, 'url': api.url + '/tickets',
+                                 'api_error': 'The category is not allowed for this subscription'}
+
+
+def test_non_json_error_body_is_carried_as_text(api, make_client, tokens):
+    api.on('GET', '/tickets', (404, '<html><body>Not Found</body></html>', {'Content-Type': 'text/html'}))
+
+    with pytest.raises(ApiError) as info:
+        make_client(access_token=tokens.access).request('GET', '/tickets')
+
+    assert info.value.status == 404
+    assert info.value.api_error == '<html><body>Not Found</body></html>'
+    assert 'Not Found' in info.value.msg
+
+
+def test_empty_error_body_says_no_detail(api, make_client, tokens):
+    api.on('GET', '/tickets', (403, None))
+
+    with pytest.raises(ApiError) as info:
+        make_client(access_token=tokens.access).request('GET', '/tickets')
+
+    assert info.value.status == 403
+    assert info.value.api_error is None
+    assert 'no detail' in info.value.msg
+
+
+def test_success_with_non_json_body_is_api_error(api, make_client, tokens):
+    api.on('GET', '/tickets', (200, 'not json'))
+
+    with pytest.raises(ApiError) as info:
+        make_client(access_token=tokens.access).request('GET', '/tickets')
+
+    assert info.value.status == 200
+    assert 'not JSON' in info.value.msg
+
+
+def test_204_returns_no_body(api, make_client, tokens):
+    api.on('PATCH', '/tickets/42', (204, None))
+
+    assert make_client(access_token=tokens.access).request('PATCH', '/tickets/42', body={'status': 'open'}) == (204, None)
+
+
+def test_read_timeout_fails_fast_with_small_timeout(raw_server, make_client, tokens):
+    server = raw_server('hang')
+    client = make_client(api_url=server.url, access_token=tokens.access, retries=0, timeout=0.2)
+    started = time.monotonic()
+
+    with pytest.raises(ResponseLostError) as info:
+        client.request('GET', '/tickets')
+
+    assert time.monotonic() - started < 2
+    assert '0.2 s' in info.value.msg
+
+
+def test_tls_failure_is_transport_error_naming_ca_path(api, make_client, tokens):
+    # The fake API speaks plain HTTP: a TLS handshake with it fails.
+    tls_url = api.url.replace('http://', 'https://')
+
+    with pytest.raises(TransportError) as info:
+        make_client(api_url=tls_url, access_token=tokens.access).request('GET', '/tickets')
+
+    assert 'TLS' in info.value.msg and 'ca_path' in info.value.msg
+    assert info.value.url == tls_url + '/tickets'
+
+
+def test_query_params_and_json_body_are_sent(api, make_client, tokens):
+    api.on('POST', '/tickets', (200, TICKET))
+    api.on('GET', '/tickets', (200, TICKETS))
+    client = make_client(access_token=tokens.access)
+
+    client.request('POST', '/tickets', body={'subject': 'Deploy failed', 'priority': 'high'})
+    client.request('GET', '/tickets', params={'filter[status]': 'open', 'page': 2})
+
+    post, get = api.calls
+    assert post.json() == {'subject': 'Deploy failed', 'priority': 'high'}
+    assert post.headers['Content-Type'] == 'application/json'
+    assert get.query == {'filter[status]': ['open'], 'page': ['2']}
+
+
+def test_api_url_trailing_slash_is_ignored(api, make_client, tokens):
+    api.on('GET', '/tickets', (200, TICKETS))
+
+    make_client(api_url=api.url + '/', access_token=tokens.access).request('GET', '/tickets')
+
+    assert api.calls[0].path == '/tickets'
+
+
+@pytest.mark.parametrize('options, verify', [
+    (dict(), True),
+    (dict(validate_certs=False), False),
+    (dict(ca_path='/etc/ssl/corp-ca.pem'), '/etc/ssl/corp-ca.pem'),
+])
+def test_certificate_options_set_session_verify(make_client, options, verify):
+    assert make_client(**options).session.verify == verify
+
+
+# --- identity ---------------------------------------------------------------------------------------------------------
+
+
+def test_user_agent_names_collection_and_version(api, make_client):
+    api.allow_exchange()
+    api.on('GET', '/tickets', (200, TICKETS))
+
+    make_client().request('GET', '/tickets')
+
+    for call in api.calls:
+        user_agent = call.headers['User-Agent']
+        assert COLLECTION_NAME == 'upsun.support'
+        assert '{0}/{1}'.format(COLLECTION_NAME, COLLECTION_VERSION) in user_agent
+
+
+def test_collection_version_matches_galaxy_yml():
+    root = os.path.dirname(os.path.abspath(__file__))
+    for dummy in range(4):  # tests/unit/plugins/module_utils -> the collection root
+        root = os.path.dirname(root)
+    with open(os.path.join(root, 'galaxy.yml')) as handle:
+        galaxy = yaml.safe_load(handle)
+
+    assert galaxy['namespace'] + '.' + galaxy['name'] == COLLECTION_NAME
+    assert str(galaxy['version']) == COLLECTION_VERSION
