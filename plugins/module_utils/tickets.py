@@ -134,3 +134,28 @@ def open_duplicate(tickets):
         if ticket.get('status') in UNSOLVED_STATUSES:
             return ticket
     return None
+
+
+def create_deduped(client, payload, reference, warn):
+    """File ``payload`` unless an unsolved ticket carries ``reference``; return ``(created, ticket)``.
+
+    Reuses an unsolved ticket, follows up on the newest solved one, and after
+    a lost answer searches again before sending once more, so one failure
+    files exactly one ticket. ``warn`` receives what the user should know.
+    """
+    earlier = find_by_reference(client, reference)
+    duplicate = open_duplicate(earlier)
+    if duplicate is not None:
+        return False, duplicate
+    if earlier and payload.get('followup_tid') is None:
+        payload['followup_tid'] = str(earlier[0]['ticket_id'])
+    try:
+        return True, create_ticket(client, payload)
+    except TicketMayExistError as exc:
+        ticket = open_duplicate(find_by_reference(client, reference))
+        if ticket is not None:
+            warn('The answer to POST /tickets was lost; ticket {0} carries the dedupe_key, so it was filed.'.format(
+                ticket['ticket_id']))
+            return True, ticket
+        warn('The answer to POST /tickets was lost and no ticket carries the dedupe_key: filing it again. ({0})'.format(exc.msg))
+        return True, create_ticket(client, payload)

@@ -23,7 +23,7 @@ description:
   - The module talks to the API from the host it runs on; run it on the controller with C(delegate_to) set to
     C(localhost) and C(run_once), so that a failure seen on many hosts files one ticket.
 author:
-  - upsun.support maintainers
+  - upsun.support maintainers (@upsun)
 extends_documentation_fragment:
   - upsun.support.connection
   - upsun.support.connection.action_group
@@ -387,14 +387,13 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.upsun.support.plugins.module_utils.arguments import connection_argument_spec, validate_connection
 from ansible_collections.upsun.support.plugins.module_utils.client import client_from_module
 from ansible_collections.upsun.support.plugins.module_utils.constants import CATEGORIES, PRIORITIES, SETTABLE_STATUSES
-from ansible_collections.upsun.support.plugins.module_utils.errors import InputError, TicketMayExistError, UpsunError
+from ansible_collections.upsun.support.plugins.module_utils.errors import InputError, UpsunError
 from ansible_collections.upsun.support.plugins.module_utils.payload import CREATE_FIELDS, build_create_payload, check_not_blank, check_uuid
 from ansible_collections.upsun.support.plugins.module_utils.tickets import (
+    create_deduped,
     create_ticket,
     dedupe_reference,
-    find_by_reference,
     get_ticket,
-    open_duplicate,
     update_ticket,
     with_dedupe_footer,
 )
@@ -456,28 +455,15 @@ def create(module, client):
         return True, {}, diff, dict(payload=summary, msg='Would file an Upsun ticket (check mode): nothing was sent.')
 
     if reference:
-        earlier = find_by_reference(client, reference)
-        duplicate = open_duplicate(earlier)
-        if duplicate is not None:
-            return False, duplicate, dict(before=duplicate, after=duplicate), dict(
+        created, ticket = create_deduped(client, payload, reference, module.warn)
+        if not created:
+            return False, ticket, dict(before=ticket, after=ticket), dict(
                 msg='Upsun ticket {0} (status {1}) already carries this dedupe_key: filed nothing.'.format(
-                    duplicate['ticket_id'], duplicate.get('status')))
-        if earlier and params['followup_tid'] is None:
-            payload['followup_tid'] = summary['followup_tid'] = str(earlier[0]['ticket_id'])
-
-    try:
+                    ticket['ticket_id'], ticket.get('status')))
+        if 'followup_tid' in payload:
+            summary['followup_tid'] = payload['followup_tid']
+    else:
         ticket = create_ticket(client, payload)
-    except TicketMayExistError as exc:
-        if not reference:
-            raise
-        # The dedupe reference tells whether the lost create went through.
-        ticket = open_duplicate(find_by_reference(client, reference))
-        if ticket is None:
-            module.warn('The answer to POST /tickets was lost and no ticket carries the dedupe_key: filing it again. ({0})'.format(exc.msg))
-            ticket = create_ticket(client, payload)
-        else:
-            module.warn('The answer to POST /tickets was lost; ticket {0} carries the dedupe_key, so it was filed.'.format(
-                ticket['ticket_id']))
     return True, ticket, diff, dict(msg='Filed Upsun ticket {0} (priority {1})'.format(
         ticket['ticket_id'], ticket.get('priority') or payload.get('priority') or 'default'))
 

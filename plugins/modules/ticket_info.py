@@ -19,7 +19,7 @@ description:
     account may use, see O(fetch).
   - Read-only.
 author:
-  - upsun.support maintainers
+  - upsun.support maintainers (@upsun)
 extends_documentation_fragment:
   - upsun.support.connection
   - upsun.support.connection.action_group

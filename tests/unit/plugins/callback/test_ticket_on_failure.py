@@ -1,0 +1,601 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, upsun.support maintainers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The ticket_on_failure callback: what it counts, what it writes, and that it never breaks a run.
+
+Events are fed by hand with real ansible Task/Block objects (loaded from a
+play) and real play stats; the API is the fake one of conftest.py, reached
+through the real client.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import types
+from unittest import mock
+
+import pytest
+import yaml
+
+from ansible.executor.stats import AggregateStats
+from ansible.inventory.host import Host
+from ansible.parsing.dataloader import DataLoader
+from ansible.playbook.block import Block
+from ansible.playbook.play import Play
+from ansible.vars.manager import VariableManager
+
+from ansible_collections.upsun.support.plugins.callback import ticket_on_failure as plugin
+from ansible_collections.upsun.support.plugins.module_utils.spool import DEFAULT_SPOOL_DIR
+from ansible_collections.upsun.support.plugins.module_utils.tickets import dedupe_reference
+
+DOC = yaml.safe_load(plugin.DOCUMENTATION)
+PLAY = dict(name='Deploy web', hosts='all', gather_facts=False, tasks=[
+    dict(name='Check', debug=dict(msg='ok')),
+    dict(name='Deploy', command='/usr/local/bin/deploy'),
+    dict(name='Read secret', command='cat /secret', no_log=True),
+    dict(name='Guarded', block=[
+        dict(name='Risky', fail=dict(msg='risky failed')),
+        dict(name='Nested', block=[dict(name='Deep', fail=None)], always=[dict(name='Inner always', debug=None)]),
+    ], rescue=[dict(name='Recover', fail=dict(msg='recovery failed'))], always=[dict(name='Cleanup', debug=None)]),
+    dict(name='Unguarded', block=[dict(name='Bare', fail=None)], always=[dict(name='Bare always', debug=None)]),
+])
+
+
+def _load_tasks():
+    loader = DataLoader()
+    play = Play.load(PLAY, variable_manager=VariableManager(loader=loader), loader=loader)
+    tasks = {}
+
+    def walk(items):
+        for item in items:
+            if isinstance(item, Block):
+                walk(item.block)
+                walk(item.rescue)
+                walk(item.always)
+            elif item.name:
+                tasks[item.name] = item
+    walk(play.compile())
+    return play, tasks
+
+
+THE_PLAY, TASKS = _load_tasks()
+
+
+class Result:
+    """What ansible-core 2.19 passes to callbacks: ``host``, ``task``, ``result``."""
+
+    def __init__(self, host, task, data):
+        self.host = Host(host)
+        self.task = task
+        self.result = data
+
+
+class LegacyResult:
+    """What ansible-core 2.16 to 2.18 pass: ``_host``, ``_task``, ``_result``."""
+
+    def __init__(self, host, task, data):
+        self._host = Host(host)
+        self._task = task
+        self._result = data
+
+
+def defaults():
+    return dict((name, spec.get('default')) for name, spec in DOC['options'].items())
+
+
+@pytest.fixture
+def spool_dir(tmp_path):
+    return str(tmp_path / 'spool')
+
+
+@pytest.fixture
+def make_callback(api, tokens, spool_dir):
+    """Factory: a callback with the documented defaults, pointed at the fake API, plus ``options``."""
+    def make(**options):
+        display = mock.Mock(verbosity=0)
+        callback = plugin.CallbackModule(display=display)
+        settings = defaults()
+        settings.update(api_url=api.url, auth_url=api.url, api_token=tokens.api, retries=1, timeout=5.0, spool_dir=spool_dir)
+        settings.update(options)
+        callback._plugin_options = settings
+        callback._origins = dict((name, 'env: UPSUN_CLI_TOKEN' if name == 'api_token' else 'default') for name in settings)
+        callback.v2_playbook_on_start(types.SimpleNamespace(_file_name='/ci/checkout/site.yml'))
+        callback.v2_playbook_on_play_start(THE_PLAY)
+        return callback
+    return make
+
+
+def warnings(callback):
+    return [call.args[0] for call in callback._display.warning.call_args_list]
+
+
+def displayed(callback):
+    return [call.args[0] for call in callback._display.display.call_args_list]
+
+
+def stats_for(**hosts):
+    """Play stats: ``web1=dict(failures=1, rescued=1)``; every host also gets one ok."""
+    stats = AggregateStats()
+    for host, counts in hosts.items():
+        stats.increment('ok', host)
+        for what, count in counts.items():
+            for dummy in range(count):
+                stats.increment(what, host)
+    return stats
+
+
+def fail(callback, host, task, ignore_errors=False, result_class=Result, **data):
+    data.setdefault('failed', True)
+    callback.v2_runner_on_failed(result_class(host, TASKS[task], data), ignore_errors=ignore_errors)
+
+
+def accept_tickets(api, existing=None):
+    """The fake API: token exchange, a search answering ``existing``, and a create that echoes the ticket."""
+    api.allow_exchange()
+    api.on('GET', '/tickets', (200, {'count': len(existing or []), 'tickets': existing or [], '_links': {}}))
+
+    def created(call):
+        ticket = dict(call.json(), ticket_id=4242, status='new', zd_ticket_url='https://support.example/tickets/4242')
+        return 200, ticket
+    api.on('POST', '/tickets', created)
+
+
+def posted(api):
+    return [call.json() for call in api.requests('POST', '/tickets')]
+
+
+def spool_files(spool_dir):
+    if not os.path.isdir(spool_dir):
+        return []
+    return [os.path.join(spool_dir, name) for name in sorted(os.listdir(spool_dir))]
+
+
+# --- what counts as a failure -----------------------------------------------------------------------------------------
+
+
+def test_a_run_without_failure_files_nothing_and_sends_nothing(make_callback, api, spool_dir):
+    callback = make_callback()
+    callback.v2_playbook_on_stats(stats_for(web1={}, web2={}))
+    assert api.calls == []
+    assert displayed(callback) == [] and warnings(callback) == []
+    assert spool_files(spool_dir) == []
+
+
+def test_a_failed_run_files_one_ticket_naming_hosts_tasks_and_errors(make_callback, api):
+    accept_tickets(api)
+    callback = make_callback(priority='high', category='incident_outage')
+    fail(callback, 'web1', 'Deploy', msg='non-zero return code', rc=3, stderr='deploy: disk full', stdout='')
+    fail(callback, 'web2', 'Deploy', msg='non-zero return code', rc=3, stderr='deploy: disk full')
+    callback.v2_runner_on_unreachable(Result('db1', TASKS['Check'], {'unreachable': True, 'msg': 'ssh: connect to host db1 port 22: refused'}))
+    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1), web2=dict(failures=1), db1=dict(dark=1)))
+
+    [body] = posted(api)
+    assert body['subject'] == 'Ansible run of site.yml failed on 3 host(s): Deploy, Check'
+    assert body['priority'] == 'high' and body['category'] == 'incident_outage'
+    description = body['description']
+    assert 'Playbook: /ci/checkout/site.yml' in description
+    assert 'Plays: Deploy web' in description
+    assert 'Failed hosts (2): web1, web2' in description
+    assert 'Unreachable hosts (1): db1' in description
+    assert '- web1: failed task "Deploy" (command) in play "Deploy web":' in description
+    assert '    non-zero return code\n    rc: 3\n    stderr:\n    deploy: disk full' in description
+    assert '- db1: unreachable at task "Check" (debug) in play "Deploy web":\n    ssh: connect to host db1 port 22: refused' in description
+    assert '  web1 *: ok=1 changed=0 unreachable=0 failures=1 skipped=0 rescued=0 ignored=0' in description
+    key = plugin.default_dedupe_key(['/ci/checkout/site.yml'], ['Deploy', 'Check'])
+    assert description.endswith('Dedupe reference: ' + dedupe_reference(key))
+    assert displayed(callback) == [
+        'upsun.support.ticket_on_failure: filed Upsun ticket 4242 for this failed run: https://support.example/tickets/4242']
+    assert warnings(callback) == []
+
+
+def test_ignored_errors_and_ignored_unreachable_hosts_do_not_count(make_callback, api):
+    callback = make_callback()
+    fail(callback, 'web1', 'Deploy', ignore_errors=True, msg='ignored')
+    task = mock.Mock(ignore_unreachable=True)
+    callback.v2_runner_on_unreachable(Result('web2', task, {'unreachable': True, 'msg': 'down'}))
+    callback.v2_playbook_on_stats(stats_for(web1=dict(ignored=1), web2=dict(ignored=1)))
+    assert api.calls == [] and displayed(callback) == []
+
+
+@pytest.mark.parametrize('name, rescued', [
+    ('Risky', True), ('Deep', True), ('Inner always', True),
+    ('Recover', False), ('Cleanup', False), ('Bare', False), ('Bare always', False), ('Deploy', False),
+])
+def test_the_block_structure_tells_which_tasks_a_rescue_handles(name, rescued):
+    assert plugin.in_rescued_block(TASKS[name]) is rescued
+
+
+def test_a_rescued_failure_files_nothing(make_callback, api):
+    callback = make_callback()
+    fail(callback, 'web1', 'Risky', msg='risky failed')
+    callback.v2_playbook_on_stats(stats_for(web1=dict(rescued=1)))
+    assert api.calls == []
+
+
+def test_a_failing_rescue_is_reported_but_not_the_failure_it_rescued(make_callback, api):
+    accept_tickets(api)
+    callback = make_callback()
+    fail(callback, 'web1', 'Risky', msg='risky failed')
+    fail(callback, 'web1', 'Recover', msg='recovery failed')
+    callback.v2_playbook_on_stats(stats_for(web1=dict(rescued=1, failures=1)))
+    [body] = posted(api)
+    assert 'recovery failed' in body['description']
+    assert 'risky failed' not in body['description']
+    assert body['subject'].endswith('failed on 1 host(s): Recover')
+
+
+def test_the_play_stats_win_when_the_block_structure_disagrees(make_callback, api):
+    """A layout the structure check misreads: the stats count one unhandled failure, the latest one is taken."""
+    accept_tickets(api)
+    callback = make_callback()
+    fail(callback, 'web1', 'Deploy', msg='first, rescued')
+    fail(callback, 'web1', 'Bare', msg='second, fatal')
+    callback.v2_playbook_on_stats(stats_for(web1=dict(rescued=1, failures=1)))
+    [body] = posted(api)
+    assert 'second, fatal' in body['description'] and 'first, rescued' not in body['description']
+
+
+def test_a_host_the_stats_count_as_failed_without_an_event_is_still_reported(make_callback, api):
+    accept_tickets(api)
+    callback = make_callback()
+    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
+    [body] = posted(api)
+    assert '- web1: failed task "unknown task"' in body['description']
+
+
+def test_without_stats_the_block_structure_decides(make_callback):
+    callback = make_callback()
+    fail(callback, 'web1', 'Risky', msg='rescued')
+    fail(callback, 'web1', 'Bare', msg='fatal')
+    assert [entry['task'] for entry in callback.unhandled_failures(None)] == ['Bare']
+
+
+def test_results_of_older_ansible_cores_are_read_too(make_callback, api):
+    accept_tickets(api)
+    callback = make_callback()
+    fail(callback, 'web1', 'Deploy', result_class=LegacyResult, msg='legacy failure')
+    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
+    [body] = posted(api)
+    assert '- web1: failed task "Deploy" (command) in play "Deploy web":\n    legacy failure' in body['description']
+
+
+# --- what the ticket says ---------------------------------------------------------------------------------------------
+
+
+def test_no_log_results_stay_hidden(make_callback, api):
+    accept_tickets(api)
+    callback = make_callback()
+    censored = {'failed': True, 'censored': "the output has been hidden due to the fact that 'no_log: true' was specified"}
+    callback.v2_runner_on_failed(Result('web1', TASKS['Deploy'], censored))
+    # A no_log task whose result would still carry the secret: the task's flag is enough.
+    callback.v2_runner_on_failed(Result('web2', TASKS['Read secret'], {'failed': True, 'msg': 'password=hunter2'}))
+    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1), web2=dict(failures=1)))
+    [body] = posted(api)
+    assert body['description'].count('hidden by no_log') == 2
+    assert 'hunter2' not in body['description'] and "'no_log: true'" not in body['description']
+
+
+def test_loop_items_give_their_own_errors_and_censored_items_stay_hidden():
+    data = {'failed': True, 'msg': 'One or more items failed', 'results': [
+        {'item': 'a', 'failed': False},
+        {'item': 'b', '_ansible_item_label': 'b', 'failed': True, 'msg': 'b broke'},
+        {'failed': True, 'censored': 'hidden', '_ansible_no_log': True},
+    ]}
+    assert plugin.error_text(data) == 'One or more items failed\nitem b: b broke\nitem: hidden by no_log'
+
+
+def test_long_errors_are_cut():
+    text = plugin.error_text({'msg': 'x' * 5000})
+    assert len(text) == plugin.MAX_ERROR_LENGTH and text.endswith(' [...truncated]')
+    stderr = '\n'.join('line {0}'.format(number) for number in range(100))
+    text = plugin.error_text({'msg': 'failed', 'stderr': stderr})
+    assert '[80 earlier lines left out]' in text and text.endswith('line 99') and 'line 79\n' not in text
+
+
+def test_an_error_without_message_shows_stdout_or_says_so():
+    assert plugin.error_text({'rc': 0, 'stdout': 'it said no'}) == 'stdout:\nit said no'
+    assert plugin.error_text({}) == 'no error message'
+    assert plugin.error_text({'msg': {'nested': 'structure'}}) == '{"nested": "structure"}'
+
+
+def test_the_subject_template_takes_the_documented_fields(make_callback):
+    template = '[CI] {playbooks} / {plays}: {failure_count} failure(s) on {hosts} ({task})'
+    callback = make_callback(subject=template)
+    fail(callback, 'web1', 'Deploy', msg='x')
+    ticket = callback.build_ticket(callback.unhandled_failures(None))
+    assert ticket['subject'] == '[CI] site.yml / Deploy web: 1 failure(s) on web1 (Deploy)'
+    assert warnings(callback) == []
+
+
+@pytest.mark.parametrize('template', ['{playbook.__class__}', '{nope}', '{0}', '{playbook', '   '])
+def test_a_bad_subject_template_warns_and_uses_the_default(make_callback, template):
+    callback = make_callback(subject=template)
+    fail(callback, 'web1', 'Deploy', msg='x')
+    ticket = callback.build_ticket(callback.unhandled_failures(None))
+    assert ticket['subject'] == 'Ansible run of site.yml failed on 1 host(s): Deploy'
+    if template.strip():
+        [warning] = warnings(callback)
+        assert 'subject template' in warning and 'Using the default' in warning
+
+
+def test_the_subject_is_kept_short(make_callback):
+    callback = make_callback()
+    for number in range(40):
+        callback.v2_runner_on_failed(Result('host{0}'.format(number), TASKS['Deploy'], {'failed': True, 'msg': 'x'}))
+    ticket = callback.build_ticket(callback.unhandled_failures(None))
+    assert len(ticket['subject']) <= plugin.MAX_SUBJECT_LENGTH
+
+
+def test_many_failures_are_listed_up_to_a_limit(make_callback):
+    callback = make_callback()
+    for number in range(plugin.MAX_LISTED_FAILURES + 5):
+        callback.v2_runner_on_failed(Result('host{0}'.format(number), TASKS['Deploy'], {'failed': True, 'msg': 'x'}))
+    ticket = callback.build_ticket(callback.unhandled_failures(None))
+    assert ticket['description'].count('\n- host') == plugin.MAX_LISTED_FAILURES
+    assert '- ... and 5 more.' in ticket['description']
+
+
+def test_the_default_dedupe_key_depends_on_playbook_and_tasks_only():
+    key = plugin.default_dedupe_key(['/a/site.yml'], ['Deploy', 'Check', 'Deploy'])
+    assert key == plugin.default_dedupe_key(['/other/checkout/site.yml'], ['Check', 'Deploy'])
+    assert key != plugin.default_dedupe_key(['/a/other.yml'], ['Check', 'Deploy'])
+    assert key != plugin.default_dedupe_key(['/a/site.yml'], ['Deploy'])
+
+
+def test_a_set_dedupe_key_is_used_as_is(make_callback, api):
+    accept_tickets(api)
+    callback = make_callback(dedupe_key='nightly-deploy')
+    fail(callback, 'web1', 'Deploy', msg='x')
+    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
+    [body] = posted(api)
+    assert body['description'].endswith(dedupe_reference('nightly-deploy'))
+    assert api.requests('GET', '/tickets')[0].query['search'] == [dedupe_reference('nightly-deploy')]
+
+
+def test_the_ci_job_is_linked_when_known(make_callback, monkeypatch):
+    monkeypatch.setenv('CI_JOB_URL', 'https://gitlab.example/acme/shop/-/jobs/77')
+    callback = make_callback()
+    fail(callback, 'web1', 'Deploy', msg='x')
+    assert 'CI job: https://gitlab.example/acme/shop/-/jobs/77' in callback.build_ticket(callback.unhandled_failures(None))['description']
+    assert plugin.ci_job_url({'GITHUB_REPOSITORY': 'acme/shop', 'GITHUB_RUN_ID': '9'}) == 'https://github.com/acme/shop/actions/runs/9'
+    assert plugin.ci_job_url({}) is None
+
+
+# --- dedupe -----------------------------------------------------------------------------------------------------------
+
+
+def _failed_run(make_callback):
+    callback = make_callback()
+    fail(callback, 'web1', 'Deploy', msg='x')
+    return callback
+
+
+def _reference():
+    return dedupe_reference(plugin.default_dedupe_key(['/ci/checkout/site.yml'], ['Deploy']))
+
+
+def test_an_open_ticket_for_the_same_failure_is_not_filed_again(make_callback, api):
+    existing = {'ticket_id': 7, 'status': 'open', 'zd_ticket_url': 'https://support.example/tickets/7',
+                'description': 'earlier\n\n--\nFiled by Ansible (upsun.support). Dedupe reference: ' + _reference()}
+    accept_tickets(api, [existing])
+    callback = _failed_run(make_callback)
+    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
+    assert posted(api) == []
+    assert displayed(callback) == ['upsun.support.ticket_on_failure: Upsun ticket 7 (status open) already tracks this failure, '
+                                   'filed nothing: https://support.example/tickets/7']
+
+
+def test_a_solved_ticket_for_the_same_failure_gets_a_follow_up(make_callback, api):
+    accept_tickets(api, [{'ticket_id': 7, 'status': 'solved', 'description': 'Dedupe reference: ' + _reference()}])
+    callback = _failed_run(make_callback)
+    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
+    [body] = posted(api)
+    assert body['followup_tid'] == '7'
+
+
+def test_a_lost_create_answer_is_checked_before_filing_again(make_callback, api):
+    api.allow_exchange()
+    filed = {'ticket_id': 9, 'status': 'new', 'zd_ticket_url': 'https://support.example/tickets/9',
+             'description': 'Dedupe reference: ' + _reference()}
+    api.on('GET', '/tickets', (200, {'count': 0, 'tickets': []}), (200, {'count': 1, 'tickets': [filed]}))
+    api.on('POST', '/tickets', (502, {'error': 'Bad gateway'}))
+    callback = _failed_run(make_callback)
+    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
+    assert len(api.requests('POST', '/tickets')) == 1
+    assert displayed(callback) == [
+        'upsun.support.ticket_on_failure: filed Upsun ticket 9 for this failed run: https://support.example/tickets/9']
+    [warning] = warnings(callback)
+    assert 'ticket 9 carries the dedupe_key, so it was filed' in warning
+
+
+def test_the_line_goes_to_stderr_when_stdout_is_json(make_callback, api, monkeypatch):
+    accept_tickets(api)
+    monkeypatch.setattr(plugin.C, 'DEFAULT_STDOUT_CALLBACK', 'ansible.posix.json', raising=False)
+    callback = _failed_run(make_callback)
+    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
+    [call] = callback._display.display.call_args_list
+    assert call.kwargs == {'stderr': True}
+
+
+def test_the_stats_event_files_once(make_callback, api):
+    accept_tickets(api)
+    callback = _failed_run(make_callback)
+    stats = stats_for(web1=dict(failures=1))
+    callback.v2_playbook_on_stats(stats)
+    callback.v2_playbook_on_stats(stats)
+    assert len(posted(api)) == 1
+
+
+# --- errors become warnings, and the ticket is spooled ----------------------------------------------------------------
+
+
+def _spooled(spool_dir):
+    [path] = spool_files(spool_dir)
+    with open(path) as handle:
+        text = handle.read()
+    return path, text, json.loads(text)
+
+
+def test_an_unreachable_api_spools_the_ticket_without_any_secret(make_callback, closed_port_url, spool_dir, tokens):
+    callback = make_callback(api_url=closed_port_url, auth_url=closed_port_url, priority='urgent', subscription_id='123')
+    fail(callback, 'web1', 'Deploy', msg='x')
+    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
+    path, text, record = _spooled(spool_dir)
+    assert tokens.api not in text
+    assert record['source'] == 'ticket_on_failure'
+    assert 'Could not connect to' in record['error']
+    ticket = record['ticket']
+    assert set(ticket) == {'subject', 'description', 'dedupe_key', 'priority', 'subscription_id'}
+    assert ticket['dedupe_key'] == plugin.default_dedupe_key(['/ci/checkout/site.yml'], ['Deploy'])
+    assert 'Dedupe reference' not in ticket['description'], 'the ticket module adds the footer when it files it'
+    assert oct(os.stat(path).st_mode & 0o777) == '0o600'
+    assert displayed(callback) == []
+    command = 'ansible-playbook upsun.support.flush_spool -e upsun_support_spool_dir={0}'.format(spool_dir)
+    assert any(path in warning and command in warning for warning in warnings(callback))
+    assert not any(tokens.api in warning for warning in warnings(callback))
+
+
+def test_an_api_error_spools_the_ticket(make_callback, api, spool_dir):
+    api.allow_exchange()
+    api.on('GET', '/tickets', (200, {'count': 0, 'tickets': []}))
+    api.on('POST', '/tickets', (403, {'error': 'Not your organization'}))
+    callback = _failed_run(make_callback)
+    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
+    dummy, dummy, record = _spooled(spool_dir)
+    assert 'HTTP 403' in record['error'] and 'Not your organization' in record['error']
+
+
+def test_a_refused_token_is_named_by_where_it_came_from(make_callback, api, spool_dir, tokens):
+    api.on('POST', '/oauth2/token', (401, {'error': 'invalid_grant'}))
+    callback = _failed_run(make_callback)
+    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
+    dummy, text, record = _spooled(spool_dir)
+    assert 'the UPSUN_CLI_TOKEN environment variable' in record['error']
+    assert tokens.api not in text
+
+
+def test_missing_credentials_spool_the_ticket(make_callback, api, spool_dir):
+    callback = make_callback(api_token=None)
+    fail(callback, 'web1', 'Deploy', msg='x')
+    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
+    dummy, dummy, record = _spooled(spool_dir)
+    assert record['error'].startswith('No Upsun credentials')
+    assert api.calls == []
+
+
+def test_missing_requests_spools_the_ticket(make_callback, api, spool_dir, monkeypatch):
+    monkeypatch.setattr(plugin, 'HAS_REQUESTS', False)
+    callback = _failed_run(make_callback)
+    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
+    dummy, dummy, record = _spooled(spool_dir)
+    assert 'requests' in record['error']
+    assert api.calls == []
+
+
+def test_an_unwritable_spool_directory_is_a_warning_too(make_callback, closed_port_url, tmp_path):
+    blocker = tmp_path / 'not-a-directory'
+    blocker.write_text('')
+    callback = make_callback(api_url=closed_port_url, auth_url=closed_port_url, spool_dir=str(blocker))
+    fail(callback, 'web1', 'Deploy', msg='x')
+    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
+    assert 'retry 1 of 1' in warnings(callback)[0]
+    assert 'nor write it to the spool directory' in warnings(callback)[-1] and 'is lost' in warnings(callback)[-1]
+
+
+def test_the_spool_directory_defaults_to_the_shared_one():
+    assert DOC['options']['spool_dir']['default'] == DEFAULT_SPOOL_DIR
+
+
+def test_a_bug_in_the_callback_is_a_warning_not_a_broken_run(make_callback, api):
+    callback = _failed_run(make_callback)
+    with mock.patch.object(plugin.CallbackModule, 'build_ticket', side_effect=RuntimeError('oops')):
+        assert callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1))) is None
+    [warning] = warnings(callback)
+    assert warning == ('upsun.support.ticket_on_failure: internal error in v2_playbook_on_stats (RuntimeError: oops); '
+                       'the run itself is not affected.')
+    with mock.patch.object(plugin, 'error_text', side_effect=TypeError('bad result')):
+        callback.v2_runner_on_failed(Result('web1', TASKS['Deploy'], {'failed': True}))
+    assert 'internal error in v2_runner_on_failed' in warnings(callback)[-1]
+
+
+def test_secrets_are_masked_in_every_warning(make_callback, tokens):
+    callback = make_callback(access_token=tokens.access)
+    callback.warn('the server echoed {0} and {1}'.format(tokens.api, tokens.access))
+    assert warnings(callback) == ['upsun.support.ticket_on_failure: the server echoed ******** and ********']
+
+
+def test_retries_are_reported_as_warnings(make_callback, api):
+    accept_tickets(api)
+    api.on('GET', '/tickets', (503, {'error': 'busy'}), (200, {'count': 0, 'tickets': []}))
+    callback = _failed_run(make_callback)
+    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
+    assert len(posted(api)) == 1
+    [warning] = warnings(callback)
+    assert 'answered HTTP 503; retry 1 of 1' in warning
+
+
+# --- settings ---------------------------------------------------------------------------------------------------------
+
+
+def test_every_setting_has_an_environment_variable_and_an_ini_key():
+    for name, spec in DOC['options'].items():
+        assert spec.get('env'), name
+        assert spec.get('ini') == [{'section': 'callback_upsun_support_ticket_on_failure', 'key': name}], name
+    # The config manager takes the last variable set: UPSUN_CLI_TOKEN wins over PLATFORMSH_CLI_TOKEN, as in the modules.
+    assert [entry['name'] for entry in DOC['options']['api_token']['env']] == ['PLATFORMSH_CLI_TOKEN', 'UPSUN_CLI_TOKEN']
+    assert DOC['options']['subject']['default'] == plugin.DEFAULT_SUBJECT
+    assert plugin.CallbackModule.CALLBACK_NEEDS_ENABLED is True
+    assert plugin.CallbackModule.CALLBACK_TYPE == 'notification'
+
+
+def test_a_bad_setting_falls_back_to_its_default_with_a_warning(tokens):
+    definitions = dict((name, dict(spec)) for name, spec in DOC['options'].items())
+    values = dict(defaults(), api_token=tokens.api)
+
+    def value_and_origin(name, **kwargs):
+        if name in ('retries', 'api_token'):
+            raise ValueError('Invalid value for {0}: {1}'.format(name, tokens.api if name == 'api_token' else 'abc'))
+        return values[name], 'default'
+
+    config = mock.Mock()
+    config.get_plugin_options_and_origins.side_effect = ValueError('one setting is bad')
+    config.get_configuration_definitions.return_value = definitions
+    config.get_config_value_and_origin.side_effect = value_and_origin
+    callback = plugin.CallbackModule(display=mock.Mock(verbosity=0))
+    callback._load_name = plugin.NAME
+    with mock.patch.object(plugin.C, 'config', config):
+        callback.set_options()
+    assert callback.get_option('retries') == 3
+    assert callback.get_option('api_token') is None
+    assert callback.get_option('priority') is None
+    assert warnings(callback) == [
+        "upsun.support.ticket_on_failure: ignored the api_token setting; using its default (None).",
+        "upsun.support.ticket_on_failure: ignored the retries setting: Invalid value for retries: abc; using its default (3).",
+    ]
+
+
+def test_settings_that_load_fine_are_taken_as_they_are():
+    config = mock.Mock()
+    config.get_plugin_options_and_origins.return_value = ({'retries': 1}, {'retries': 'env: UPSUN_TICKET_ON_FAILURE_RETRIES'})
+    callback = plugin.CallbackModule(display=mock.Mock(verbosity=0))
+    callback._load_name = plugin.NAME
+    with mock.patch.object(plugin.C, 'config', config):
+        callback.set_options()
+    assert callback.get_option('retries') == 1
+    assert warnings(callback) == []
+
+
+@pytest.mark.parametrize('origin, source', [
+    ('env: PLATFORMSH_CLI_TOKEN', 'the PLATFORMSH_CLI_TOKEN environment variable'),
+    ('/ci/ansible.cfg', 'api_token in the [callback_upsun_support_ticket_on_failure] section of /ci/ansible.cfg'),
+    ('default', 'the api_token setting of the upsun.support.ticket_on_failure callback'),
+])
+def test_the_token_source_is_named_never_shown(make_callback, origin, source):
+    callback = make_callback()
+    callback._origins['api_token'] = origin
+    assert callback.token_source() == source
