@@ -1,0 +1,61 @@
+# Copyright: (c) 2026, upsun.support maintainers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Command line: python -m upsun_sandbox --port 0 prints its URL on one line, then serves until SIGTERM/SIGINT."""
+
+import argparse
+import signal
+import sys
+import threading
+
+from .catalog import DEFAULT_API_TOKEN
+from .server import Sandbox
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    """The command line options."""
+    parser = argparse.ArgumentParser(prog="python -m upsun_sandbox", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port to listen on; 0 (default) picks a free one")
+    parser.add_argument("--api-token", dest="api_tokens", action="append", metavar="TOKEN",
+                        help=f"an accepted API token; repeatable (default {DEFAULT_API_TOKEN})")
+    parser.add_argument("--token-lifetime", type=int, default=900, metavar="SECONDS",
+                        help="access token lifetime in seconds (default 900)")
+    parser.add_argument("--page-size", type=int, default=5, help="tickets per page of GET /tickets (default 5)")
+    parser.add_argument("--quiet", action="store_true", help="no log line per request on stderr")
+    args = parser.parse_args(argv)
+    if args.page_size < 1:
+        parser.error("--page-size must be at least 1")
+    return args
+
+
+def main(argv=None) -> int:
+    """Run the sandbox until SIGTERM or SIGINT; exit status 0 then."""
+    args = parse_args(argv)
+    stop = threading.Event()
+
+    def _stop(_signum, _frame) -> None:
+        stop.set()
+
+    # Installed before the URL is printed: whoever read it may signal us at once.
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    sandbox = Sandbox(host=args.host, port=args.port, api_tokens=args.api_tokens,
+                      token_lifetime=args.token_lifetime, page_size=args.page_size, quiet=args.quiet)
+    try:
+        # openapi-core takes most of a second to import: print the URL first, load it right after.
+        sandbox.start(warm_up=False)
+    except OSError as exc:
+        print(f"upsun_sandbox: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    print(sandbox.url, flush=True)
+    sandbox.warm_up()
+    while not stop.wait(1.0):
+        pass
+    sandbox.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

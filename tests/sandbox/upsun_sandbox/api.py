@@ -1,0 +1,169 @@
+# Copyright: (c) 2026, upsun.support maintainers
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The Upsun endpoints the sandbox imitates: the OAuth2 token exchange and the support-ticket API."""
+
+import base64
+import binascii
+import re
+from urllib.parse import parse_qsl, urlencode
+
+from .catalog import CLIENT_ID, category_list, priority_list
+from .messages import FORM, Incoming, Reply, oauth_error, problem
+from .store import TicketLocked, TicketNotFound, TicketStore, TokenStore
+from .validation import Validator
+
+TOKEN_PATH = "/oauth2/token"
+
+# (path pattern, allowed methods); /tickets/category and /tickets/priority come before /tickets/{id}.
+ROUTES = (
+    (re.compile(r"^/oauth2/token$"), ("POST",)),
+    (re.compile(r"^/tickets$"), ("GET", "POST")),
+    (re.compile(r"^/tickets/category$"), ("GET",)),
+    (re.compile(r"^/tickets/priority$"), ("GET",)),
+    (re.compile(r"^/tickets/(?P<ticket_id>[^/]+)$"), ("PATCH",)),
+)
+
+# The query parameters of GET /tickets that filter on a Ticket field of the same name.
+FILTERS = ("ticket_id", "status", "priority", "type", "requester_id", "submitter_id", "assignee_id",
+           "has_incidents", "created", "updated", "due")
+
+_REALM = 'Bearer realm="Upsun sandbox"'
+
+
+class UpsunApi:
+    """Answers API requests; faults and journaling are the caller's business."""
+
+    def __init__(self, tickets: TicketStore, tokens: TokenStore, validator: Validator, page_size: int,
+                 base_url) -> None:
+        self.tickets = tickets
+        self.tokens = tokens
+        self.validator = validator
+        self.page_size = page_size
+        # A callable: the URL is only known once the server is bound.
+        self._base_url = base_url
+
+    @property
+    def base_url(self) -> str:
+        """The sandbox's own URL, for absolute links."""
+        return self._base_url()
+
+    def handle(self, incoming: Incoming) -> Reply:
+        """Route, authenticate, validate, then run the endpoint."""
+        for pattern, methods in ROUTES:
+            if pattern.match(incoming.path):
+                if incoming.method not in methods:
+                    return problem(405, f"Method {incoming.method} is not allowed on {incoming.path}",
+                                   {"Allow": ", ".join(methods)})
+                break
+        else:
+            return problem(404, f"No route found for {incoming.method} {incoming.path}")
+        if incoming.path == TOKEN_PATH:
+            return self.exchange_token(incoming)
+        refused = self.authenticate(incoming)
+        if refused is not None:
+            return refused
+        checked = self.validator.check(incoming)
+        if checked.error is not None:
+            return checked.error
+        if incoming.path == "/tickets/category":
+            return Reply(200, category_list())
+        if incoming.path == "/tickets/priority":
+            return Reply(200, priority_list())
+        if incoming.path == "/tickets":
+            if incoming.method == "POST":
+                return self.create_ticket(incoming)
+            return self.list_tickets(incoming, checked.query)
+        return self.update_ticket(incoming, checked.path["ticket_id"])
+
+    def exchange_token(self, incoming: Incoming) -> Reply:
+        """POST /oauth2/token, grant_type=api_token, client platform-api-user over HTTP Basic (RFC 6749)."""
+        client = _basic_client(incoming.headers.get("Authorization"))
+        if client != CLIENT_ID:
+            return oauth_error(401, "invalid_client", "Client authentication failed: use HTTP Basic with the "
+                               f"client id {CLIENT_ID} and an empty password.",
+                               {"WWW-Authenticate": 'Basic realm="Upsun sandbox"'})
+        if incoming.content_type != FORM:
+            return oauth_error(400, "invalid_request", f"The request body must be {FORM}.")
+        form = dict(parse_qsl(incoming.body.decode("utf-8", "replace"), keep_blank_values=True))
+        grant_type = form.get("grant_type")
+        if not grant_type:
+            return oauth_error(400, "invalid_request", "The grant_type parameter is missing.")
+        if grant_type != "api_token":
+            return oauth_error(400, "unsupported_grant_type", f"The grant type {grant_type!r} is not supported.")
+        api_token = form.get("api_token")
+        if not api_token or not self.tokens.accepts(api_token):
+            return oauth_error(400, "invalid_grant", "The API token is missing, invalid or revoked.")
+        access_token = self.tokens.issue()
+        body = {"access_token": access_token, "expires_in": self.tokens.lifetime, "token_type": "bearer"}
+        return Reply(200, body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+    def authenticate(self, incoming: Incoming) -> Reply | None:
+        """None when the request carries a valid access token, else the 401 reply (RFC 6750)."""
+        scheme, _sep, token = (incoming.headers.get("Authorization") or "").strip().partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return problem(401, "Authentication required: send an access token as Authorization: Bearer.",
+                           {"WWW-Authenticate": _REALM})
+        state = self.tokens.check(token)
+        if state == "valid":
+            return None
+        message = "The access token has expired." if state == "expired" else "The access token is invalid."
+        return problem(401, message, {"WWW-Authenticate": f'{_REALM}, error="invalid_token", error_description="{message}"'})
+
+    def create_ticket(self, incoming: Incoming) -> Reply:
+        """POST /tickets (the body is already validated)."""
+        ticket = self.tickets.create(incoming.json())
+        return Reply(200, ticket)
+
+    def list_tickets(self, incoming: Incoming, query: dict) -> Reply:
+        """GET /tickets: filter, search, then one page with HAL links."""
+        filters = {name: query[f"filter[{name}]"] for name in FILTERS if f"filter[{name}]" in query}
+        found = self.tickets.find(filters, query.get("search"))
+        page = query.get("page", 1)
+        start = (page - 1) * self.page_size
+        links = {"self": {"href": self._page_href(incoming, None)}}
+        if page > 1:
+            links["previous"] = {"href": self._page_href(incoming, page - 1)}
+        if start + self.page_size < len(found):
+            links["next"] = {"href": self._page_href(incoming, page + 1)}
+        return Reply(200, {"count": len(found), "tickets": found[start:start + self.page_size], "_links": links})
+
+    def _page_href(self, incoming: Incoming, page: int | None) -> str:
+        pairs = list(incoming.query)
+        if page is not None:
+            pairs = [(name, value) for name, value in pairs if name != "page"] + [("page", str(page))]
+        query = urlencode(pairs)
+        return f"{self.base_url}{incoming.path}" + (f"?{query}" if query else "")
+
+    def update_ticket(self, incoming: Incoming, ticket_id: str) -> Reply:
+        """PATCH /tickets/{ticket_id}: 200 with the ticket, 204 when nothing changes."""
+        if not ticket_id.isdigit():
+            return problem(404, f"Ticket {ticket_id} not found")
+        body = incoming.json() if incoming.body else {}
+        try:
+            ticket = self.tickets.update(int(ticket_id), status=body.get("status"),
+                                         collaborator_ids=body.get("collaborator_ids"),
+                                         replace=bool(body.get("collaborators_replace")))
+        except TicketNotFound:
+            return problem(404, f"Ticket {ticket_id} not found")
+        except TicketLocked as exc:
+            return problem(422, f"Ticket {ticket_id} is {exc} and can no longer be updated")
+        if ticket is None:
+            return Reply(204)
+        return Reply(200, ticket)
+
+
+def _basic_client(header: str | None) -> str | None:
+    """The user name of an HTTP Basic Authorization header whose password is empty, else None."""
+    scheme, _sep, value = (header or "").strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        user, sep, password = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    if not sep or password:
+        return None
+    return user
