@@ -57,7 +57,6 @@ def api_token_source(params):
     return 'the api_token option'
 
 
-
 def validate_connection(params):
     """Check the connection options before any request."""
     if not params.get('api_token') and not params.get('access_token'):

@@ -162,39 +162,38 @@ seealso:
 '''
 
 EXAMPLES = r'''
-- name: File a ticket when a deploy fails
-  hosts: web
-  module_defaults:
-    group/upsun.support.upsun:
-      api_token: "{{ vault_upsun_api_token }}"
-  tasks:
-    - name: Deploy, or tell Upsun support
-      block:
-        - name: Deploy the release
-          ansible.builtin.command: /usr/local/bin/deploy --release 42
-          changed_when: true
-      rescue:
-        - name: File one ticket for the failure
-          upsun.support.ticket:
-            subject: "Deploy of release 42 failed on {{ inventory_hostname }}"
-            description: "{{ ansible_failed_result.msg | default('no message') }}"
-            priority: high
-            category: incident_outage
-            subscription_id: "123456"
-            affected_url: https://shop.example.com/
-            dedupe_key: "deploy-release-42"
-            attachments:
-              - path: /var/log/deploy.log
-              - filename: failed-task.txt
-                content: "{{ ansible_failed_task.name }}"
-          delegate_to: localhost
-          run_once: true
-          register: upsun_ticket
+# The connection options can be set once for the play:
+#   module_defaults:
+#     group/upsun.support.upsun:
+#       api_token: "{{ vault_upsun_api_token }}"
 
-        - name: Show the ticket
-          ansible.builtin.debug:
-            msg: "{{ upsun_ticket.msg }}: {{ upsun_ticket.ticket.zd_ticket_url }}"
-          run_once: true
+- name: Deploy, or tell Upsun support
+  block:
+    - name: Deploy the release
+      ansible.builtin.command: /usr/local/bin/deploy --release 42
+      changed_when: true
+  rescue:
+    - name: File one ticket for the failure
+      upsun.support.ticket:
+        subject: "Deploy of release 42 failed on {{ inventory_hostname }}"
+        description: "{{ ansible_failed_result.msg | default('no message') }}"
+        priority: high
+        category: incident_outage
+        subscription_id: "123456"
+        affected_url: https://shop.example.com/
+        dedupe_key: deploy-release-42
+        attachments:
+          - path: /var/log/deploy.log
+          - filename: failed-task.txt
+            content: "{{ ansible_failed_task.name }}"
+      delegate_to: localhost
+      run_once: true
+      register: upsun_ticket
+
+    - name: Show the ticket
+      ansible.builtin.debug:
+        msg: "{{ upsun_ticket.msg }}: {{ upsun_ticket.ticket.zd_ticket_url }}"
+      run_once: true
 
 - name: Mark the ticket solved once the deploy is fixed
   upsun.support.ticket:
@@ -207,6 +206,13 @@ EXAMPLES = r'''
     ticket_id: 1234
     collaborator_ids:
       - 3c90c3cc-0d44-4b50-8888-8dd25736052a
+  delegate_to: localhost
+
+- name: See what would be filed, without sending anything
+  upsun.support.ticket:
+    subject: Test
+    description: Nothing is sent in check mode.
+  check_mode: true
   delegate_to: localhost
 '''
 

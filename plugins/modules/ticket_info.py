@@ -28,6 +28,7 @@ attributes:
     description: The module only reads, so it runs the same in check mode.
     support: full
   diff_mode:
+    description: The module only reads, so there is no diff.
     support: none
 options:
   fetch:
