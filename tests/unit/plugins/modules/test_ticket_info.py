@@ -223,7 +223,7 @@ def test_empty_catalog_answer_is_an_empty_list(api, run_module, module_params):
     (dict(due='2026-13-01T00:00:00Z'), ['due', 'ISO 8601', '2026-13-01T00:00:00Z']),
     (dict(limit=0), ['limit', '1 or more', '0']),
     (dict(limit=-5), ['limit', '1 or more', '-5']),
-    (dict(limit='many'), ['limit', 'many']),
+    (dict(limit='many'), ['limit', 'int']),
     (dict(status='done'), ['status', 'closed, deleted, hold, new, open, pending, solved', 'done']),
     (dict(priority='critical'), ['priority', 'low, normal, high, urgent', 'critical']),
     (dict(type='bug'), ['type', 'problem, task, incident, question', 'bug']),
