@@ -1,0 +1,52 @@
+"""Offline stand-in for the get-pip.py bootstrap script that ansible-test downloads.
+
+ansible-test bootstraps pip into the empty virtualenvs it creates (sanity, units)
+by running ``get-pip.py`` fetched from a host that is not a package registry.
+It first looks for a cached copy, ``~/.ansible/test/cache/get_pip_<ver>.py``, and
+scripts/ansible-test.sh installs this file there, next to ``pip-<ver>/`` holding
+the pip wheel from PyPI and its unpacked contents.
+
+Like get-pip.py, it runs a pip that is not installed yet to ``pip install`` what
+ansible-test asks for (``pip==<ver>``): the unpacked wheel, with no index (about
+2 s).  Without the unpacked wheel, or if that fails, it falls back to the
+interpreter's bundled ``ensurepip`` followed by ``pip install`` from the
+configured index (about 10 s).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+# get-pip.py options that "pip install" does not understand
+GET_PIP_ONLY_OPTIONS = ('--no-setuptools', '--no-wheel')
+
+
+def cached_pip_dir() -> str:
+    """Return the directory with the pip wheel matching this file's name (get_pip_24_2.py -> pip-24.2)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    match = re.match(r'get_pip_(.+)\.py$', os.path.basename(__file__))
+    version = match.group(1).replace('_', '.') if match else ''
+    return os.path.join(here, 'pip-%s' % version)
+
+
+def main() -> None:
+    """Install pip (and whatever else was requested) into the running interpreter's environment."""
+    args = [arg for arg in sys.argv[1:] if arg not in GET_PIP_ONLY_OPTIONS]
+    wheel_dir = cached_pip_dir()
+    unpacked_pip = os.path.join(wheel_dir, 'unpacked', 'pip')
+
+    if os.path.isdir(unpacked_pip):
+        command = [sys.executable, unpacked_pip, 'install', '--ignore-installed', '--no-index', '--find-links', wheel_dir] + args
+        if subprocess.call(command) == 0:
+            return
+        sys.stderr.write('get-pip stand-in: offline install from %s failed, falling back to ensurepip\n' % wheel_dir)
+
+    subprocess.check_call([sys.executable, '-m', 'ensurepip', '--default-pip'])
+    subprocess.check_call([sys.executable, '-m', 'pip', 'install'] + args)
+
+
+if __name__ == '__main__':
+    main()
