@@ -516,10 +516,13 @@ class CallbackModule(CallbackBase):
 
     def token_source(self):
         """Where the API token came from, by name only, for authentication error messages."""
-        try:
-            dummy, origin = self.get_option_and_origin('api_token')
-        except (KeyError, AttributeError):
-            origin = None
+        # Recorded by set_options() (ansible-core 2.19+, or the fallback above); asked of the configuration otherwise.
+        origin = (getattr(self, '_origins', None) or {}).get('api_token')
+        if origin is None:
+            try:
+                dummy, origin = self.get_option_and_origin('api_token')
+            except (KeyError, AttributeError):
+                origin = None
         origin = str(origin or '')
         if origin.startswith('env: '):
             return 'the {0} environment variable'.format(origin[5:])

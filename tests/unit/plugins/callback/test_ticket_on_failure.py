@@ -563,7 +563,9 @@ def test_a_bad_setting_falls_back_to_its_default_with_a_warning(tokens):
         return values[name], 'default'
 
     config = mock.Mock()
+    # ansible-core 2.19+ asks for options and origins, 2.16 for the options only.
     config.get_plugin_options_and_origins.side_effect = ValueError('one setting is bad')
+    config.get_plugin_options.side_effect = ValueError('one setting is bad')
     config.get_configuration_definitions.return_value = definitions
     config.get_config_value_and_origin.side_effect = value_and_origin
     callback = plugin.CallbackModule(display=mock.Mock(verbosity=0))
@@ -582,6 +584,7 @@ def test_a_bad_setting_falls_back_to_its_default_with_a_warning(tokens):
 def test_settings_that_load_fine_are_taken_as_they_are():
     config = mock.Mock()
     config.get_plugin_options_and_origins.return_value = ({'retries': 1}, {'retries': 'env: UPSUN_TICKET_ON_FAILURE_RETRIES'})
+    config.get_plugin_options.return_value = {'retries': 1}
     callback = plugin.CallbackModule(display=mock.Mock(verbosity=0))
     callback._load_name = plugin.NAME
     with mock.patch.object(plugin.C, 'config', config):
