@@ -16,6 +16,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import json
 import platform
 import traceback
@@ -23,7 +24,7 @@ import traceback
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.upsun.support.plugins.module_utils.arguments import api_token_source
+from ansible_collections.upsun.support.plugins.module_utils.arguments import api_token_source, validate_connection
 from ansible_collections.upsun.support.plugins.module_utils.constants import (
     COLLECTION_NAME,
     COLLECTION_VERSION,
@@ -35,6 +36,7 @@ from ansible_collections.upsun.support.plugins.module_utils.errors import (
     AuthenticationError,
     ResponseLostError,
     TransportError,
+    UpsunError,
 )
 
 try:
@@ -314,3 +316,21 @@ def client_from_module(module):
         access_token=params['access_token'], timeout=params['timeout'], validate_certs=params['validate_certs'],
         ca_path=params['ca_path'], retries=params['retries'], warn=module.warn,
         token_source=api_token_source(params))
+
+
+@contextlib.contextmanager
+def module_client(module):
+    """The ``Client`` of one module run, for a ``with`` block.
+
+    Checks the connection options first, turns the collection's own errors
+    into ``fail_json`` (anything else is a bug and shows as one), and closes
+    the session at the end.
+    """
+    client = client_from_module(module)
+    try:
+        validate_connection(module.params)
+        yield client
+    except UpsunError as exc:
+        module.fail_json(**exc.to_result())
+    finally:
+        client.close()

@@ -390,10 +390,10 @@ ticket:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.upsun.support.plugins.module_utils.arguments import connection_argument_spec, validate_connection
-from ansible_collections.upsun.support.plugins.module_utils.client import client_from_module
+from ansible_collections.upsun.support.plugins.module_utils.arguments import connection_argument_spec
+from ansible_collections.upsun.support.plugins.module_utils.client import module_client
 from ansible_collections.upsun.support.plugins.module_utils.constants import CATEGORIES, PRIORITIES, SETTABLE_STATUSES
-from ansible_collections.upsun.support.plugins.module_utils.errors import InputError, UpsunError
+from ansible_collections.upsun.support.plugins.module_utils.errors import InputError
 from ansible_collections.upsun.support.plugins.module_utils.payload import CREATE_FIELDS, build_create_payload, check_not_blank, check_uuid
 from ansible_collections.upsun.support.plugins.module_utils.tickets import (
     create_deduped,
@@ -530,14 +530,8 @@ def changes(ticket, status, collaborator_ids, replace):
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    client = client_from_module(module)
-    try:
-        validate_connection(module.params)
+    with module_client(module) as client:
         changed, ticket, diff, extra = run(module, client)
-    except UpsunError as exc:
-        module.fail_json(**exc.to_result())
-    finally:
-        client.close()
     result = dict(changed=changed, ticket=ticket, **extra)
     if module._diff:
         result['diff'] = diff

@@ -198,10 +198,10 @@ priorities:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.upsun.support.plugins.module_utils.arguments import connection_argument_spec, validate_connection
-from ansible_collections.upsun.support.plugins.module_utils.client import client_from_module
+from ansible_collections.upsun.support.plugins.module_utils.arguments import connection_argument_spec
+from ansible_collections.upsun.support.plugins.module_utils.client import module_client
 from ansible_collections.upsun.support.plugins.module_utils.constants import CATEGORIES, PRIORITIES, STATUSES, TYPES
-from ansible_collections.upsun.support.plugins.module_utils.errors import InputError, UpsunError
+from ansible_collections.upsun.support.plugins.module_utils.errors import InputError
 from ansible_collections.upsun.support.plugins.module_utils.payload import check_date_time, check_uuid
 from ansible_collections.upsun.support.plugins.module_utils.tickets import search_tickets
 
@@ -262,15 +262,9 @@ def _present(values):
 
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    client = client_from_module(module)
-    try:
-        validate_connection(module.params)
+    with module_client(module) as client:
         validate(module.params)
         result = run(module, client)
-    except UpsunError as exc:
-        module.fail_json(**exc.to_result())
-    finally:
-        client.close()
     module.exit_json(changed=False, **result)
 
 
