@@ -3,7 +3,8 @@
 # requirement files in tests/requirements/.
 #
 # Idempotent: a stamp file inside the venv records a hash of the Python
-# version and of every requirement file; when it matches, nothing is done.
+# version, of every requirement file and of this script; when it matches,
+# nothing is done.
 #
 # Environment:
 #   VENV    path of the virtualenv (default: <repo>/.venv)
@@ -55,7 +56,7 @@ stamp="${venv}/.upsun-support-stamp"
 want_stamp="$(
     {
         "${python_bin}" -c 'import sys; print(sys.version)'
-        cat "${installer_req}" "${tools_req}"
+        cat "${installer_req}" "${tools_req}" "${BASH_SOURCE[0]}"
     } | sha256sum | cut -d' ' -f1
 )"
 
@@ -85,8 +86,12 @@ if [[ "${BOOTSTRAP_NO_UV:-0}" != 1 ]] && pip_install -r "${installer_req}"; then
     if [[ -n "${PIP_INDEX_URL:-}" && -z "${UV_DEFAULT_INDEX:-}${UV_INDEX_URL:-}" ]]; then
         export UV_DEFAULT_INDEX="${PIP_INDEX_URL}"
     fi
+    # --compile-bytecode: pip writes .pyc files at install and uv does not; without them every
+    # `ansible` run (and every module importing requests) compiles those packages again
+    # whenever PYTHONDONTWRITEBYTECODE is set, as it is on this project's machines.
     if UV_NATIVE_TLS=1 UV_LINK_MODE=copy UV_NO_PROGRESS=1 \
-        "${venv}/bin/uv" pip install --python "${venv}/bin/python" -r "${tools_req}" >>"${install_log}" 2>&1; then
+        "${venv}/bin/uv" pip install --compile-bytecode --python "${venv}/bin/python" -r "${tools_req}" \
+        >>"${install_log}" 2>&1; then
         installed=uv
     else
         show_log
