@@ -5,8 +5,8 @@
 
 """Benchmark of the upsun.support.ticket module, ad hoc, against the offline sandbox this script starts.
 
-Three commands, each run as its own process, interleaved (ticket, ping, uri, ticket, ping, uri, ...) so that machine
-noise spreads over all three, after one untimed warm-up run of each:
+Three commands, each run as its own process, after one untimed warm-up run of each, in rounds: every round runs each
+command once, in the order ticket, ping, uri, then uri, ping, ticket in the next round, and so on:
 
 - ticket: ``ansible localhost -m upsun.support.ticket -a "subject=... description=... priority=high"``;
 - ping:   ``ansible localhost -m ansible.builtin.ping``, the floor for any module;
@@ -15,15 +15,31 @@ noise spreads over all three, after one untimed warm-up run of each:
 
 Printed: the median wall time of each, and the ratios ticket/ping (target at most 1.15) and ticket/uri (target at
 most 1.0), with PASS or FAIL each; then how many TCP connections the module's ticket runs used (the token exchange
-and the POST should share one) and, with ``--explain`` or when a target is missed, the import time of the module's
-code next to ping's. Exit status 1 when a target is missed or a run fails.
+and the POST should share one), and whether the HTTP libraries the module imports have bytecode (.pyc) files.
 
-    PYTHONPATH=tests/sandbox python tests/bench/bench_module.py [--runs 7] [--explain] [--json]
+Each ratio is judged on the median of its per-round ratios (ticket's time over ping's in the same round), and the
+ratio of the two medians is printed next to it. The machines this runs on change speed from one second to the next
+(a fixed CPU loop takes anywhere from 1x to 1.8x its best time here); the runs of one round share most of that, so
+the per-round ratio cancels it where the ratio of medians taken over the whole run does not. The alternating order
+keeps a slow drift from favouring the command that runs first.
+
+With ``--explain``, also where the time goes: a fourth command, ``floor``, runs ad hoc a module of a throwaway
+collection that only imports ``requests`` and exits, interleaved with the others, so that ticket/floor is the cost of
+the module's own code and its two API calls. With ``--explain`` or when a target is missed, the import time of the
+module's code next to ping's. Exit status 1 when a target is missed or a run fails.
+
+With ``--instructions`` (needs valgrind), each of ticket, ping and floor also runs once under
+``valgrind --tool=callgrind --trace-children=yes``: the instructions executed, which do not depend on the machine's
+speed, summed over every process of the run and split into the module's own process (``AnsiballZ_*.py``) and the
+rest (controller, worker, shell). A cross-check of the timed ratios, about 80 s per command.
+
+    PYTHONPATH=tests/sandbox python tests/bench/bench_module.py [--runs 21] [--explain] [--instructions] [--json]
 """
 
 from __future__ import absolute_import, division, print_function
 
 import argparse
+import importlib.util
 import json
 import os
 import re
@@ -79,18 +95,40 @@ URI_PLAYBOOK = '''\
 '''
 
 
+# The floor for any module that uses requests: a throwaway collection's module that imports it and exits.
+FLOOR_COLLECTION = 'bench_floor.requests_only'
+FLOOR_MODULE = '''\
+#!/usr/bin/python
+from ansible.module_utils.basic import AnsibleModule
+
+import requests  # noqa: F401 pylint: disable=unused-import
+
+
+def main():
+    module = AnsibleModule(argument_spec=dict(subject=dict(), description=dict(), priority=dict()))
+    module.exit_json(changed=False)
+
+
+if __name__ == '__main__':
+    main()
+'''
+
+# What the ticket module imports at each run besides ansible.module_utils; without bytecode files each run compiles them.
+HTTP_PACKAGES = ('requests', 'urllib3', 'charset_normalizer', 'idna', 'certifi')
+
+
 def tool(name):
     path = BIN_DIR / name
     return str(path) if path.exists() else name
 
 
-def bench_env(sandbox, home):
+def bench_env(sandbox, home, extra_collections=None):
     """A clean environment: no ANSIBLE_*/UPSUN_* of the caller, the collection from this checkout, the sandbox's credentials."""
     env = dict((name, value) for name, value in os.environ.items() if not name.startswith(('ANSIBLE_', 'UPSUN_', 'PLATFORMSH_')))
     env.update(sandbox.env())
     env.update(
         PATH=os.pathsep.join([str(BIN_DIR), env.get('PATH', '')]),
-        ANSIBLE_COLLECTIONS_PATH=str(REPO_ROOT / 'collections'),
+        ANSIBLE_COLLECTIONS_PATH=os.pathsep.join([str(REPO_ROOT / 'collections')] + list(extra_collections or [])),
         ANSIBLE_HOME=str(home),
         ANSIBLE_LOCAL_TEMP=str(home / 'tmp'),
         ANSIBLE_NOCOLOR='1',
@@ -100,6 +138,15 @@ def bench_env(sandbox, home):
     return env
 
 
+def write_floor_collection(root):
+    """Write the throwaway collection holding the floor module under root; return root."""
+    namespace, name = FLOOR_COLLECTION.split('.')
+    modules = root / 'ansible_collections' / namespace / name / 'plugins' / 'modules'
+    modules.mkdir(parents=True)
+    (modules / 'noop.py').write_text(FLOOR_MODULE)
+    return root
+
+
 def commands(workdir):
     playbook = workdir / 'uri.yml'
     playbook.write_text(URI_PLAYBOOK)
@@ -107,19 +154,34 @@ def commands(workdir):
         'ticket': [tool('ansible'), 'localhost', '-m', 'upsun.support.ticket', '-a', TICKET_ARGS],
         'ping': [tool('ansible'), 'localhost', '-m', 'ansible.builtin.ping'],
         'uri': [tool('ansible-playbook'), str(playbook)],
+        'floor': [tool('ansible'), 'localhost', '-m', FLOOR_COLLECTION + '.noop', '-a', TICKET_ARGS],
     }
+
+
+def missing_bytecode():
+    """The HTTP packages whose __init__ has no up-to-date .pyc file next to it, in this interpreter (the modules' one)."""
+    missing = []
+    for package in HTTP_PACKAGES:
+        spec = importlib.util.find_spec(package)
+        if spec is None or not spec.origin:
+            continue
+        cached = importlib.util.cache_from_source(spec.origin)
+        if not os.path.exists(cached) or os.path.getmtime(cached) < os.path.getmtime(spec.origin):
+            missing.append(package)
+    return missing
 
 
 def run_once(name, command, env, cwd, sandbox):
     """Run one command; return its wall time in seconds. A failed run, or one that filed no ticket, is an error."""
-    before = len(sandbox.tickets()) if name != 'ping' else 0
+    files_ticket = name in ('ticket', 'uri')
+    before = len(sandbox.tickets()) if files_ticket else 0
     started = time.perf_counter()
     result = subprocess.run(command, env=env, cwd=str(cwd), stdin=subprocess.DEVNULL, capture_output=True, text=True,
                             check=False)
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
         raise RuntimeError('{0} failed (exit status {1}):\n{2}{3}'.format(name, result.returncode, result.stdout, result.stderr))
-    if name != 'ping' and len(sandbox.tickets()) != before + 1:
+    if files_ticket and len(sandbox.tickets()) != before + 1:
         raise RuntimeError('{0} did not file exactly one ticket:\n{1}'.format(name, result.stdout))
     return elapsed
 
@@ -166,62 +228,117 @@ def import_times(env, repeat=5):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n', 1)[0])
-    parser.add_argument('--runs', type=int, default=7, help='timed runs of each command (default 7)')
+    parser.add_argument('--runs', type=int, default=21, help='rounds: timed runs of each command (default 21)')
     parser.add_argument('--explain', action='store_true', help='always print where the time goes')
+    parser.add_argument('--instructions', action='store_true',
+                        help='also count the instructions of one run of ticket, ping and floor under valgrind (callgrind)')
     parser.add_argument('--json', action='store_true', help='print the results as JSON')
     args = parser.parse_args(argv)
 
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix='bench-module-') as tmp, SandboxProcess() as sandbox:
         workdir = Path(tmp)
-        env = bench_env(sandbox, workdir / 'ansible-home')
+        env = bench_env(sandbox, workdir / 'ansible-home', [str(write_floor_collection(workdir / 'floor'))])
         cmds = commands(workdir)
-        order = ('ticket', 'ping', 'uri')
+        order = ('ticket', 'ping', 'uri', 'floor') if args.explain else ('ticket', 'ping', 'uri')
         times = dict((name, []) for name in order)
         for name in order:  # warm-up: caches, .pyc files, the sandbox's validator
             run_once(name, cmds[name], env, workdir, sandbox)
-        for dummy in range(args.runs):
-            for name in order:
+        for round_number in range(args.runs):
+            for name in (order if round_number % 2 == 0 else order[::-1]):
                 times[name].append(run_once(name, cmds[name], env, workdir, sandbox))
         connections = connections_per_ticket_run(sandbox, env, workdir, cmds['ticket'])
         medians = dict((name, statistics.median(values)) for name, values in times.items())
         checks = []
         for numerator, denominator, target in TARGETS:
-            ratio = medians[numerator] / medians[denominator]
-            checks.append((numerator, denominator, ratio, target, ratio <= target))
+            ratio = paired_ratio(times, numerator, denominator)
+            checks.append((numerator, denominator, ratio, medians[numerator] / medians[denominator], target, ratio <= target))
         failed = not all(check[-1] for check in checks)
         explain = import_times(env) if (args.explain or failed) else None
+        instructions = None
+        if args.instructions:
+            (workdir / 'callgrind').mkdir()
+            instructions = dict((name, count_instructions(name, cmds[name], env, workdir, workdir / 'callgrind'))
+                                for name in ('ticket', 'ping', 'floor'))
     load = (load_before, os.getloadavg()[0])
+    no_bytecode = missing_bytecode()
 
     if args.json:
         print(json.dumps({
             'runs': args.runs, 'times': times, 'medians': medians, 'load_average': load, 'cpus': os.cpu_count(),
-            'ratios': [dict(name='{0}/{1}'.format(n, d), ratio=r, target=t, passed=p) for n, d, r, t, p in checks],
+            'ratios': [dict(name='{0}/{1}'.format(n, d), ratio=r, ratio_of_medians=m, target=t, passed=p)
+                       for n, d, r, m, t, p in checks],
             'ticket_run_requests': connections,
             'import_ms': explain[0] if explain else None,
+            'packages_without_bytecode': no_bytecode,
+            'instructions': instructions,
         }, indent=2))
     else:
-        report(args.runs, times, medians, checks, connections, explain, load)
+        report(args.runs, times, medians, checks, connections, explain, load, no_bytecode, instructions)
     return 1 if failed else 0
 
 
-def report(runs, times, medians, checks, connections, explain, load):
-    print('upsun.support.ticket, ad hoc, against the sandbox: {0} interleaved runs each (after a warm-up run)'.format(runs))
+def count_instructions(name, command, env, cwd, outdir):
+    """Run command once under callgrind; return (instructions in all its processes, those in the module's process)."""
+    pattern = str(outdir / (name + '.%p.out'))
+    subprocess.run(['valgrind', '--tool=callgrind', '--trace-children=yes', '--callgrind-out-file=' + pattern] + command,
+                   env=env, cwd=str(cwd), stdin=subprocess.DEVNULL, capture_output=True, check=True)
+    total = module = 0
+    for path in outdir.glob(name + '.*.out'):
+        text = path.read_text(errors='replace')
+        count = re.search(r'^(?:summary|totals): (\d+)', text, re.MULTILINE)
+        command_line = re.search(r'^cmd: (.*)$', text, re.MULTILINE)
+        if count:
+            total += int(count.group(1))
+            if command_line and 'AnsiballZ_' in command_line.group(1) and '/bin/sh' not in command_line.group(1):
+                module += int(count.group(1))
+    return total, module
+
+
+def paired_ratio(times, numerator, denominator):
+    """The median over the rounds of numerator's time over denominator's time in the same round."""
+    return statistics.median(a / b for a, b in zip(times[numerator], times[denominator]))
+
+
+def report(runs, times, medians, checks, connections, explain, load, no_bytecode, instructions):
+    print('upsun.support.ticket, ad hoc, against the sandbox: {0} rounds, each running every command once '
+          '(after a warm-up run)'.format(runs))
     print('  1-minute load average {0:.1f} before, {1:.1f} after, on {2} CPUs: the ratios are only as steady as the machine'.format(
         load[0], load[1], os.cpu_count()))
     labels = {
         'ticket': 'ansible localhost -m upsun.support.ticket',
         'ping': 'ansible localhost -m ansible.builtin.ping',
         'uri': 'ansible-playbook, two ansible.builtin.uri tasks',
+        'floor': 'ansible localhost -m {0}.noop (imports requests, no API call)'.format(FLOOR_COLLECTION),
     }
-    for name in ('ticket', 'ping', 'uri'):
+    for name in times:
         print('  {0:<7} median {1:6.3f} s  (min {2:.3f}, max {3:.3f})  {4}'.format(
             name, medians[name], min(times[name]), max(times[name]), labels[name]))
-    for numerator, denominator, ratio, target, passed in checks:
-        print('{0}  {1}/{2} = {3:.3f} (target <= {4:.2f})'.format('PASS' if passed else 'FAIL', numerator, denominator, ratio, target))
+    for numerator, denominator, ratio, of_medians, target, passed in checks:
+        print('{0}  {1}/{2} = {3:.3f} (target <= {4:.2f}; median of the per-round ratios; the ratio of the medians is '
+              '{5:.3f})'.format('PASS' if passed else 'FAIL', numerator, denominator, ratio, target, of_medians))
     used = sorted(set(connection for dummy, dummy_path, connection in connections))
     print('One ad hoc ticket run sent {0} request(s) over {1} TCP connection(s): {2}'.format(
         len(connections), len(used), ', '.join('{0} {1} (#{2})'.format(*entry) for entry in connections)))
+    if no_bytecode:
+        print('WARNING: no bytecode (.pyc) for {0} in {1}: where PYTHONDONTWRITEBYTECODE is set or site-packages is '
+              'read-only, every module run compiles them again (a few tenths of a second). Install with pip, or with '
+              '`uv pip install --compile-bytecode`, or run `python -m compileall` on site-packages.'.format(
+                  ', '.join(no_bytecode), sys.prefix))
+    else:
+        print('Bytecode: {0} have up-to-date .pyc files in {1}'.format(', '.join(HTTP_PACKAGES), sys.prefix))
+    if 'floor' in medians:
+        print('Where the time goes (per-round ratios): floor/ping = {0:.3f} (a collection module importing requests), '
+              'ticket/floor = {1:.3f} (the module\'s own code and its two API calls)'.format(
+                  paired_ratio(times, 'floor', 'ping'), paired_ratio(times, 'ticket', 'floor')))
+    if instructions:
+        print('Instructions executed, one run each under callgrind (all processes; the module\'s own process in brackets):')
+        for name in ('ticket', 'ping', 'floor'):
+            total, module = instructions[name]
+            print('  {0:<7} {1:6.3f} G  [{2:.3f} G]'.format(name, total / 1e9, module / 1e9))
+        print('  ticket/ping = {0:.3f}, floor/ping = {1:.3f}, ticket/floor = {2:.3f}'.format(
+            instructions['ticket'][0] / instructions['ping'][0], instructions['floor'][0] / instructions['ping'][0],
+            instructions['ticket'][0] / instructions['floor'][0]))
     if explain:
         totals, top = explain
         print('Import time of the module code (python -X importtime, median): ticket {0:.0f} ms, ping {1:.0f} ms'.format(
