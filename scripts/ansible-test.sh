@@ -39,13 +39,14 @@ fi
 "${repo_root}/scripts/sync-copy.sh"
 
 # 3. offline get-pip.py stand-in, one per pip version ansible-test bootstraps,
-#    with that pip's wheel (from PyPI, once) unpacked beside it
+#    with the wheels it asks for (pip, and setuptools/wheel on older ansible-test;
+#    from PyPI, once) beside it and pip's wheel unpacked
 install_get_pip_standin() {
     local cache_dir="${HOME}/.ansible/test/cache"
     local standin="${repo_root}/scripts/get_pip_standin.py"
-    local pip_version target wheel_dir tmp
+    local pip_version specs target wheel_dir tmp wheel
     mkdir -p "${cache_dir}"
-    while IFS= read -r pip_version; do
+    while IFS=' ' read -r pip_version specs; do
         target="${cache_dir}/get_pip_${pip_version//./_}.py"
         if [[ ! -e "${target}" ]]; then
             log "installing offline get-pip stand-in as ${target}"
@@ -56,18 +57,22 @@ install_get_pip_standin() {
             cp "${standin}" "${target}"
         fi
         wheel_dir="${cache_dir}/pip-${pip_version}"
-        if [[ ! -d "${wheel_dir}/unpacked/pip" ]]; then
-            log "fetching pip ${pip_version} for the stand-in into ${wheel_dir}"
+        if [[ ! -d "${wheel_dir}/unpacked/pip" || "$(cat "${wheel_dir}/requested" 2>/dev/null)" != "${specs}" ]]; then
+            log "fetching ${specs} for the stand-in into ${wheel_dir}"
             tmp="$(mktemp -d "${cache_dir}/.pip-${pip_version}.XXXXXX")"
+            # the wheel's tag varies: pip 20.x is py2.py3-none-any, later ones py3-none-any
+            # shellcheck disable=SC2086 # specs: one word per requirement
             if "${venv}/bin/python" -m pip download --disable-pip-version-check --quiet --no-deps \
-                    --only-binary :all: --dest "${tmp}" "pip==${pip_version}" >"${tmp}.log" 2>&1 \
-                && "${venv}/bin/python" -m zipfile -e "${tmp}/pip-${pip_version}-py3-none-any.whl" "${tmp}/unpacked"; then
+                    --only-binary :all: --dest "${tmp}" ${specs} >"${tmp}.log" 2>&1 \
+                && wheel="$(compgen -G "${tmp}/pip-${pip_version}-*.whl")" \
+                && "${venv}/bin/python" -m zipfile -e "${wheel}" "${tmp}/unpacked"; then
+                printf '%s\n' "${specs}" > "${tmp}/requested"
                 rm -rf "${wheel_dir}"
                 mv "${tmp}" "${wheel_dir}"
             else
                 # the stand-in then falls back to ensurepip + pip install
                 grep -v "^WARNING: Location 'file:" "${tmp}.log" >&2 || true
-                log "WARNING: could not fetch pip ${pip_version}; venv bootstraps will be slower"
+                log "WARNING: could not fetch ${specs}; venv bootstraps will be slower"
                 rm -rf "${tmp}"
             fi
             rm -f "${tmp}.log"
@@ -82,7 +87,12 @@ class _Python:  # pylint: disable=too-few-public-methods
         self.version = version
 
 
-print('\n'.join(sorted({get_venv_packages(_Python(v))['pip'] for v in REMOTE_ONLY_PYTHON_VERSIONS + CONTROLLER_PYTHON_VERSIONS})))
+# one line per package set: the pip version, then every requirement of the set (pip==..., setuptools==..., ...)
+sets = set()
+for version in REMOTE_ONLY_PYTHON_VERSIONS + CONTROLLER_PYTHON_VERSIONS:
+    packages = get_venv_packages(_Python(version))
+    sets.add((packages['pip'], ' '.join('%s==%s' % item for item in sorted(packages.items()))))
+print('\n'.join('%s %s' % item for item in sorted(sets)))
 PY
     )
 }

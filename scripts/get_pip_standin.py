@@ -4,11 +4,12 @@ ansible-test bootstraps pip into the empty virtualenvs it creates (sanity, units
 by running ``get-pip.py`` fetched from a host that is not a package registry.
 It first looks for a cached copy, ``~/.ansible/test/cache/get_pip_<ver>.py``, and
 scripts/ansible-test.sh installs this file there, next to ``pip-<ver>/`` holding
-the pip wheel from PyPI and its unpacked contents.
+the wheels from PyPI that ansible-test asks for (pip, and setuptools and wheel on
+older ansible-test releases) and pip's unpacked contents.
 
 Like get-pip.py, it runs a pip that is not installed yet to ``pip install`` what
-ansible-test asks for (``pip==<ver>``): the unpacked wheel, with no index (about
-2 s).  Without the unpacked wheel, or if that fails, it falls back to the
+ansible-test asks for (``pip==<ver>`` and the rest): the unpacked pip, from those
+wheels with no index (about 2 s).  Without the unpacked wheel, or if that fails, it falls back to the
 interpreter's bundled ``ensurepip`` followed by ``pip install`` from the
 configured index (about 10 s).
 """
