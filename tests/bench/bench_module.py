@@ -33,7 +33,7 @@ With ``--instructions`` (needs valgrind), each of ticket, ping and floor also ru
 speed, summed over every process of the run and split into the module's own process (``AnsiballZ_*.py``) and the
 rest (controller, worker, shell). A cross-check of the timed ratios, about 80 s per command.
 
-    PYTHONPATH=tests/sandbox python tests/bench/bench_module.py [--runs 21] [--explain] [--instructions] [--json]
+    PYTHONPATH=tests/sandbox python tests/bench/bench_module.py [--runs 31] [--explain] [--instructions] [--json]
 """
 
 from __future__ import absolute_import, division, print_function
@@ -228,7 +228,7 @@ def import_times(env, repeat=5):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n', 1)[0])
-    parser.add_argument('--runs', type=int, default=21, help='rounds: timed runs of each command (default 21)')
+    parser.add_argument('--runs', type=int, default=31, help='rounds: timed runs of each command (default 31)')
     parser.add_argument('--explain', action='store_true', help='always print where the time goes')
     parser.add_argument('--instructions', action='store_true',
                         help='also count the instructions of one run of ticket, ping and floor under valgrind (callgrind)')
