@@ -12,20 +12,9 @@
 # `make venv`) and the collections/ link to this checkout (`make collections-link`).
 set -euo pipefail
 
-repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-venv="${VENV:-${repo_root}/.venv}"
-python="${venv}/bin/python"
-if [[ ! -x "${python}" ]]; then
-    echo "bench.sh: no virtualenv at ${venv}; run 'make venv' first" >&2
-    exit 1
-fi
-if [[ ! -e "${repo_root}/collections/ansible_collections/upsun/support" ]]; then
-    echo "bench.sh: collections/ansible_collections/upsun/support is missing; run 'make collections-link' first" >&2
-    exit 1
-fi
-export PATH="${venv}/bin:${PATH}"
-export PYTHONPATH="${repo_root}/tests/sandbox"
-export ANSIBLE_COLLECTIONS_PATH="${repo_root}/collections"
+# shellcheck source=scripts/tool-env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/tool-env.sh"
+use_tool_env bench.sh "run 'make bench', which sets it up"
 
 status=0
 echo "== tests/bench/bench_module.py"

@@ -15,20 +15,9 @@
 # collections/ link to this checkout (`make collections-link`).
 set -euo pipefail
 
-repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-venv="${VENV:-${repo_root}/.venv}"
-python="${venv}/bin/python"
-if [[ ! -x "${python}" ]]; then
-    echo "demo.sh: no virtualenv at ${venv}; run 'make demo', which creates it" >&2
-    exit 1
-fi
-if [[ ! -e "${repo_root}/collections/ansible_collections/upsun/support" ]]; then
-    echo "demo.sh: collections/ansible_collections/upsun/support is missing; run 'make demo', which links it" >&2
-    exit 1
-fi
-export PATH="${venv}/bin:${PATH}"
-export PYTHONPATH="${repo_root}/tests/sandbox"
-export ANSIBLE_COLLECTIONS_PATH="${repo_root}/collections"
+# shellcheck source=scripts/tool-env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/tool-env.sh"
+use_tool_env demo.sh "run 'make demo', which sets it up"
 # The play runs on the implicit localhost: no inventory needed, and no warning about it.
 export ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false
 
