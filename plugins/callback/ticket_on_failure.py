@@ -32,99 +32,10 @@ description:
     C(envvars) argument of the C(ansible_runner.run) function.
 author:
   - upsun.support maintainers (@upsun)
-requirements:
-  - requests >= 2.25 on the controller
+extends_documentation_fragment:
+  - upsun.support.connection
+  - upsun.support.connection.plugins
 options:
-  api_token:
-    description:
-      - An Upsun API token, created in the Upsun console under C(My profile > API tokens). This is a secret.
-      - Read from E(UPSUN_CLI_TOKEN), then E(PLATFORMSH_CLI_TOKEN), the variables the Upsun CLI reads, so a CI job
-        that already has them set needs nothing else. When both are set, E(UPSUN_CLI_TOKEN) wins.
-      - Prefer the environment (or your CI's secret store) to C(ansible.cfg) for it. The token is never written to
-        the output, a warning or a spool file.
-      - One of O(api_token) or O(access_token) is required to file a ticket; without either, the ticket is spooled.
-    type: str
-    env:
-      - name: PLATFORMSH_CLI_TOKEN
-      - name: UPSUN_CLI_TOKEN
-    ini:
-      - section: callback_upsun_support_ticket_on_failure
-        key: api_token
-  access_token:
-    description:
-      - An access token already obtained from the Upsun auth server, sent as is as a Bearer token. This is a secret.
-      - When both are set, O(access_token) is tried first and O(api_token) is used to get a new one if it is refused.
-    type: str
-    env:
-      - name: UPSUN_TICKET_ON_FAILURE_ACCESS_TOKEN
-    ini:
-      - section: callback_upsun_support_ticket_on_failure
-        key: access_token
-  api_url:
-    description:
-      - Base URL of the Upsun API.
-    type: str
-    default: https://api.upsun.com
-    env:
-      - name: UPSUN_CLI_API_URL
-    ini:
-      - section: callback_upsun_support_ticket_on_failure
-        key: api_url
-  auth_url:
-    description:
-      - Base URL of the Upsun auth server; the token endpoint is C({auth_url}/oauth2/token).
-    type: str
-    default: https://auth.upsun.com
-    env:
-      - name: UPSUN_CLI_AUTH_URL
-    ini:
-      - section: callback_upsun_support_ticket_on_failure
-        key: auth_url
-  timeout:
-    description:
-      - Seconds to wait for a connection and for each answer.
-    type: float
-    default: 30
-    env:
-      - name: UPSUN_CLI_DEFAULT_TIMEOUT
-    ini:
-      - section: callback_upsun_support_ticket_on_failure
-        key: timeout
-  validate_certs:
-    description:
-      - Whether to check the TLS certificates of O(api_url) and O(auth_url). Only turn this off for a test server.
-    type: bool
-    default: true
-    env:
-      - name: UPSUN_TICKET_ON_FAILURE_VALIDATE_CERTS
-    ini:
-      - section: callback_upsun_support_ticket_on_failure
-        key: validate_certs
-  ca_path:
-    description:
-      - A PEM file of CA certificates to check the servers' certificates against, for example behind a
-        TLS-inspecting proxy. Proxies are taken from the usual E(HTTPS_PROXY), E(HTTP_PROXY) and E(NO_PROXY)
-        variables.
-    type: path
-    env:
-      - name: UPSUN_TICKET_ON_FAILURE_CA_PATH
-    ini:
-      - section: callback_upsun_support_ticket_on_failure
-        key: ca_path
-  retries:
-    description:
-      - How many times a request is retried after a connection failure, a C(429) or a server error, waiting longer
-        each time (0 s, 2 s, 4 s, ...) or as long as the API's C(Retry-After) header asks (60 s at most).
-      - The request that files the ticket is only retried when no ticket can have been created (no connection,
-        C(429), C(503)); when its answer is lost, the dedupe reference tells whether it was filed.
-      - Lower it to make a failed run end sooner when the API is unreachable; the ticket is spooled then.
-    type: int
-    default: 3
-    env:
-      - name: UPSUN_TICKET_ON_FAILURE_RETRIES
-    ini:
-      - section: callback_upsun_support_ticket_on_failure
-        key: retries
   priority:
     description:
       - The priority of the ticket. The API applies its own default when this is not set.
@@ -237,10 +148,10 @@ from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
 from ansible.module_utils.basic import missing_required_lib
 from ansible.plugins.callback import CallbackBase
 
-from ansible_collections.upsun.support.plugins.module_utils.arguments import validate_connection
-from ansible_collections.upsun.support.plugins.module_utils.client import HAS_REQUESTS, Client
+from ansible_collections.upsun.support.plugins.module_utils.client import HAS_REQUESTS, client_from_settings
 from ansible_collections.upsun.support.plugins.module_utils.errors import UpsunError
 from ansible_collections.upsun.support.plugins.module_utils.payload import build_create_payload
+from ansible_collections.upsun.support.plugins.module_utils.settings import CONNECTION_NAMES, SECRET_NAMES, resolve_connection
 from ansible_collections.upsun.support.plugins.module_utils.spool import DEFAULT_SPOOL_DIR, write_spool
 from ansible_collections.upsun.support.plugins.module_utils.tickets import (
     create_deduped,
@@ -256,8 +167,7 @@ except ImportError:  # pragma: no cover - always there on a controller
 NAME = 'upsun.support.ticket_on_failure'
 SPOOL_SOURCE = 'ticket_on_failure'
 HIDDEN = 'hidden by no_log'
-SECRET_OPTIONS = ('api_token', 'access_token')
-CONNECTION_OPTIONS = ('api_token', 'access_token', 'api_url', 'auth_url', 'timeout', 'validate_certs', 'ca_path', 'retries')
+SECRET_OPTIONS = SECRET_NAMES
 # Options passed on to the ticket (and to a spool file) as they are.
 TICKET_OPTIONS = ('priority', 'category', 'subscription_id', 'organization_id')
 DEFAULT_SUBJECT = 'Ansible run of {playbook} failed on {host_count} host(s): {tasks}'
@@ -527,7 +437,7 @@ class CallbackModule(CallbackBase):
         if origin.startswith('env: '):
             return 'the {0} environment variable'.format(origin[5:])
         if origin and origin not in ('default', 'direct', 'Direct'):
-            return 'api_token in the [callback_upsun_support_ticket_on_failure] section of {0}'.format(origin)
+            return 'api_token in the [upsun_support] section of {0}'.format(origin)
         return 'the api_token setting of the {0} callback'.format(NAME)
 
     # -- output ---------------------------------------------------------
@@ -720,23 +630,24 @@ class CallbackModule(CallbackBase):
                 for name in ('ok', 'changed', 'unreachable', 'failures', 'skipped', 'rescued', 'ignored'))))
         return lines
 
-    def connection_params(self):
-        params = dict((name, self.option(name)) for name in CONNECTION_OPTIONS)
-        for name, default in (('api_url', 'https://api.upsun.com'), ('auth_url', 'https://auth.upsun.com'),
-                              ('timeout', 30.0), ('validate_certs', True), ('retries', 3)):
-            if params[name] is None:
-                params[name] = default
-        return params
+    def connection_settings(self):
+        values = dict((name, self.option(name)) for name in CONNECTION_NAMES)
+        origins = {}
+        for name in CONNECTION_NAMES:
+            origin = (getattr(self, '_origins', None) or {}).get(name)
+            if origin and str(origin) != 'default':
+                origins[name] = self.token_source() if name == 'api_token' else str(origin)
+        return resolve_connection(values, origins)
 
     def send(self, ticket):
         """File ``ticket`` (with dedupe); return ``(created, ticket as the API returned it)``."""
         if not HAS_REQUESTS:
             raise UpsunError(missing_required_lib('requests') + ' (on the controller, in the Python that runs Ansible)')
-        params = self.connection_params()
-        validate_connection(params)
+        settings = self.connection_settings()
+        settings.validate()
         reference = dedupe_reference(ticket['dedupe_key'])
         payload, dummy = build_create_payload(dict(ticket, description=with_dedupe_footer(ticket['description'], reference)))
-        client = Client(warn=self.warn, token_source=self.token_source(), **params)
+        client = client_from_settings(settings, warn=self.warn)
         try:
             return create_deduped(client, payload, reference, self.warn)
         finally:

@@ -9,51 +9,60 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    # The connection options every module of the collection shares.
+    # The connection settings of every module and plugin of the collection: plugins/module_utils/settings.py holds
+    # the same table in code (a unit test keeps them equal).
     DOCUMENTATION = r'''
 options:
   api_token:
     description:
-      - An Upsun API token, created in the Upsun console under C(My profile > API tokens).
-      - It is exchanged for a short-lived access token at O(auth_url) before the first API call, and once more when
+      - An Upsun API token, created in the Upsun console under C(My profile > API tokens). This is a secret.
+      - It is exchanged for a short-lived access token at O(token_url) before the first API call, and once more when
         the API answers C(401) (an expired access token).
-      - If not set, the value of the E(UPSUN_CLI_TOKEN) environment variable is used, then E(PLATFORMSH_CLI_TOKEN),
-        the same variables the Upsun CLI reads.
+      - If not set, the E(UPSUN_CLI_TOKEN) environment variable is used, then E(PLATFORMSH_CLI_TOKEN), the variables
+        the Upsun CLI reads.
       - One of O(api_token) or O(access_token) is required.
     type: str
   access_token:
     description:
-      - An access token already obtained from the Upsun auth server, sent as is as a Bearer token.
+      - An access token already obtained from the Upsun auth server, sent as is as a Bearer token. This is a secret.
       - When both are set, O(access_token) is tried first and O(api_token) is used to get a new one if it is refused.
+      - If not set, the E(UPSUN_SUPPORT_ACCESS_TOKEN) environment variable is used.
     type: str
   api_url:
     description:
       - Base URL of the Upsun API.
-      - If not set, the value of the E(UPSUN_CLI_API_URL) environment variable is used.
+      - If not set, the E(UPSUN_CLI_API_URL) environment variable is used.
     type: str
     default: https://api.upsun.com
   auth_url:
     description:
-      - Base URL of the Upsun auth server; the token endpoint is C({auth_url}/oauth2/token).
-      - If not set, the value of the E(UPSUN_CLI_AUTH_URL) environment variable is used.
+      - Base URL of the Upsun auth server.
+      - If not set, the E(UPSUN_CLI_AUTH_URL) environment variable is used.
     type: str
     default: https://auth.upsun.com
+  token_url:
+    description:
+      - The OAuth2 token endpoint the API token is exchanged at. Defaults to C({auth_url}/oauth2/token).
+      - If not set, the E(UPSUN_CLI_OAUTH2_TOKEN_URL) environment variable is used.
+    type: str
   timeout:
     description:
       - Seconds to wait for a connection and for each answer.
-      - If not set, the value of the E(UPSUN_CLI_DEFAULT_TIMEOUT) environment variable is used.
+      - If not set, the E(UPSUN_CLI_DEFAULT_TIMEOUT) environment variable is used.
     type: float
     default: 30
   validate_certs:
     description:
-      - Whether to check the TLS certificates of O(api_url) and O(auth_url).
-      - Only turn this off for a test server.
+      - Whether to check the TLS certificates of O(api_url), O(auth_url) and O(token_url). Only turn this off for a
+        test server.
+      - If not set, it is V(true) unless the E(UPSUN_CLI_SKIP_SSL) environment variable of the Upsun CLI is set to a
+        true value (V(1), V(true), V(yes), V(on)).
     type: bool
-    default: true
   ca_path:
     description:
       - A PEM file of CA certificates to check the servers' certificates against, for example behind a TLS-inspecting
         proxy. Proxies are taken from the usual E(HTTPS_PROXY), E(HTTP_PROXY) and E(NO_PROXY) variables.
+      - If not set, the E(UPSUN_SUPPORT_CA_PATH) environment variable is used.
     type: path
   retries:
     description:
@@ -64,12 +73,75 @@ options:
         C(429), C(503)). When its answer is lost after it was sent, the module fails and says so instead of
         filing it again, unless the O(upsun.support.ticket#module:dedupe_key) of M(upsun.support.ticket) lets it check
         first.
+      - If not set, the E(UPSUN_SUPPORT_RETRIES) environment variable is used.
     type: int
     default: 3
 requirements:
   - requests >= 2.25 on the host that runs the module (usually the controller, with C(delegate_to) set to C(localhost))
 notes:
-  - The secrets O(api_token) and O(access_token) are never returned, logged or written to a file by the module.
+  - The secrets O(api_token) and O(access_token) are never returned, logged or written to a file by the collection.
+'''
+
+    # For plugins (callback, ...): where the Ansible configuration reads the same settings. Environment variables
+    # come first, then the [upsun_support] section of ansible.cfg.
+    PLUGINS = r'''
+options:
+  api_token:
+    env:
+      - name: PLATFORMSH_CLI_TOKEN
+      - name: UPSUN_CLI_TOKEN
+    ini:
+      - section: upsun_support
+        key: api_token
+  access_token:
+    env:
+      - name: UPSUN_SUPPORT_ACCESS_TOKEN
+    ini:
+      - section: upsun_support
+        key: access_token
+  api_url:
+    env:
+      - name: UPSUN_CLI_API_URL
+    ini:
+      - section: upsun_support
+        key: api_url
+  auth_url:
+    env:
+      - name: UPSUN_CLI_AUTH_URL
+    ini:
+      - section: upsun_support
+        key: auth_url
+  token_url:
+    env:
+      - name: UPSUN_CLI_OAUTH2_TOKEN_URL
+    ini:
+      - section: upsun_support
+        key: token_url
+  timeout:
+    env:
+      - name: UPSUN_CLI_DEFAULT_TIMEOUT
+    ini:
+      - section: upsun_support
+        key: timeout
+  validate_certs:
+    ini:
+      - section: upsun_support
+        key: validate_certs
+  ca_path:
+    env:
+      - name: UPSUN_SUPPORT_CA_PATH
+    ini:
+      - section: upsun_support
+        key: ca_path
+  retries:
+    env:
+      - name: UPSUN_SUPPORT_RETRIES
+    ini:
+      - section: upsun_support
+        key: retries
+notes:
+  - The connection settings can also be set in the C([upsun_support]) section of C(ansible.cfg); the environment
+    variables win over it. Keep the tokens in the environment (or your CI's secret store) rather than in a file.
 '''
 
     # For modules in the upsun.support.upsun action group.

@@ -24,13 +24,7 @@ import traceback
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.upsun.support.plugins.module_utils.arguments import api_token_source, validate_connection
-from ansible_collections.upsun.support.plugins.module_utils.constants import (
-    COLLECTION_NAME,
-    COLLECTION_VERSION,
-    OAUTH_CLIENT_ID,
-    TOKEN_PATH,
-)
+from ansible_collections.upsun.support.plugins.module_utils.constants import COLLECTION_NAME, COLLECTION_VERSION, OAUTH_CLIENT_ID, TOKEN_PATH
 from ansible_collections.upsun.support.plugins.module_utils.errors import (
     ApiError,
     AuthenticationError,
@@ -38,6 +32,7 @@ from ansible_collections.upsun.support.plugins.module_utils.errors import (
     TransportError,
     UpsunError,
 )
+from ansible_collections.upsun.support.plugins.module_utils.settings import resolve_connection
 
 try:
     import requests
@@ -143,9 +138,9 @@ class Client:
     """
 
     def __init__(self, api_url, auth_url, api_token=None, access_token=None, timeout=30.0,
-                 validate_certs=True, ca_path=None, retries=3, warn=None, token_source=None):
+                 validate_certs=True, ca_path=None, retries=3, warn=None, token_source=None, token_url=None):
         self.api_url = api_url.rstrip('/')
-        self.token_url = auth_url.rstrip('/') + TOKEN_PATH
+        self.token_url = token_url or auth_url.rstrip('/') + TOKEN_PATH
         self._api_token = api_token
         self._access_token = access_token
         self.timeout = timeout
@@ -306,31 +301,29 @@ def _reason(exc):
     return str(reason)
 
 
-def client_from_module(module):
-    """Build a ``Client`` from the connection options of ``module``; fail cleanly without requests."""
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
-    params = module.params
-    return Client(
-        api_url=params['api_url'], auth_url=params['auth_url'], api_token=params['api_token'],
-        access_token=params['access_token'], timeout=params['timeout'], validate_certs=params['validate_certs'],
-        ca_path=params['ca_path'], retries=params['retries'], warn=module.warn,
-        token_source=api_token_source(params))
+def client_from_settings(settings, warn=None):
+    """A ``Client`` for resolved ``settings.ConnectionSettings``."""
+    return Client(warn=warn, **settings.client_kwargs())
 
 
 @contextlib.contextmanager
 def module_client(module):
     """The ``Client`` of one module run, for a ``with`` block.
 
-    Checks the connection options first, turns the collection's own errors
-    into ``fail_json`` (anything else is a bug and shows as one), and closes
-    the session at the end.
+    Resolves and checks the connection settings first, turns the collection's
+    own errors into ``fail_json`` (anything else is a bug and shows as one), and
+    closes the session at the end.
     """
-    client = client_from_module(module)
+    if not HAS_REQUESTS:
+        module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
+    client = None
     try:
-        validate_connection(module.params)
+        settings = resolve_connection(module.params)
+        settings.validate()
+        client = client_from_settings(settings, warn=module.warn)
         yield client
     except UpsunError as exc:
         module.fail_json(**exc.to_result())
     finally:
-        client.close()
+        if client is not None:
+            client.close()

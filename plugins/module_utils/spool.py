@@ -21,7 +21,7 @@ import json
 import os
 import tempfile
 
-from ansible_collections.upsun.support.plugins.module_utils.arguments import CONNECTION_ARGUMENT_SPEC
+from ansible_collections.upsun.support.plugins.module_utils.settings import CONNECTION_NAMES
 
 SPOOL_FORMAT = 1
 DEFAULT_SPOOL_DIR = '~/.ansible/upsun_support_spool'
@@ -30,7 +30,7 @@ DEFAULT_SPOOL_DIR = '~/.ansible/upsun_support_spool'
 def spool_record(ticket_args, source, error=None):
     """The JSON-ready record for ``ticket_args``, with every connection option left out."""
     ticket = dict((name, value) for name, value in ticket_args.items()
-                  if name not in CONNECTION_ARGUMENT_SPEC and value is not None)
+                  if name not in CONNECTION_NAMES and value is not None)
     return {
         'format': SPOOL_FORMAT,
         'created': datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ'),

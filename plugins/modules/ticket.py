@@ -390,11 +390,11 @@ ticket:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.upsun.support.plugins.module_utils.arguments import connection_argument_spec
 from ansible_collections.upsun.support.plugins.module_utils.client import module_client
 from ansible_collections.upsun.support.plugins.module_utils.constants import CATEGORIES, PRIORITIES, SETTABLE_STATUSES
 from ansible_collections.upsun.support.plugins.module_utils.errors import InputError
 from ansible_collections.upsun.support.plugins.module_utils.payload import CREATE_FIELDS, build_create_payload, check_not_blank, check_uuid
+from ansible_collections.upsun.support.plugins.module_utils.settings import connection_argument_spec
 from ansible_collections.upsun.support.plugins.module_utils.tickets import (
     create_deduped,
     create_ticket,

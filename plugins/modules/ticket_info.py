@@ -198,11 +198,11 @@ priorities:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.upsun.support.plugins.module_utils.arguments import connection_argument_spec
 from ansible_collections.upsun.support.plugins.module_utils.client import module_client
 from ansible_collections.upsun.support.plugins.module_utils.constants import CATEGORIES, PRIORITIES, STATUSES, TYPES
 from ansible_collections.upsun.support.plugins.module_utils.errors import InputError
 from ansible_collections.upsun.support.plugins.module_utils.payload import check_date_time, check_uuid
+from ansible_collections.upsun.support.plugins.module_utils.settings import connection_argument_spec
 from ansible_collections.upsun.support.plugins.module_utils.tickets import search_tickets
 
 FILTERS = ('ticket_id', 'status', 'priority', 'type', 'requester_id', 'submitter_id', 'assignee_id', 'has_incidents',

@@ -125,7 +125,7 @@ def inventory_with_a_down_host():
 
 
 def callback_env(tmp_path, sandbox_client=None, enable=True, **extra):
-    settings = dict(UPSUN_TICKET_ON_FAILURE_SPOOL_DIR=str(tmp_path / 'spool'), UPSUN_TICKET_ON_FAILURE_RETRIES='1')
+    settings = dict(UPSUN_TICKET_ON_FAILURE_SPOOL_DIR=str(tmp_path / 'spool'), UPSUN_SUPPORT_RETRIES='1')
     if enable:
         settings['ANSIBLE_CALLBACKS_ENABLED'] = CALLBACK
     settings.update(extra)
@@ -210,9 +210,11 @@ def test_an_api_answering_503_spools_the_ticket_and_keeps_the_exit_code(sandbox,
         [defaults]
         callbacks_enabled = {0}
 
+        [upsun_support]
+        retries = 1
+
         [{1}]
         spool_dir = {2}
-        retries = 1
         category = incident_outage
         dedupe_key = nightly deploy
     '''.format(CALLBACK, SECTION, tmp_path / 'cfg-spool'))
@@ -247,7 +249,7 @@ def test_ansible_runner_cli_with_env_envvars_files_the_ticket(sandbox, tmp_path)
     write(data_dir / 'inventory' / 'hosts', LOCAL_HOSTS)
     envvars = dict(sandbox.env(), ANSIBLE_CALLBACKS_ENABLED=CALLBACK, UPSUN_TICKET_ON_FAILURE_SPOOL_DIR=str(tmp_path / 'spool'),
                    # A bad setting is a warning and its default, never a disabled callback.
-                   UPSUN_TICKET_ON_FAILURE_RETRIES='many')
+                   UPSUN_SUPPORT_RETRIES='many')
     write(data_dir / 'env' / 'envvars', json.dumps(envvars))
 
     run = run_runner_cli(data_dir, 'deploy.yml', ansible_env(home=tmp_path / 'ansible-home'))
@@ -272,7 +274,7 @@ def test_ansible_runner_python_api_files_the_ticket_then_spools_when_the_api_is_
     write(data_dir / 'project' / 'ok.yml', SUCCEEDING)
     write(data_dir / 'inventory' / 'hosts', LOCAL_HOSTS)
     base = ansible_env(home=tmp_path / 'ansible-home', ANSIBLE_CALLBACKS_ENABLED=CALLBACK,
-                       UPSUN_TICKET_ON_FAILURE_RETRIES='1', UPSUN_TICKET_ON_FAILURE_SPOOL_DIR=str(tmp_path / 'spool'))
+                       UPSUN_SUPPORT_RETRIES='1', UPSUN_TICKET_ON_FAILURE_SPOOL_DIR=str(tmp_path / 'spool'))
     # ansible-runner starts from this process' environment (cleaned above) and adds envvars.
     base = dict((name, value) for name, value in base.items() if name.startswith(('ANSIBLE_', 'UPSUN_')) or name == 'PATH')
 

@@ -29,11 +29,23 @@ from ansible.playbook.block import Block
 from ansible.playbook.play import Play
 from ansible.vars.manager import VariableManager
 
+from ansible_collections.upsun.support.plugins.doc_fragments.connection import ModuleDocFragment
 from ansible_collections.upsun.support.plugins.callback import ticket_on_failure as plugin
+from ansible_collections.upsun.support.plugins.module_utils.settings import CONNECTION_NAMES
 from ansible_collections.upsun.support.plugins.module_utils.spool import DEFAULT_SPOOL_DIR
 from ansible_collections.upsun.support.plugins.module_utils.tickets import dedupe_reference
 
-DOC = yaml.safe_load(plugin.DOCUMENTATION)
+
+def _documentation():
+    """The callback's docs with its doc fragments merged in, as Ansible reads them."""
+    doc = yaml.safe_load(plugin.DOCUMENTATION)
+    for part in ('DOCUMENTATION', 'PLUGINS'):
+        for name, spec in yaml.safe_load(getattr(ModuleDocFragment, part))['options'].items():
+            doc['options'].setdefault(name, {}).update(spec)
+    return doc
+
+
+DOC = _documentation()
 PLAY = dict(name='Deploy web', hosts='all', gather_facts=False, tasks=[
     dict(name='Check', debug=dict(msg='ok')),
     dict(name='Deploy', command='/usr/local/bin/deploy'),
@@ -544,8 +556,9 @@ def test_retries_are_reported_as_warnings(make_callback, api):
 
 def test_every_setting_has_an_environment_variable_and_an_ini_key():
     for name, spec in DOC['options'].items():
-        assert spec.get('env'), name
-        assert spec.get('ini') == [{'section': 'callback_upsun_support_ticket_on_failure', 'key': name}], name
+        section = 'upsun_support' if name in CONNECTION_NAMES else 'callback_upsun_support_ticket_on_failure'
+        assert spec.get('env') or name == 'validate_certs', name
+        assert spec.get('ini') == [{'section': section, 'key': name}], name
     # The config manager takes the last variable set: UPSUN_CLI_TOKEN wins over PLATFORMSH_CLI_TOKEN, as in the modules.
     assert [entry['name'] for entry in DOC['options']['api_token']['env']] == ['PLATFORMSH_CLI_TOKEN', 'UPSUN_CLI_TOKEN']
     assert DOC['options']['subject']['default'] == plugin.DEFAULT_SUBJECT
@@ -583,7 +596,7 @@ def test_a_bad_setting_falls_back_to_its_default_with_a_warning(tokens):
 
 def test_settings_that_load_fine_are_taken_as_they_are():
     config = mock.Mock()
-    config.get_plugin_options_and_origins.return_value = ({'retries': 1}, {'retries': 'env: UPSUN_TICKET_ON_FAILURE_RETRIES'})
+    config.get_plugin_options_and_origins.return_value = ({'retries': 1}, {'retries': 'env: UPSUN_SUPPORT_RETRIES'})
     config.get_plugin_options.return_value = {'retries': 1}
     callback = plugin.CallbackModule(display=mock.Mock(verbosity=0))
     callback._load_name = plugin.NAME
@@ -595,7 +608,7 @@ def test_settings_that_load_fine_are_taken_as_they_are():
 
 @pytest.mark.parametrize('origin, source', [
     ('env: PLATFORMSH_CLI_TOKEN', 'the PLATFORMSH_CLI_TOKEN environment variable'),
-    ('/ci/ansible.cfg', 'api_token in the [callback_upsun_support_ticket_on_failure] section of /ci/ansible.cfg'),
+    ('/ci/ansible.cfg', 'api_token in the [upsun_support] section of /ci/ansible.cfg'),
     ('default', 'the api_token setting of the upsun.support.ticket_on_failure callback'),
 ])
 def test_the_token_source_is_named_never_shown(make_callback, origin, source):

@@ -18,7 +18,6 @@ import pytest
 import yaml
 
 from ansible_collections.upsun.support.plugins.module_utils import client as client_module
-from ansible_collections.upsun.support.plugins.module_utils.arguments import api_token_source
 from ansible_collections.upsun.support.plugins.module_utils.constants import COLLECTION_NAME, COLLECTION_VERSION
 from ansible_collections.upsun.support.plugins.module_utils.errors import (
     ApiError,
@@ -130,22 +129,6 @@ def test_exchange_refused_is_authentication_error_naming_token_source(api, make_
     assert_no_secret(error.to_result(), tokens)
     # Refused is refused: no retry, and no API call without a token.
     assert [call.path for call in api.calls] == ['/oauth2/token']
-
-
-@pytest.mark.parametrize('variable', ['UPSUN_CLI_TOKEN', 'PLATFORMSH_CLI_TOKEN'])
-def test_api_token_source_names_environment_variable(monkeypatch, tokens, variable):
-    monkeypatch.setenv(variable, tokens.api)
-
-    source = api_token_source({'api_token': tokens.api})
-
-    assert source == 'the {0} environment variable'.format(variable)
-
-
-def test_api_token_source_names_option_and_never_the_value(monkeypatch, tokens):
-    monkeypatch.setenv('UPSUN_CLI_TOKEN', 'another-token')
-
-    assert api_token_source({'api_token': tokens.api}) == 'the api_token option'
-    assert api_token_source({'api_token': None}) is None
 
 
 # --- 401 from the API -------------------------------------------------------------------------------------------------

@@ -1,0 +1,193 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, upsun.support maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The connection settings table, its adapter, and the doc fragment that documents the same table."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+import yaml
+
+from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.upsun.support.plugins.doc_fragments.connection import ModuleDocFragment
+from ansible_collections.upsun.support.plugins.module_utils.errors import InputError
+from ansible_collections.upsun.support.plugins.module_utils.settings import (
+    CONNECTION_NAMES,
+    CONNECTION_SETTINGS,
+    INI_SECTION,
+    SECRET_NAMES,
+    SKIP_SSL_ENV,
+    connection_argument_spec,
+    resolve_connection,
+)
+
+
+def resolve(environ=None, **values):
+    return resolve_connection(values, environ=environ or {})
+
+
+def test_unset_values_take_the_defaults():
+    settings = resolve()
+
+    assert settings.api_url == 'https://api.upsun.com'
+    assert settings.auth_url == 'https://auth.upsun.com'
+    assert settings.token_url == 'https://auth.upsun.com/oauth2/token'
+    assert settings.timeout == 30.0
+    assert settings.validate_certs is True
+    assert settings.retries == 3
+    assert settings.ca_path is None
+    assert settings.origins['api_url'] == 'default'
+
+
+def test_the_environment_fills_what_the_caller_left_unset(tokens):
+    environ = dict(UPSUN_CLI_TOKEN=tokens.api, UPSUN_CLI_API_URL='http://127.0.0.1:9/', UPSUN_CLI_AUTH_URL='http://127.0.0.1:8',
+                   UPSUN_CLI_DEFAULT_TIMEOUT='7.5', UPSUN_SUPPORT_RETRIES='1', UPSUN_SUPPORT_CA_PATH='~/ca.pem',
+                   UPSUN_SUPPORT_ACCESS_TOKEN=tokens.access)
+
+    settings = resolve(environ, api_url=None, timeout=None)
+
+    assert settings.api_token == tokens.api
+    assert settings.access_token == tokens.access
+    assert settings.api_url == 'http://127.0.0.1:9'
+    assert settings.token_url == 'http://127.0.0.1:8/oauth2/token'
+    assert settings.timeout == 7.5
+    assert settings.retries == 1
+    assert not settings.ca_path.startswith('~')
+    assert settings.origins['timeout'] == 'env: UPSUN_CLI_DEFAULT_TIMEOUT'
+    assert settings.token_source() == 'the UPSUN_CLI_TOKEN environment variable'
+
+
+def test_a_given_value_wins_over_the_environment():
+    settings = resolve(dict(UPSUN_CLI_API_URL='http://env.example', UPSUN_SUPPORT_RETRIES='9'),
+                       api_url='http://given.example', retries=0)
+
+    assert settings.api_url == 'http://given.example'
+    assert settings.retries == 0
+    assert settings.origins['api_url'] == 'option'
+
+
+def test_upsun_cli_token_wins_over_the_platformsh_one(tokens):
+    settings = resolve(dict(PLATFORMSH_CLI_TOKEN='older-token', UPSUN_CLI_TOKEN=tokens.api))
+
+    assert settings.api_token == tokens.api
+    assert settings.token_source() == 'the UPSUN_CLI_TOKEN environment variable'
+    assert resolve(dict(PLATFORMSH_CLI_TOKEN=tokens.api)).token_source() == 'the PLATFORMSH_CLI_TOKEN environment variable'
+
+
+def test_a_module_value_taken_from_the_environment_is_named_by_its_variable(tokens):
+    # A module's env_fallback already filled the value: the adapter still names its source.
+    settings = resolve(dict(UPSUN_CLI_TOKEN=tokens.api), api_token=tokens.api)
+    assert settings.token_source() == 'the UPSUN_CLI_TOKEN environment variable'
+    settings = resolve(dict(UPSUN_CLI_TOKEN='another-token'), api_token=tokens.api)
+    assert settings.token_source() == 'the api_token option'
+
+
+def test_a_plugin_origin_is_kept(tokens):
+    settings = resolve_connection(dict(api_token=tokens.api), origins=dict(api_token='api_token in /etc/ansible.cfg'),
+                                  environ={})
+    assert settings.token_source() == 'api_token in /etc/ansible.cfg'
+
+
+def test_the_token_url_variable_overrides_the_one_made_from_auth_url():
+    settings = resolve(dict(UPSUN_CLI_OAUTH2_TOKEN_URL='http://127.0.0.1:7/token'), auth_url='http://127.0.0.1:8')
+    assert settings.token_url == 'http://127.0.0.1:7/token'
+
+
+@pytest.mark.parametrize('value, expected', [('1', False), ('true', False), ('yes', False), ('0', True), ('false', True), ('', True)])
+def test_upsun_cli_skip_ssl_turns_validation_off_as_the_cli_does(value, expected):
+    settings = resolve({SKIP_SSL_ENV: value})
+    assert settings.validate_certs is expected
+
+
+def test_an_explicit_validate_certs_wins_over_upsun_cli_skip_ssl():
+    assert resolve({SKIP_SSL_ENV: '1'}, validate_certs=True).validate_certs is True
+    assert resolve({}, validate_certs=False).validate_certs is False
+
+
+def test_a_bad_skip_ssl_value_is_named():
+    with pytest.raises(InputError, match='UPSUN_CLI_SKIP_SSL must be true or false.*maybe'):
+        resolve({SKIP_SSL_ENV: 'maybe'})
+
+
+@pytest.mark.parametrize('variable, name, value', [
+    ('UPSUN_CLI_DEFAULT_TIMEOUT', 'timeout', 'soon'),
+    ('UPSUN_SUPPORT_RETRIES', 'retries', 'many'),
+    ('UPSUN_SUPPORT_RETRIES', 'retries', '1.5'),
+])
+def test_a_bad_environment_value_names_the_setting_and_the_variable(variable, name, value):
+    with pytest.raises(InputError) as caught:
+        resolve({variable: value})
+    assert caught.value.msg.startswith(name + ' must be')
+    assert variable in caught.value.msg
+    assert repr(value) in caught.value.msg
+
+
+@pytest.mark.parametrize('values, words', [
+    (dict(), ['No Upsun credentials', 'api_token', 'UPSUN_CLI_TOKEN', 'access_token']),
+    (dict(api_token='t', api_url='api.upsun.com'), ['api_url', 'UPSUN_CLI_API_URL', "'api.upsun.com'"]),
+    (dict(api_token='t', auth_url='ftp://auth'), ['auth_url', 'UPSUN_CLI_AUTH_URL']),
+    (dict(api_token='t', token_url='/token'), ['token_url', 'UPSUN_CLI_OAUTH2_TOKEN_URL']),
+    (dict(api_token='t', timeout=0), ['timeout', 'above 0']),
+    (dict(api_token='t', retries=-1), ['retries', '0 or more']),
+])
+def test_validate_names_the_setting_and_its_variable(values, words):
+    with pytest.raises(InputError) as caught:
+        resolve(**values).validate()
+    for word in words:
+        assert word in caught.value.msg
+
+
+def test_public_settings_hold_no_secret(tokens):
+    settings = resolve(api_token=tokens.api, access_token=tokens.access)
+
+    assert set(settings.public()) == set(CONNECTION_NAMES) - set(SECRET_NAMES)
+    assert tokens.api not in repr(settings.public()) and tokens.access not in repr(settings.public())
+    assert sorted(settings.secret_values()) == sorted([tokens.api, tokens.access])
+    assert settings.client_kwargs()['api_token'] == tokens.api
+
+
+def test_the_module_spec_is_made_from_the_table():
+    spec = connection_argument_spec(subject=dict(type='str'))
+
+    assert spec['subject'] == dict(type='str')
+    for setting in CONNECTION_SETTINGS:
+        entry = spec[setting.name]
+        assert entry['type'] == setting.type
+        assert entry['no_log'] is setting.secret
+        assert entry.get('default') == setting.default
+        if setting.env:
+            assert entry['fallback'] == (env_fallback, list(setting.env))
+        else:
+            assert 'fallback' not in entry
+
+
+# --- the doc fragment documents the same table ------------------------------------------------------------------------
+
+DOCS = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)['options']
+PLUGINS = yaml.safe_load(ModuleDocFragment.PLUGINS)['options']
+
+
+def test_the_fragment_documents_every_setting_and_nothing_else():
+    assert list(DOCS) == list(CONNECTION_NAMES)
+    assert list(PLUGINS) == list(CONNECTION_NAMES)
+
+
+@pytest.mark.parametrize('setting', CONNECTION_SETTINGS, ids=lambda setting: setting.name)
+def test_the_fragment_gives_each_setting_its_type_default_and_variables(setting):
+    doc = DOCS[setting.name]
+    plugin = PLUGINS[setting.name]
+    description = ' '.join(doc['description'])
+
+    assert doc['type'] == setting.type
+    assert doc.get('default') == setting.default
+    # Plugins read the table's variables, in the config system's order (the last one wins there, the first here).
+    assert [entry['name'] for entry in plugin.get('env', [])] == list(reversed(setting.env))
+    assert plugin['ini'] == [dict(section=INI_SECTION, key=setting.name)]
+    for variable in setting.env or (SKIP_SSL_ENV,):
+        assert 'E({0})'.format(variable) in description
+    assert ('This is a secret.' in description) is setting.secret
