@@ -153,11 +153,8 @@ from ansible_collections.upsun.support.plugins.module_utils.errors import UpsunE
 from ansible_collections.upsun.support.plugins.module_utils.payload import build_create_payload
 from ansible_collections.upsun.support.plugins.module_utils.settings import CONNECTION_NAMES, SECRET_NAMES, resolve_connection
 from ansible_collections.upsun.support.plugins.module_utils.spool import DEFAULT_SPOOL_DIR, write_spool
-from ansible_collections.upsun.support.plugins.module_utils.tickets import (
-    create_deduped,
-    dedupe_reference,
-    with_dedupe_footer,
-)
+from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe_reference, with_footer
+from ansible_collections.upsun.support.plugins.module_utils.tickets import create_deduped
 
 try:
     from ansible.playbook.block import Block
@@ -646,7 +643,7 @@ class CallbackModule(CallbackBase):
         settings = self.connection_settings()
         settings.validate()
         reference = dedupe_reference(ticket['dedupe_key'])
-        payload, dummy = build_create_payload(dict(ticket, description=with_dedupe_footer(ticket['description'], reference)))
+        payload, dummy = build_create_payload(dict(ticket, description=with_footer(ticket['description'], source='callback', dedupe=reference)))
         client = client_from_settings(settings, warn=self.warn)
         try:
             return create_deduped(client, payload, reference, self.warn)

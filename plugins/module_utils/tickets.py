@@ -9,8 +9,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import hashlib
-
 from ansible_collections.upsun.support.plugins.module_utils.constants import UNSOLVED_STATUSES
 from ansible_collections.upsun.support.plugins.module_utils.errors import (
     ApiError,
@@ -21,23 +19,6 @@ from ansible_collections.upsun.support.plugins.module_utils.errors import (
 
 # Server errors after which a POST may still have created the ticket.
 AMBIGUOUS_CREATE_STATUSES = (500, 502, 504)
-# The dedupe reference is one word of letters and digits, so a full-text search finds it as is.
-DEDUPE_PREFIX = 'upsundedupe'
-DEDUPE_FOOTER = '\n\n--\nFiled by Ansible (upsun.support). Dedupe reference: {0}'
-
-
-def dedupe_reference(key):
-    """The word recorded in a ticket's description for ``dedupe_key``.
-
-    A digest, not the key itself: it is short, has no characters a search
-    engine would split on, and keeps a key built from host or play names out
-    of the support engineer's way.
-    """
-    return DEDUPE_PREFIX + hashlib.sha256(key.encode('utf-8')).hexdigest()[:20]
-
-
-def with_dedupe_footer(description, reference):
-    return description + DEDUPE_FOOTER.format(reference)
 
 
 def create_ticket(client, payload):

@@ -130,7 +130,7 @@ options:
         (status C(new), C(open), C(pending) or C(hold)), it is returned with RV(ignore:changed=false) and nothing is
         filed. If the newest one is solved or closed, the new ticket is filed as a follow-up of it
         (O(followup_tid)) unless O(followup_tid) is set.
-      - "The key is recorded as a digest on the last line of the ticket's description
+      - "The key is recorded as a digest in the footer at the end of the ticket's description
         (C(Dedupe reference: upsundedupe...)), which the API's search finds again."
       - When the answer to the create request is lost, the module searches again before sending it once more, so
         the ticket is filed exactly once.
@@ -151,6 +151,15 @@ options:
       - With O(ticket_id), whether O(collaborator_ids) replaces the ticket's collaborators instead of being added to them.
     type: bool
     default: false
+  filed_by:
+    description:
+      - "Which part of the collection files the ticket, as the footer at the end of its description says
+        (C(Filed by Ansible: the upsun.support.ticket module.)), so that automation reading tickets can tell."
+      - The P(upsun.support.deploy_failure_ticket#role) role and the C(upsun.support.flush_spool) playbook set it; leave
+        the default otherwise.
+    type: str
+    choices: [module, role, callback]
+    default: module
 notes:
   - "Ad hoc from a shell, with the token in E(UPSUN_CLI_TOKEN):
     C(ansible localhost -m upsun.support.ticket -a 'subject=\"Deploy failed\" description=\"...\" priority=high')."
@@ -393,16 +402,10 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.upsun.support.plugins.module_utils.client import module_client
 from ansible_collections.upsun.support.plugins.module_utils.constants import CATEGORIES, PRIORITIES, SETTABLE_STATUSES
 from ansible_collections.upsun.support.plugins.module_utils.errors import InputError
+from ansible_collections.upsun.support.plugins.module_utils.footer import SOURCES, dedupe_reference, with_footer
 from ansible_collections.upsun.support.plugins.module_utils.payload import CREATE_FIELDS, build_create_payload, check_not_blank, check_uuid
 from ansible_collections.upsun.support.plugins.module_utils.settings import connection_argument_spec
-from ansible_collections.upsun.support.plugins.module_utils.tickets import (
-    create_deduped,
-    create_ticket,
-    dedupe_reference,
-    get_ticket,
-    update_ticket,
-    with_dedupe_footer,
-)
+from ansible_collections.upsun.support.plugins.module_utils.tickets import create_deduped, create_ticket, get_ticket, update_ticket
 
 ARGUMENT_SPEC = connection_argument_spec(
     subject=dict(type='str'),
@@ -432,6 +435,7 @@ ARGUMENT_SPEC = connection_argument_spec(
     ticket_id=dict(type='int'),
     status=dict(type='str', choices=list(SETTABLE_STATUSES)),
     collaborators_replace=dict(type='bool', default=False),
+    filed_by=dict(type='str', choices=list(SOURCES), default='module'),
 )
 
 
@@ -453,8 +457,7 @@ def create(module, client):
     # Checked here, before the dedupe footer makes a blank description look filled.
     check_not_blank('description', params['description'])
     reference = dedupe_reference(params['dedupe_key']) if params['dedupe_key'] else None
-    if reference:
-        params['description'] = with_dedupe_footer(params['description'], reference)
+    params['description'] = with_footer(params['description'], source=params['filed_by'], dedupe=reference)
     payload, summary = build_create_payload(params)
     diff = dict(before={}, after=summary)
     if module.check_mode:

@@ -174,7 +174,7 @@ def test_a_failed_run_files_one_ticket_and_a_rerun_files_no_duplicate(sandbox, t
             '    disk full on web1') in description
     for hidden in ('s3cr3t-value', 'ignored failure text', 'rescued failure text', 'Optional cleanup', 'Flaky step'):
         assert hidden not in description
-    assert '\nFiled by Ansible (upsun.support). Dedupe reference: ' in description
+    assert '\nFiled by Ansible: the upsun.support.ticket_on_failure callback.\nDedupe reference: ' in description
     assert callback_lines(run.stdout) == [
         '{0}filed Upsun ticket {1} for this failed run: {2}'.format(PREFIX, ticket['ticket_id'], ticket['zd_ticket_url'])]
     assert sandbox.api_token not in run.stdout + run.stderr

@@ -77,12 +77,18 @@ def playbook_text(module_options, module_defaults=None, result_path=None):
     return json.dumps([play], indent=2)
 
 
+# What the module appends to every description it files.
+MODULE_FOOTER = '\n\n--\nFiled by Ansible: the upsun.support.ticket module.'
+
+
 def assert_filed_as_asked(sandbox_client, returned, expected=None):
-    """One ticket stored, matching the options, and returned exactly as stored."""
+    """One ticket stored, matching the options (the description ending with the footer), and returned exactly as stored."""
     [stored] = sandbox_client.tickets()
     expected = OPTIONS if expected is None else expected
     for name, value in expected.items():
-        if name != 'attachments':
+        if name == 'description':
+            assert stored[name] == value + MODULE_FOOTER, name
+        elif name != 'attachments':
             assert stored[name] == value, name
     assert stored['status'] == 'new'
     if 'attachments' in expected:

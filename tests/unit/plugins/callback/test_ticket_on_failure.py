@@ -33,7 +33,7 @@ from ansible_collections.upsun.support.plugins.doc_fragments.connection import M
 from ansible_collections.upsun.support.plugins.callback import ticket_on_failure as plugin
 from ansible_collections.upsun.support.plugins.module_utils.settings import CONNECTION_NAMES
 from ansible_collections.upsun.support.plugins.module_utils.spool import DEFAULT_SPOOL_DIR
-from ansible_collections.upsun.support.plugins.module_utils.tickets import dedupe_reference
+from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe_reference
 
 
 def _documentation():

@@ -9,7 +9,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
 
 import pytest
 
@@ -19,15 +18,14 @@ from ansible_collections.upsun.support.plugins.module_utils.errors import (
     TicketMayExistError,
     UpsunError,
 )
+from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe_reference, with_footer
 from ansible_collections.upsun.support.plugins.module_utils.tickets import (
     create_ticket,
-    dedupe_reference,
     find_by_reference,
     get_ticket,
     list_tickets,
     open_duplicate,
     update_ticket,
-    with_dedupe_footer,
 )
 
 PAYLOAD = {'subject': 'Deploy failed', 'description': 'It broke.', 'priority': 'high'}
@@ -56,34 +54,6 @@ def by_page(pages):
 @pytest.fixture
 def client(make_client, tokens):
     return make_client(access_token=tokens.access, retries=1)
-
-
-# --- dedupe reference -------------------------------------------------------------------------------------------------
-
-
-def test_dedupe_reference_is_stable():
-    assert dedupe_reference('deploy-release-42') == dedupe_reference('deploy-release-42')
-    assert dedupe_reference('deploy-release-42') != dedupe_reference('deploy-release-43')
-
-
-def test_dedupe_reference_is_one_word():
-    # Full-text search engines split words on punctuation, hyphens included: letters and digits only.
-    reference = dedupe_reference('Deploy of release 42 failed on web1 / prod')
-
-    assert re.match(r'^[A-Za-z0-9]+$', reference), reference
-
-
-def test_dedupe_reference_does_not_carry_the_key():
-    assert 'web1' not in dedupe_reference('deploy failed on web1')
-
-
-def test_dedupe_footer_ends_the_description():
-    reference = dedupe_reference('k')
-
-    description = with_dedupe_footer('It broke.', reference)
-
-    assert description.startswith('It broke.\n')
-    assert description.splitlines()[-1].endswith('Dedupe reference: ' + reference)
 
 
 # --- list and get -----------------------------------------------------------------------------------------------------
@@ -263,9 +233,9 @@ def test_create_ticket_without_ticket_object_is_api_error(api, client):
 def test_find_by_reference_keeps_only_carriers_newest_first(api, client):
     reference = dedupe_reference('key')
     api.on('GET', '/tickets', (200, page([
-        ticket(3, description=with_dedupe_footer('a', reference)),
+        ticket(3, description=with_footer('a', dedupe=reference)),
         ticket(9, description='mentions something else'),
-        ticket(12, description=with_dedupe_footer('b', reference)),
+        ticket(12, description=with_footer('b', dedupe=reference)),
         ticket(5, description=None),
     ])))
 

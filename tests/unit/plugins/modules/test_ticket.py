@@ -17,7 +17,7 @@ import pytest
 
 from ansible_collections.upsun.support.plugins.module_utils import client as client_module
 from ansible_collections.upsun.support.plugins.module_utils.constants import CATEGORIES, PRIORITIES
-from ansible_collections.upsun.support.plugins.module_utils.tickets import dedupe_reference, with_dedupe_footer
+from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe_reference, parse_footer, with_footer
 from ansible_collections.upsun.support.plugins.modules import ticket as ticket_module
 
 UUID_A = '3c90c3cc-0d44-4b50-8888-8dd25736052a'
@@ -193,8 +193,9 @@ def test_check_mode_sends_nothing_and_returns_exact_payload(api, http_calls, run
 
     result = run_module(ticket_module, module_params(attachments=attachments, **options), check_mode=True, diff=True)
 
-    payload = dict(options, attachments=[{'filename': 'deploy.log', 'size': 2048}, {'filename': 'note.txt', 'size': 5},
-                                         {'filename': 'x.bin', 'size': 3}])
+    payload = dict(options, description=with_footer(NEW['description']),
+                   attachments=[{'filename': 'deploy.log', 'size': 2048}, {'filename': 'note.txt', 'size': 5},
+                                {'filename': 'x.bin', 'size': 3}])
     assert result['changed'] is True
     assert result['payload'] == payload
     assert result['ticket'] == {}
@@ -204,12 +205,21 @@ def test_check_mode_sends_nothing_and_returns_exact_payload(api, http_calls, run
     assert http_calls == []
 
 
+@pytest.mark.parametrize('filed_by', ['role', 'callback'])
+def test_the_footer_names_who_filed_the_ticket(run_module, module_params, http_calls, filed_by):
+    result = run_module(ticket_module, module_params(filed_by=filed_by, dedupe_key='k', **NEW), check_mode=True)
+
+    footer = parse_footer(result['payload']['description'])
+    assert footer == dict(source=filed_by, dedupe_reference=dedupe_reference('k'), recovery_reference=None)
+    assert http_calls == []
+
+
 def test_check_mode_with_dedupe_key_does_not_search(api, http_calls, run_module, module_params):
     result = run_module(ticket_module, module_params(dedupe_key='deploy-42', **NEW), check_mode=True)
 
     reference = dedupe_reference('deploy-42')
     assert result['changed'] is True
-    assert result['payload'] == dict(NEW, description=with_dedupe_footer(NEW['description'], reference))
+    assert result['payload'] == dict(NEW, description=with_footer(NEW['description'], dedupe=reference))
     assert 'diff' not in result
     assert api.calls == []
     assert http_calls == []
@@ -233,7 +243,8 @@ def test_files_ticket_and_returns_it_as_the_api_did(api, run_module, module_para
     assert 'diff' not in result
     assert [call.path for call in api.calls] == ['/oauth2/token', '/tickets']
     post = api.calls[1]
-    assert post.json() == dict(options, attachments=[{'filename': 'task.txt', 'data': b64(b'exit code 1')}])
+    assert post.json() == dict(options, description=with_footer(NEW['description']),
+                               attachments=[{'filename': 'task.txt', 'data': b64(b'exit code 1')}])
     assert post.headers['Authorization'] == 'Bearer ' + tokens.exchanged
 
 
@@ -243,7 +254,7 @@ def test_diff_mode_shows_filed_payload(api, run_module, module_params):
 
     result = run_module(ticket_module, module_params(priority='high', **NEW), diff=True)
 
-    assert result['diff'] == {'before': {}, 'after': dict(NEW, priority='high')}
+    assert result['diff'] == {'before': {}, 'after': dict(NEW, priority='high', description=with_footer(NEW['description']))}
 
 
 def test_priority_in_msg_falls_back_to_default(api, run_module, module_params):
@@ -443,7 +454,7 @@ DEDUPE = dict(NEW, dedupe_key='deploy-42', priority='high')
 
 
 def carrier(ticket_id, status):
-    return existing(ticket_id, status=status, description=with_dedupe_footer('Earlier failure', REFERENCE))
+    return existing(ticket_id, status=status, description=with_footer('Earlier failure', dedupe=REFERENCE))
 
 
 def test_dedupe_returns_unsolved_ticket_without_posting(api, run_module, module_params):
@@ -471,7 +482,7 @@ def test_dedupe_files_follow_up_of_solved_ticket(api, run_module, module_params)
     assert len(posts) == 1
     body = posts[0].json()
     assert body['followup_tid'] == '900'
-    assert body['description'] == with_dedupe_footer(NEW['description'], REFERENCE)
+    assert body['description'] == with_footer(NEW['description'], dedupe=REFERENCE)
 
 
 def test_dedupe_keeps_followup_tid_set_by_user(api, run_module, module_params):
