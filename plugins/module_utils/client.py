@@ -224,7 +224,7 @@ class Client:
                 'is right.'.format(self.token_source, response.status_code, api_error_text(response) or 'no detail'),
                 status=response.status_code, url=self.token_url, api_error=api_error_text(response))
         if response.status_code != 200:
-            raise self._api_error('POST', self.token_url, response, 'exchanging the API token')
+            raise self._api_error('POST', self.token_url, response, 'for the token exchange')
         try:
             token = response.json()['access_token']
         except (ValueError, KeyError, TypeError):
@@ -276,7 +276,7 @@ class Client:
         if status in RETRY_STATUSES and not (method == 'POST' and status not in CREATE_SAFE_RETRY_STATUSES):
             advice = 'Gave up after {0} retries. {1}'.format(self.retries, advice)
         return ApiError('The Upsun API answered {0} {1} with HTTP {2}{3}: {4}. {5}'.format(
-            method, url, status, ' while ' + doing if doing else '', text or 'no detail', advice),
+            method, url, status, ' ' + doing if doing else '', text or 'no detail', advice),
             status=status, url=url, api_error=text)
 
 

@@ -63,8 +63,14 @@ class TicketMayExistError(UpsunError):
     """A create request was sent but its answer was lost.
 
     The ticket may or may not exist; posting again blindly could file a
-    duplicate, so the module stops and says how to check.
+    duplicate, so the module stops and says how to check. The result says
+    ``may_exist``, so that the role and the callback spool it marked so.
     """
+
+    def to_result(self):
+        result = super(TicketMayExistError, self).to_result()
+        result['may_exist'] = True
+        return result
 
 
 class ResponseLostError(TransportError):

@@ -104,8 +104,9 @@ class ConnectionSettings:
         return kwargs
 
     def public(self):
-        """The settings without any secret, for a spool record or a message."""
-        return dict((name, value) for name, value in self.values.items() if name not in SECRET_NAMES)
+        """The settings that are not secret and were set (not defaults, nor made from another), for a spool record."""
+        return dict((name, value) for name, value in self.values.items()
+                    if name not in SECRET_NAMES and self.origins.get(name) not in ('default', 'derived'))
 
     def secret_values(self):
         """The secrets in use, for literal redaction of anything that leaves the controller."""
@@ -146,7 +147,7 @@ def _source(name, origin):
     variables = setting.env or ((SKIP_SSL_ENV,) if name == 'validate_certs' else ())
     if origin.startswith('env: '):
         return 'from the {0} environment variable'.format(origin[len('env: '):])
-    if origin == 'default':
+    if origin in ('default', 'derived'):
         where = 'its default'
     elif origin == 'option':
         where = 'from the {0} option'.format(name)
@@ -185,10 +186,18 @@ def resolve_connection(values, origins=None, environ=None):
         resolved[name] = resolved[name].rstrip('/') if isinstance(resolved[name], str) else resolved[name]
     if resolved['token_url'] is None:
         resolved['token_url'] = resolved['auth_url'] + TOKEN_PATH
-        where['token_url'] = where['auth_url'] if where['auth_url'] != 'default' else 'default'
+        where['token_url'] = 'derived'
     if resolved['ca_path']:
         resolved['ca_path'] = os.path.expanduser(resolved['ca_path'])
     return ConnectionSettings(resolved, where)
+
+
+def set_in_environment(name, environ=None):
+    """Whether an environment variable of the setting ``name`` is set (and not empty)."""
+    environ = os.environ if environ is None else environ
+    setting = SETTINGS_BY_NAME[name]
+    variables = setting.env or ((SKIP_SSL_ENV,) if name == 'validate_certs' else ())
+    return any(environ.get(variable) not in (None, '') for variable in variables)
 
 
 def _origin_of(setting, value, environ):

@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: ticket
 short_description: File an Upsun support ticket, or update one
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Without O(ticket_id), files a new Upsun support ticket with C(POST /tickets) and returns it.
   - With O(ticket_id), sets the O(status) and O(collaborator_ids) of an existing ticket with
@@ -402,10 +402,11 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.upsun.support.plugins.module_utils.client import module_client
 from ansible_collections.upsun.support.plugins.module_utils.constants import CATEGORIES, PRIORITIES, SETTABLE_STATUSES
 from ansible_collections.upsun.support.plugins.module_utils.errors import InputError
-from ansible_collections.upsun.support.plugins.module_utils.footer import SOURCES, dedupe_reference, with_footer
-from ansible_collections.upsun.support.plugins.module_utils.payload import CREATE_FIELDS, build_create_payload, check_not_blank, check_uuid
-from ansible_collections.upsun.support.plugins.module_utils.settings import connection_argument_spec
-from ansible_collections.upsun.support.plugins.module_utils.tickets import create_deduped, create_ticket, get_ticket, update_ticket
+from ansible_collections.upsun.support.plugins.module_utils.filing import file_prepared, prepare_create
+from ansible_collections.upsun.support.plugins.module_utils.footer import SOURCES
+from ansible_collections.upsun.support.plugins.module_utils.payload import CREATE_FIELDS, check_uuid
+from ansible_collections.upsun.support.plugins.module_utils.settings import SECRET_NAMES, connection_argument_spec
+from ansible_collections.upsun.support.plugins.module_utils.tickets import get_ticket, update_ticket
 
 ARGUMENT_SPEC = connection_argument_spec(
     subject=dict(type='str'),
@@ -450,31 +451,17 @@ def create(module, client):
     params = module.params
     if params['status'] is not None:
         raise InputError('status can only be set on an existing ticket: give ticket_id too (a new ticket starts as new).')
-    for name in ('subject', 'description'):
-        if params[name] is None:
-            raise InputError('{0} is required to file a ticket (or give ticket_id to update an existing one).'.format(name))
-    params = dict(params)
-    # Checked here, before the dedupe footer makes a blank description look filled.
-    check_not_blank('description', params['description'])
-    reference = dedupe_reference(params['dedupe_key']) if params['dedupe_key'] else None
-    params['description'] = with_footer(params['description'], source=params['filed_by'], dedupe=reference)
-    payload, summary = build_create_payload(params)
-    diff = dict(before={}, after=summary)
+    prepared = prepare_create(params, secrets=[params[name] for name in SECRET_NAMES])
+    diff = dict(before={}, after=prepared.summary)
     if module.check_mode:
-        return True, {}, diff, dict(payload=summary, msg='Would file an Upsun ticket (check mode): nothing was sent.')
-
-    if reference:
-        created, ticket = create_deduped(client, payload, reference, module.warn)
-        if not created:
-            return False, ticket, dict(before=ticket, after=ticket), dict(
-                msg='Upsun ticket {0} (status {1}) already carries this dedupe_key: filed nothing.'.format(
-                    ticket['ticket_id'], ticket.get('status')))
-        if 'followup_tid' in payload:
-            summary['followup_tid'] = payload['followup_tid']
-    else:
-        ticket = create_ticket(client, payload)
+        return True, {}, diff, dict(payload=prepared.summary, msg='Would file an Upsun ticket (check mode): nothing was sent.')
+    created, ticket = file_prepared(client, prepared, module.warn)
+    if not created:
+        return False, ticket, dict(before=ticket, after=ticket), dict(
+            msg='Upsun ticket {0} (status {1}) already carries this dedupe_key: filed nothing.'.format(
+                ticket['ticket_id'], ticket.get('status')))
     return True, ticket, diff, dict(msg='Filed Upsun ticket {0} (priority {1})'.format(
-        ticket['ticket_id'], ticket.get('priority') or payload.get('priority') or 'default'))
+        ticket['ticket_id'], ticket.get('priority') or prepared.payload.get('priority') or 'default'))
 
 
 def update(module, client):

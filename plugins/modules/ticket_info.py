@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: ticket_info
 short_description: Look up Upsun support tickets, and the categories and priorities an account may use
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Returns one ticket by O(ticket_id), or the tickets that match the filters and O(search), following every page
     of C(GET /tickets) unless O(limit) caps the count.

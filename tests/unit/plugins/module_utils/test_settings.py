@@ -20,7 +20,6 @@ from ansible_collections.upsun.support.plugins.module_utils.settings import (
     CONNECTION_NAMES,
     CONNECTION_SETTINGS,
     INI_SECTION,
-    SECRET_NAMES,
     SKIP_SSL_ENV,
     connection_argument_spec,
     resolve_connection,
@@ -143,9 +142,11 @@ def test_validate_names_the_setting_and_its_variable(values, words):
 
 
 def test_public_settings_hold_no_secret(tokens):
-    settings = resolve(api_token=tokens.api, access_token=tokens.access)
+    settings = resolve(dict(UPSUN_SUPPORT_CA_PATH='/etc/ca.pem'), api_token=tokens.api, access_token=tokens.access,
+                       api_url='http://127.0.0.1:9')
 
-    assert set(settings.public()) == set(CONNECTION_NAMES) - set(SECRET_NAMES)
+    # What was set, without the secrets, the defaults and the token URL made from auth_url.
+    assert settings.public() == dict(api_url='http://127.0.0.1:9', ca_path='/etc/ca.pem')
     assert tokens.api not in repr(settings.public()) and tokens.access not in repr(settings.public())
     assert sorted(settings.secret_values()) == sorted([tokens.api, tokens.access])
     assert settings.client_kwargs()['api_token'] == tokens.api
