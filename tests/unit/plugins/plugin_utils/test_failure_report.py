@@ -1,0 +1,133 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, upsun.support maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The failure report: error texts, no_log, the facts of a rescue, and the report's groups."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.upsun.support.plugins.plugin_utils.failure_report import (
+    HIDDEN,
+    Failure,
+    FailureReport,
+    RunFailures,
+    ci_job_url,
+    error_text,
+    failures_from_hostvars,
+    is_hidden,
+)
+from ansible_collections.upsun.support.plugins.plugin_utils.redaction import Redactor
+
+REDACT = Redactor(environ={})
+
+
+def test_the_error_is_msg_rc_and_the_end_of_stderr():
+    stderr = '\n'.join('line {0}'.format(number) for number in range(100))
+    text = error_text({'msg': 'non-zero return code', 'rc': 3, 'stderr': stderr, 'stdout': 'ignored'})
+    assert text.startswith('non-zero return code\nrc: 3\nstderr:\n[80 earlier lines left out]\nline 80\n')
+    assert text.endswith('line 99') and 'ignored' not in text
+
+
+def test_stdout_is_shown_only_when_nothing_else_says_what_went_wrong():
+    assert error_text({'rc': 2, 'stdout': 'it said no'}) == 'rc: 2\nstdout:\nit said no'
+    assert error_text({}) == 'no error message'
+    assert error_text({'msg': {'nested': 'structure'}}) == '{"nested": "structure"}'
+    assert error_text({'msg': ['first', 'second']}) == 'first\nsecond'
+    assert error_text('a plain string') == 'a plain string'
+    assert error_text({'unreachable': True}) == 'host unreachable'
+
+
+def test_loop_items_give_their_own_errors_and_censored_items_stay_hidden():
+    data = {'failed': True, 'msg': 'One or more items failed', 'results': [
+        {'item': 'a', 'failed': False},
+        {'item': 'b', '_ansible_item_label': 'b', 'failed': True, 'msg': 'b broke'},
+        {'failed': True, 'censored': 'hidden', '_ansible_no_log': True},
+    ] + [{'item': str(number), 'failed': True, 'msg': 'x'} for number in range(4)]}
+    assert error_text(data) == ('One or more items failed\nitem b: b broke\nitem : hidden by no_log\nitem 0: x\n'
+                                '... and 3 more failed items')
+
+
+@pytest.mark.parametrize('no_log, result, hidden', [
+    (True, {'msg': 'x'}, True),
+    ('{{ hide }}', {'msg': 'x'}, True),
+    ('false', {'msg': 'x'}, False),
+    (None, {'censored': 'the output has been hidden'}, True),
+    (None, {'_ansible_no_log': True}, True),
+    (None, {'results': [{'censored': 'x'}]}, True),
+    (None, {'msg': 'x'}, False),
+])
+def test_no_log_is_read_from_the_task_and_the_result(no_log, result, hidden):
+    assert is_hidden(no_log, result) is hidden
+
+
+def test_an_error_is_redacted_before_it_is_cut():
+    # Cut first, the key would be split and its second half would not look like a secret any more.
+    failure = Failure.from_result('web1', {'msg': 'x' * 70 + ' password=hunter2hunter2 ' + 'y' * 50}, REDACT, max_chars=100)
+    assert 'hunter2' not in failure.error and failure.error.startswith('x' * 55)
+    assert failure.error.endswith('more characters cut]')
+
+
+def hostvars_for(**hosts):
+    return dict((name, {'ansible_failed_task': task, 'ansible_failed_result': result}) if task else (name, {})
+                for name, (task, result) in hosts.items())
+
+
+def test_the_facts_of_a_rescue_give_the_failed_hosts_in_order():
+    task = {'name': 'Migrate', 'action': 'ansible.builtin.command', 'uuid': 'u1'}
+    secret_task = {'name': 'Read', 'action': 'ansible.builtin.slurp', 'uuid': 'u2', 'no_log': True}
+    hostvars = hostvars_for(web2=(task, {'msg': 'migration failed', 'rc': 1}), ok=(None, None),
+                            web1=(secret_task, {'msg': 'token=abcdefabcdef'}), gone=(task, {'unreachable': True, 'msg': 'ssh'}))
+
+    failures, messages = failures_from_hostvars(hostvars, ['web2', 'ok', 'web1', 'gone', 'unknown'], REDACT, play='Deploy')
+
+    assert [(f.host, f.kind, f.task, f.error) for f in failures] == [
+        ('web2', 'failed', 'Migrate', 'migration failed\nrc: 1'),
+        ('web1', 'failed', 'Read', HIDDEN),
+        ('gone', 'unreachable', 'Migrate', 'ssh')]
+    assert messages == {'web2': 'migration failed\nrc: 1', 'web1': HIDDEN, 'gone': 'ssh'}
+
+
+def test_a_host_already_reported_is_left_out_and_the_host_fails_again_with_its_whole_message_redacted():
+    task = {'name': 'Migrate', 'action': 'command', 'uuid': 'u1'}
+    long_error = 'x' * 5000 + ' password=hunter2hunter2'
+    hostvars = hostvars_for(web1=(task, {'msg': long_error}), web2=(task, {'msg': 'again'}))
+
+    failures, messages = failures_from_hostvars(hostvars, ['web1', 'web2'], REDACT, handled={'web2': 'u1'})
+
+    assert [failure.host for failure in failures] == ['web1']
+    assert len(failures[0].error) < 4100 and 'hunter2' not in failures[0].error
+    assert messages == {'web1': 'x' * 5000 + ' password=[REDACTED]'}
+
+
+def test_the_report_groups_hosts_that_failed_the_same_way():
+    failures = [Failure('web1', task='A', action='x', error='e1'), Failure('web2', task='A', action='x', error='e1'),
+                Failure('web3', task='A', action='x', error='e2', delegate_to='db'), Failure('web1', task='B', error='e1')]
+    report = FailureReport('callback', failures)
+
+    assert [(group['task'], group['error'], group['hosts']) for group in report.groups()] == [
+        ('A', 'e1', ['web1', 'web2']), ('A', 'e2', ['web3 (delegated to db)']), ('B', 'e1', ['web1'])]
+    assert report.hosts() == ['web1', 'web2', 'web3'] and report.tasks() == ['A', 'B']
+    again = FailureReport.from_dict(report.as_dict())
+    assert again.groups() == report.groups() and again.source == 'callback'
+
+
+def test_unhandled_failures_leave_out_the_ones_the_role_reported():
+    run = RunFailures(REDACT)
+    reported = type('Task', (), dict(vars={'__deploy_failure_ticket_reported': True}, action='fail', name='Fail again',
+                                     get_name=lambda self: 'Fail again'))()
+    other = type('Task', (), dict(vars={}, action='command', name='Other', get_name=lambda self: 'Other'))()
+    run.record('web1', reported, {'msg': 'deploy error'}, 'failed', 'Deploy', False)
+    run.record('web2', other, {'msg': 'other error'}, 'failed', 'Deploy', False)
+
+    assert [failure.host for failure in run.unhandled({'web1': 1, 'web2': 1})] == ['web2']
+
+
+def test_the_ci_job_url_of_known_ci_systems():
+    assert ci_job_url({'GITHUB_REPOSITORY': 'acme/shop', 'GITHUB_RUN_ID': '9'}) == 'https://github.com/acme/shop/actions/runs/9'
+    assert ci_job_url({'CI_JOB_URL': 'https://gitlab.example/-/jobs/7'}) == 'https://gitlab.example/-/jobs/7'
+    assert ci_job_url({}) is None
