@@ -130,3 +130,33 @@ def adhoc_result(stdout, host='localhost'):
 def one_line(text):
     """``text`` with every run of whitespace made one space: Ansible wraps long warnings."""
     return ' '.join(text.split())
+
+
+CORPUS_FILE = REPO_ROOT / 'tests' / 'data' / 'secret_corpus.yml'
+
+
+class SecretCorpus:
+    """The real-looking CI log lines of ``tests/data/secret_corpus.yml``, with ``api_token`` put in."""
+
+    def __init__(self, api_token):
+        import yaml  # the tool venv has it; imported here so the other helpers need nothing more
+
+        data = yaml.safe_load(CORPUS_FILE.read_text())
+        self.entries = [dict(entry, line=entry['line'].replace('{api_token}', api_token),
+                             secrets=[secret.replace('{api_token}', api_token) for secret in entry['secrets']])
+                        for entry in data['secret_lines']]
+        self.harmless = data['harmless_lines']
+
+    def chunks(self, count):
+        """The lines, secret and harmless mixed, in ``count`` texts."""
+        lines = [entry['line'] for entry in self.entries] + self.harmless
+        return ['\n'.join(lines[index::count]) for index in range(count)]
+
+    def leaks(self, text):
+        """The secrets of the corpus found in ``text``."""
+        return [secret for entry in self.entries for secret in entry['secrets'] if secret in text]
+
+    def lost(self, text):
+        """The text around the secrets, and the harmless lines, missing from ``text``."""
+        wanted = [kept for entry in self.entries for kept in entry['keep']] + list(self.harmless)
+        return [item for item in wanted if item not in text]

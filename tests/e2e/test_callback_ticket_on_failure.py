@@ -167,11 +167,10 @@ def test_a_failed_run_files_one_ticket_and_a_rerun_files_no_duplicate(sandbox, t
     assert 'Playbook: {0}'.format(playbook) in description
     assert 'Failed hosts (2): web2, web1' in description
     assert 'Unreachable hosts (1): down' in description
-    assert '- down: unreachable at task "Reach the host" (ansible.builtin.raw) in play "Deploy web":' in description
-    assert ('- web2: failed task "Read the secret" (ansible.builtin.fail) in play "Deploy web":\n'
-            '    hidden by no_log') in description
-    assert ('- web1: failed task "Deploy release" (ansible.builtin.fail) in play "Deploy web":\n'
-            '    disk full on web1') in description
+    assert 'Play: Deploy web\n' in description
+    assert 'Task "Reach the host" (ansible.builtin.raw): 1 host unreachable:\n   down\n' in description
+    assert 'Task "Read the secret" (ansible.builtin.fail) failed on 1 host:\n   web2\n   Error:\n      hidden by no_log\n' in description
+    assert 'Task "Deploy release" (ansible.builtin.fail) failed on 1 host:\n   web1\n   Error:\n      disk full on web1\n' in description
     for hidden in ('s3cr3t-value', 'ignored failure text', 'rescued failure text', 'Optional cleanup', 'Flaky step'):
         assert hidden not in description
     assert '\nFiled by Ansible: the upsun.support.ticket_on_failure callback.\nDedupe reference: ' in description
@@ -226,7 +225,7 @@ def test_an_api_answering_503_spools_the_ticket_and_keeps_the_exit_code(sandbox,
     assert api_requests(sandbox) == [('POST', '/oauth2/token')] * 2, 'one try and one retry, then it gave up'
     path, text, record = spooled(tmp_path / 'cfg-spool')
     assert sandbox.api_token not in text
-    assert record['source'] == 'ticket_on_failure'
+    assert record['source'] == 'callback'
     assert 'HTTP 503' in record['error']
     assert record['ticket']['category'] == 'incident_outage'
     assert record['ticket']['dedupe_key'] == 'nightly deploy'

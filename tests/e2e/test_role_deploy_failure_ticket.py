@@ -171,7 +171,7 @@ def test_api_down_spools_then_flush_files_once(sandbox, tmp_path):
     raw = spool_file.read_text()
     assert TOKEN not in raw
     record = json.loads(raw)
-    assert record['format'] == 1 and record['source'] == 'deploy_failure_ticket'
+    assert record['format'] == 2 and record['source'] == 'role' and record['ticket']['filed_by'] == 'role'
     assert record['created'].endswith('Z') and 'connect' in record['error'].lower()
     assert not set(record['ticket']) & {'api_token', 'access_token', 'api_url', 'auth_url'}
     assert record['ticket']['priority'] == 'urgent'
@@ -238,7 +238,7 @@ def test_logs_attached_capped_and_redacted(sandbox, tmp_path):
     assert attachments['web1-deploy.log']['size'] <= 4 * 1024 + 200
     # Redacted: the password, the bearer token and the key block.
     assert 'hunter2' not in deploy_log and 'password=[REDACTED]' in deploy_log
-    assert 'abcdefghijklmnop' not in deploy_log and 'Authorization: [REDACTED]' in deploy_log
+    assert 'abcdefghijklmnop' not in deploy_log and 'Authorization: Bearer [REDACTED]' in deploy_log
     assert 'PEM-BODY-SECRET' not in deploy_log and 'PRIVATE KEY-----' in deploy_log
     # The total cap holds over all attachments.
     assert sum(item['size'] for item in attachments.values()) <= 6 * 1024

@@ -40,7 +40,7 @@ GUIDE = os.path.join(REPO, 'docs', 'docsite', 'rst', 'troubleshooting.rst')
 EXCEPTIONS = frozenset((
     'InputError', 'ApiError', 'AuthenticationError', 'TransportError', 'TicketMayExistError', 'ResponseLostError',
     'UpsunError', 'AnsibleError', 'AnsibleFilterError', 'AnsibleActionFail', 'AnsibleOptionsError',
-    'AnsibleLookupError', 'AnsibleParserError', 'AnsibleCallbackError',
+    'AnsibleLookupError', 'AnsibleParserError', 'AnsibleCallbackError', 'SpoolError', 'RedactionError',
 ))
 WARNINGS = frozenset(('warn', '_warn', 'warning', 'deprecate'))
 MESSAGE_VARIABLES = re.compile(r'^(?:error|msg|message|advice)$|^ADVICE', re.I)
@@ -50,10 +50,12 @@ KNOWN_CALLS = {
 }
 # Calls that pass on a message made elsewhere: (file, source text of the call) -> where that message is covered.
 PASS_THROUGH = {
-    ('plugins/callback/ticket_on_failure.py', 'self.warn(error)'):
-        "the error of render_subject(), an 'error' assignment extracted from the same file",
-    ('plugins/callback/ticket_on_failure.py', "self._display.warning('{0}: {1}'.format(NAME, self.scrub(message)))"):
+    ('plugins/callback/ticket_on_failure.py', 'self.warn(warning)'):
+        "the warnings of ticket_request(): the subject template error, an 'error' assignment in plugin_utils/rendering.py",
+    ('plugins/callback/ticket_on_failure.py', "self._display.warning('{0}: {1}'.format(NAME, self.redactor(message)))"):
         'the wrapper that prefixes every warning of the callback with its name; its callers are extracted',
+    ('plugins/filter/deploy_failure_report.py', 'AnsibleFilterError(str(exc))'):
+        'RedactionError and TypeError messages of plugin_utils, extracted from there',
 }
 MIN_WORDS = 3
 

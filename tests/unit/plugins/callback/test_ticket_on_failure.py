@@ -32,7 +32,8 @@ from ansible.vars.manager import VariableManager
 from ansible_collections.upsun.support.plugins.doc_fragments.connection import ModuleDocFragment
 from ansible_collections.upsun.support.plugins.callback import ticket_on_failure as plugin
 from ansible_collections.upsun.support.plugins.module_utils.settings import CONNECTION_NAMES
-from ansible_collections.upsun.support.plugins.module_utils.spool import DEFAULT_SPOOL_DIR
+from ansible_collections.upsun.support.plugins.plugin_utils.rendering import DEFAULT_SUBJECTS
+from ansible_collections.upsun.support.plugins.plugin_utils.spool import DEFAULT_SPOOL_DIR
 from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe_reference
 
 
@@ -191,15 +192,15 @@ def test_a_failed_run_files_one_ticket_naming_hosts_tasks_and_errors(make_callba
     assert body['priority'] == 'high' and body['category'] == 'incident_outage'
     description = body['description']
     assert 'Playbook: /ci/checkout/site.yml' in description
-    assert 'Plays: Deploy web' in description
+    assert 'Play: Deploy web' in description
     assert 'Failed hosts (2): web1, web2' in description
     assert 'Unreachable hosts (1): db1' in description
-    assert '- web1: failed task "Deploy" (command) in play "Deploy web":' in description
-    assert '    non-zero return code\n    rc: 3\n    stderr:\n    deploy: disk full' in description
-    assert '- db1: unreachable at task "Check" (debug) in play "Deploy web":\n    ssh: connect to host db1 port 22: refused' in description
+    # The two hosts that failed the same way are one entry.
+    assert ('1. Task "Deploy" (command) failed on 2 hosts:\n   web1, web2\n   Error:\n'
+            '      non-zero return code\n      rc: 3\n      stderr:\n      deploy: disk full\n') in description
+    assert '2. Task "Check" (debug): 1 host unreachable:\n   db1\n   Error:\n      ssh: connect to host db1 port 22: refused' in description
     assert '  web1 *: ok=1 changed=0 unreachable=0 failures=1 skipped=0 rescued=0 ignored=0' in description
-    key = plugin.default_dedupe_key(['/ci/checkout/site.yml'], ['Deploy', 'Check'])
-    assert description.endswith('Dedupe reference: ' + dedupe_reference(key))
+    assert description.endswith('Dedupe reference: ' + dedupe_reference('ticket_on_failure:site.yml:Check|Deploy'))
     assert displayed(callback) == [
         'upsun.support.ticket_on_failure: filed Upsun ticket 4242 for this failed run: https://support.example/tickets/4242']
     assert warnings(callback) == []
@@ -257,14 +258,14 @@ def test_a_host_the_stats_count_as_failed_without_an_event_is_still_reported(mak
     callback = make_callback()
     callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
     [body] = posted(api)
-    assert '- web1: failed task "unknown task"' in body['description']
+    assert 'Task "unknown task" (unknown action) failed on 1 host:\n   web1\n' in body['description']
 
 
 def test_without_stats_the_block_structure_decides(make_callback):
     callback = make_callback()
     fail(callback, 'web1', 'Risky', msg='rescued')
     fail(callback, 'web1', 'Bare', msg='fatal')
-    assert [entry['task'] for entry in callback.unhandled_failures(None)] == ['Bare']
+    assert [failure.task for failure in callback._failures.unhandled(None)] == ['Bare']
 
 
 def test_results_of_older_ansible_cores_are_read_too(make_callback, api):
@@ -273,7 +274,7 @@ def test_results_of_older_ansible_cores_are_read_too(make_callback, api):
     fail(callback, 'web1', 'Deploy', result_class=LegacyResult, msg='legacy failure')
     callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
     [body] = posted(api)
-    assert '- web1: failed task "Deploy" (command) in play "Deploy web":\n    legacy failure' in body['description']
+    assert 'Task "Deploy" (command) failed on 1 host:\n   web1\n   Error:\n      legacy failure' in body['description']
 
 
 # --- what the ticket says ---------------------------------------------------------------------------------------------
@@ -292,71 +293,26 @@ def test_no_log_results_stay_hidden(make_callback, api):
     assert 'hunter2' not in body['description'] and "'no_log: true'" not in body['description']
 
 
-def test_loop_items_give_their_own_errors_and_censored_items_stay_hidden():
-    data = {'failed': True, 'msg': 'One or more items failed', 'results': [
-        {'item': 'a', 'failed': False},
-        {'item': 'b', '_ansible_item_label': 'b', 'failed': True, 'msg': 'b broke'},
-        {'failed': True, 'censored': 'hidden', '_ansible_no_log': True},
-    ]}
-    assert plugin.error_text(data) == 'One or more items failed\nitem b: b broke\nitem: hidden by no_log'
-
-
-def test_long_errors_are_cut():
-    text = plugin.error_text({'msg': 'x' * 5000})
-    assert len(text) == plugin.MAX_ERROR_LENGTH and text.endswith(' [...truncated]')
-    stderr = '\n'.join('line {0}'.format(number) for number in range(100))
-    text = plugin.error_text({'msg': 'failed', 'stderr': stderr})
-    assert '[80 earlier lines left out]' in text and text.endswith('line 99') and 'line 79\n' not in text
-
-
-def test_an_error_without_message_shows_stdout_or_says_so():
-    assert plugin.error_text({'rc': 0, 'stdout': 'it said no'}) == 'stdout:\nit said no'
-    assert plugin.error_text({}) == 'no error message'
-    assert plugin.error_text({'msg': {'nested': 'structure'}}) == '{"nested": "structure"}'
-
-
-def test_the_subject_template_takes_the_documented_fields(make_callback):
-    template = '[CI] {playbooks} / {plays}: {failure_count} failure(s) on {hosts} ({task})'
-    callback = make_callback(subject=template)
+def test_the_subject_template_takes_the_documented_fields(make_callback, api):
+    accept_tickets(api)
+    callback = make_callback(subject='[CI] {playbooks} / {plays}: {failure_count} failure(s) on {hosts} ({task})')
     fail(callback, 'web1', 'Deploy', msg='x')
-    ticket = callback.build_ticket(callback.unhandled_failures(None))
-    assert ticket['subject'] == '[CI] site.yml / Deploy web: 1 failure(s) on web1 (Deploy)'
+    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
+    [body] = posted(api)
+    assert body['subject'] == '[CI] site.yml / Deploy web: 1 failure(s) on web1 (Deploy)'
     assert warnings(callback) == []
 
 
-@pytest.mark.parametrize('template', ['{playbook.__class__}', '{nope}', '{0}', '{playbook', '   '])
-def test_a_bad_subject_template_warns_and_uses_the_default(make_callback, template):
+@pytest.mark.parametrize('template', ['{playbook.__class__}', '{nope}', '{0}', '{playbook'])
+def test_a_bad_subject_template_warns_and_uses_the_default(make_callback, api, template):
+    accept_tickets(api)
     callback = make_callback(subject=template)
     fail(callback, 'web1', 'Deploy', msg='x')
-    ticket = callback.build_ticket(callback.unhandled_failures(None))
-    assert ticket['subject'] == 'Ansible run of site.yml failed on 1 host(s): Deploy'
-    if template.strip():
-        [warning] = warnings(callback)
-        assert 'subject template' in warning and 'Using the default' in warning
-
-
-def test_the_subject_is_kept_short(make_callback):
-    callback = make_callback()
-    for number in range(40):
-        callback.v2_runner_on_failed(Result('host{0}'.format(number), TASKS['Deploy'], {'failed': True, 'msg': 'x'}))
-    ticket = callback.build_ticket(callback.unhandled_failures(None))
-    assert len(ticket['subject']) <= plugin.MAX_SUBJECT_LENGTH
-
-
-def test_many_failures_are_listed_up_to_a_limit(make_callback):
-    callback = make_callback()
-    for number in range(plugin.MAX_LISTED_FAILURES + 5):
-        callback.v2_runner_on_failed(Result('host{0}'.format(number), TASKS['Deploy'], {'failed': True, 'msg': 'x'}))
-    ticket = callback.build_ticket(callback.unhandled_failures(None))
-    assert ticket['description'].count('\n- host') == plugin.MAX_LISTED_FAILURES
-    assert '- ... and 5 more.' in ticket['description']
-
-
-def test_the_default_dedupe_key_depends_on_playbook_and_tasks_only():
-    key = plugin.default_dedupe_key(['/a/site.yml'], ['Deploy', 'Check', 'Deploy'])
-    assert key == plugin.default_dedupe_key(['/other/checkout/site.yml'], ['Check', 'Deploy'])
-    assert key != plugin.default_dedupe_key(['/a/other.yml'], ['Check', 'Deploy'])
-    assert key != plugin.default_dedupe_key(['/a/site.yml'], ['Deploy'])
+    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
+    [body] = posted(api)
+    assert body['subject'] == 'Ansible run of site.yml failed on 1 host(s): Deploy'
+    [warning, filed] = warnings(callback) + displayed(callback)
+    assert 'subject template' in warning and 'Using the default' in warning
 
 
 def test_a_set_dedupe_key_is_used_as_is(make_callback, api):
@@ -365,17 +321,18 @@ def test_a_set_dedupe_key_is_used_as_is(make_callback, api):
     fail(callback, 'web1', 'Deploy', msg='x')
     callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
     [body] = posted(api)
-    assert body['description'].endswith(dedupe_reference('nightly-deploy'))
+    assert body['description'].endswith('Dedupe reference: ' + dedupe_reference('nightly-deploy'))
     assert api.requests('GET', '/tickets')[0].query['search'] == [dedupe_reference('nightly-deploy')]
 
 
-def test_the_ci_job_is_linked_when_known(make_callback, monkeypatch):
+def test_the_ci_job_is_linked_when_known(make_callback, api, monkeypatch):
+    accept_tickets(api)
     monkeypatch.setenv('CI_JOB_URL', 'https://gitlab.example/acme/shop/-/jobs/77')
     callback = make_callback()
     fail(callback, 'web1', 'Deploy', msg='x')
-    assert 'CI job: https://gitlab.example/acme/shop/-/jobs/77' in callback.build_ticket(callback.unhandled_failures(None))['description']
-    assert plugin.ci_job_url({'GITHUB_REPOSITORY': 'acme/shop', 'GITHUB_RUN_ID': '9'}) == 'https://github.com/acme/shop/actions/runs/9'
-    assert plugin.ci_job_url({}) is None
+    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
+    [body] = posted(api)
+    assert 'CI job: https://gitlab.example/acme/shop/-/jobs/77' in body['description']
 
 
 # --- dedupe -----------------------------------------------------------------------------------------------------------
@@ -388,7 +345,7 @@ def _failed_run(make_callback):
 
 
 def _reference():
-    return dedupe_reference(plugin.default_dedupe_key(['/ci/checkout/site.yml'], ['Deploy']))
+    return dedupe_reference('ticket_on_failure:site.yml:Deploy')
 
 
 def test_an_open_ticket_for_the_same_failure_is_not_filed_again(make_callback, api):
@@ -459,11 +416,13 @@ def test_an_unreachable_api_spools_the_ticket_without_any_secret(make_callback, 
     callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
     path, text, record = _spooled(spool_dir)
     assert tokens.api not in text
-    assert record['source'] == 'ticket_on_failure'
+    assert record['source'] == 'callback' and record['format'] == 2
     assert 'Could not connect to' in record['error']
+    assert record['may_exist'] is False
+    assert record['connection'] == dict(api_url=closed_port_url, auth_url=closed_port_url, retries=1, timeout=5.0)
     ticket = record['ticket']
-    assert set(ticket) == {'subject', 'description', 'dedupe_key', 'priority', 'subscription_id'}
-    assert ticket['dedupe_key'] == plugin.default_dedupe_key(['/ci/checkout/site.yml'], ['Deploy'])
+    assert set(ticket) == {'subject', 'description', 'dedupe_key', 'priority', 'subscription_id', 'filed_by'}
+    assert ticket['dedupe_key'] == 'ticket_on_failure:site.yml:Deploy' and ticket['filed_by'] == 'callback'
     assert 'Dedupe reference' not in ticket['description'], 'the ticket module adds the footer when it files it'
     assert oct(os.stat(path).st_mode & 0o777) == '0o600'
     assert displayed(callback) == []
@@ -516,7 +475,10 @@ def test_an_unwritable_spool_directory_is_a_warning_too(make_callback, closed_po
     fail(callback, 'web1', 'Deploy', msg='x')
     callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
     assert 'retry 1 of 1' in warnings(callback)[0]
-    assert 'nor write it to the spool directory' in warnings(callback)[-1] and 'is lost' in warnings(callback)[-1]
+    # Nothing is lost silently: the warning holds the ticket itself.
+    last = warnings(callback)[-1]
+    assert 'nor spool it' in last and 'is not a directory' in last
+    assert 'Ansible run of site.yml failed on 1 host(s): Deploy' in last and 'Task "Deploy" (command) failed' in last
 
 
 def test_the_spool_directory_defaults_to_the_shared_one():
@@ -525,12 +487,12 @@ def test_the_spool_directory_defaults_to_the_shared_one():
 
 def test_a_bug_in_the_callback_is_a_warning_not_a_broken_run(make_callback, api):
     callback = _failed_run(make_callback)
-    with mock.patch.object(plugin.CallbackModule, 'build_ticket', side_effect=RuntimeError('oops')):
+    with mock.patch.object(plugin, 'ticket_request', side_effect=RuntimeError('oops')):
         assert callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1))) is None
     [warning] = warnings(callback)
     assert warning == ('upsun.support.ticket_on_failure: internal error in v2_playbook_on_stats (RuntimeError: oops); '
                        'the run itself is not affected.')
-    with mock.patch.object(plugin, 'error_text', side_effect=TypeError('bad result')):
+    with mock.patch.object(plugin, 'in_rescued_block', side_effect=TypeError('bad result')):
         callback.v2_runner_on_failed(Result('web1', TASKS['Deploy'], {'failed': True}))
     assert 'internal error in v2_runner_on_failed' in warnings(callback)[-1]
 
@@ -538,7 +500,7 @@ def test_a_bug_in_the_callback_is_a_warning_not_a_broken_run(make_callback, api)
 def test_secrets_are_masked_in_every_warning(make_callback, tokens):
     callback = make_callback(access_token=tokens.access)
     callback.warn('the server echoed {0} and {1}'.format(tokens.api, tokens.access))
-    assert warnings(callback) == ['upsun.support.ticket_on_failure: the server echoed ******** and ********']
+    assert warnings(callback) == ['upsun.support.ticket_on_failure: the server echoed [REDACTED] and [REDACTED]']
 
 
 def test_retries_are_reported_as_warnings(make_callback, api):
@@ -561,7 +523,7 @@ def test_every_setting_has_an_environment_variable_and_an_ini_key():
         assert spec.get('ini') == [{'section': section, 'key': name}], name
     # The config manager takes the last variable set: UPSUN_CLI_TOKEN wins over PLATFORMSH_CLI_TOKEN, as in the modules.
     assert [entry['name'] for entry in DOC['options']['api_token']['env']] == ['PLATFORMSH_CLI_TOKEN', 'UPSUN_CLI_TOKEN']
-    assert DOC['options']['subject']['default'] == plugin.DEFAULT_SUBJECT
+    assert DOC['options']['subject']['default'] == DEFAULT_SUBJECTS['callback']
     assert plugin.CallbackModule.CALLBACK_NEEDS_ENABLED is True
     assert plugin.CallbackModule.CALLBACK_TYPE == 'notification'
 
@@ -609,9 +571,9 @@ def test_settings_that_load_fine_are_taken_as_they_are():
 @pytest.mark.parametrize('origin, source', [
     ('env: PLATFORMSH_CLI_TOKEN', 'the PLATFORMSH_CLI_TOKEN environment variable'),
     ('/ci/ansible.cfg', 'api_token in the [upsun_support] section of /ci/ansible.cfg'),
-    ('default', 'the api_token setting of the upsun.support.ticket_on_failure callback'),
+    ('default', 'the api_token option'),
 ])
 def test_the_token_source_is_named_never_shown(make_callback, origin, source):
     callback = make_callback()
     callback._origins['api_token'] = origin
-    assert callback.token_source() == source
+    assert callback.connection().token_source() == source

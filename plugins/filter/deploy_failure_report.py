@@ -1,0 +1,91 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, upsun.support maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Filters of the upsun.support.deploy_failure_ticket role, thin wrappers of plugins/plugin_utils/.
+
+- ``deploy_failure_report``: what failed, from the facts Ansible sets on each host entering a ``rescue:``.
+- ``deploy_failure_logs``: the log tails read on the failed hosts, redacted and capped, as attachments.
+- ``deploy_failure_ticket``: the ``upsun.support.ticket`` options for a report, redacted.
+- ``redact_secrets``: any text, redacted with the same rules.
+
+They run on the controller, once per failed deploy (the role calls them from ``run_once`` tasks).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from collections.abc import Mapping
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.upsun.support.plugins.plugin_utils.failure_report import FailureReport, failures_from_hostvars
+from ansible_collections.upsun.support.plugins.plugin_utils.log_tails import log_attachments
+from ansible_collections.upsun.support.plugins.plugin_utils.redaction import REPLACEMENT, RedactionError, Redactor
+from ansible_collections.upsun.support.plugins.plugin_utils.rendering import ticket_request
+
+
+def _redactor(redaction):
+    """The ``Redactor`` for the role's ``redaction`` settings (``patterns``, ``disable``, ``replacement``)."""
+    redaction = redaction or {}
+    if not isinstance(redaction, Mapping):
+        raise AnsibleFilterError('redaction must be a dict with patterns, disable and replacement, got {0!r}'.format(redaction))
+    try:
+        return Redactor(redaction.get('patterns'), redaction.get('disable'), redaction.get('replacement', REPLACEMENT))
+    except RedactionError as exc:
+        raise AnsibleFilterError(str(exc))
+
+
+def deploy_failure_report(hostvars, hosts, play=None, environment=None, handled=None, redaction=None, max_chars=4000,
+                          play_hosts_count=None, context=None, ansible_version=None):
+    """The failure report of a deploy, as data; also ``messages`` and ``task_uuids`` per failed host."""
+    failures, messages = failures_from_hostvars(hostvars, hosts, _redactor(redaction), handled=handled,
+                                                max_chars=int(max_chars), play=play)
+    report = FailureReport('role', failures, plays=[play], environment=environment, play_hosts_count=play_hosts_count,
+                           context=context, ansible_version=ansible_version)
+    data = report.as_dict()
+    data.update(messages=messages, task_uuids=dict((failure.host, failure.task_uuid) for failure in failures))
+    return data
+
+
+def deploy_failure_logs(hostvars, hosts, register, marker, tail_bytes=65536, max_total_bytes=4194304, redaction=None):
+    """The log tails the role's reader registered as ``register`` on ``hosts``, as attachments."""
+    reads = []
+    for host in hosts or []:
+        try:
+            reads.append((host, hostvars[host].get(register), marker))
+        except KeyError:
+            continue
+    return log_attachments(reads, _redactor(redaction), int(tail_bytes), int(max_total_bytes))
+
+
+def deploy_failure_ticket(report, redaction=None, options=None, subject=None, description=None, dedupe_key=None,
+                          dedupe=True, attachments=None, max_attachment_size=None):
+    """The ``upsun.support.ticket`` options that file ``report``, its text redacted."""
+    try:
+        failure_report = FailureReport.from_dict(report)
+    except TypeError as exc:
+        raise AnsibleFilterError(str(exc))
+    request, dummy = ticket_request(
+        failure_report, _redactor(redaction), options=options, subject=subject or None, description=description or None,
+        dedupe_key=dedupe_key or None, dedupe=dedupe, attachments=attachments, max_attachment_size=max_attachment_size)
+    return request
+
+
+def redact_secrets(text, patterns=None, disable=None, replacement=REPLACEMENT):
+    """``text`` with its secrets replaced by ``replacement``."""
+    return _redactor(dict(patterns=patterns, disable=disable, replacement=replacement)).redact(text)
+
+
+class FilterModule(object):
+    """Filters of the upsun.support.deploy_failure_ticket role."""
+
+    def filters(self):
+        return {
+            'deploy_failure_report': deploy_failure_report,
+            'deploy_failure_logs': deploy_failure_logs,
+            'deploy_failure_ticket': deploy_failure_ticket,
+            'redact_secrets': redact_secrets,
+        }
