@@ -129,7 +129,7 @@ release: venv collections-link ## release checks (tests/release/README.md): tarb
 	tests/release/galaxy_importer.sh
 
 MATRIX ?= oldest newest
-test-matrix: ## ansible-test sanity + units on ansible-core 2.16 (Python 3.11) and the newest (Python 3.12)
+test-matrix: ## ansible-test sanity + units on the oldest ansible-core requires_ansible admits (Python 3.11) and the newest (Python 3.12)
 	@rc=0; for name in $(MATRIX); do tests/release/matrix.sh "$$name" || rc=1; done; exit $$rc
 
 changelog-lint: venv ## antsibull-changelog lint (changelogs/fragments/*)

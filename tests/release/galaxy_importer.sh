@@ -110,7 +110,8 @@ if ((${#problems[@]})); then
         log "galaxy-importer stderr:"
         sed 's/^/    /' "${scratch}/importer.err" >&2
     fi
-    die "$(IFS=';'; echo "${problems[*]}" | sed 's/;/; /g')"
+    joined="$(printf '%s; ' "${problems[@]}")"
+    die "${joined%; }"
 fi
 
 # Summary, from importer_result.json (what Galaxy would store and show).
