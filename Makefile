@@ -122,13 +122,14 @@ docs: venv collections-link ## lint, then build the HTML docsite offline into do
 molecule: venv collections-link ## molecule test of roles/deploy_failure_ticket (delegated driver on localhost, sandbox)
 	cd roles/deploy_failure_ticket && PATH="$(VENV)/bin:$$PATH" "$(VENV)/bin/molecule" test
 
-release: venv collections-link ## tarball contents, install + ad hoc ticket from it, EE metadata, troubleshooting coverage
+release: venv collections-link ## release checks (tests/release/README.md): tarball contents and install, galaxy-importer (any warning fails), README, docs, EE, AWX
 	@rm -f "$(REPORTS_DIR)/release.xml"; mkdir -p "$(REPORTS_DIR)"
 	"$(VENV)/bin/python" -m pytest tests/release -q -p no:cacheprovider --junitxml="$(REPORTS_DIR)/release.xml" $(PYTEST_ARGS)
 	tests/release/check_release.sh
+	tests/release/galaxy_importer.sh
 
 MATRIX ?= oldest newest
-test-matrix: ## ansible-test sanity + units on ansible-core 2.16 (Python 3.11) and the newest (Python 3.12)
+test-matrix: ## ansible-test sanity + units on the oldest ansible-core requires_ansible admits (Python 3.11) and the newest (Python 3.12)
 	@rc=0; for name in $(MATRIX); do tests/release/matrix.sh "$$name" || rc=1; done; exit $$rc
 
 changelog-lint: venv ## antsibull-changelog lint (changelogs/fragments/*)

@@ -11,7 +11,7 @@ __metaclass__ = type
 
 COLLECTION_NAME = 'upsun.support'
 # Kept equal to galaxy.yml's version (a unit test checks it): it goes into the User-Agent.
-COLLECTION_VERSION = '0.1.0'
+COLLECTION_VERSION = '1.0.0'
 
 DEFAULT_API_URL = 'https://api.upsun.com'
 DEFAULT_AUTH_URL = 'https://auth.upsun.com'

@@ -8,7 +8,8 @@
 #   1. ansible-galaxy collection build (into a scratch directory);
 #   2. the tarball's file list: nothing that galaxy.yml's build_ignore should have kept out (test output, the
 #      sandbox, e2e tests, caches, venvs, .build/, collections/, Makefile, scripts/, .ci/, the built docsite, ...)
-#      and nothing outside the paths a user needs (ALLOWED below); every offending entry is listed;
+#      and nothing outside the paths a user needs (ALLOWED below); every offending entry is listed; what users need
+#      is there (the content, CHANGELOG.rst, the AWX credential type, every guide of extra-docs.yml);
 #   3. ansible-galaxy collection install -p <empty dir> <tarball>;
 #   4. from that copy only (ANSIBLE_COLLECTIONS_PATH=<that dir>, no sys.path scan, a scratch ANSIBLE_HOME, run
 #      from the scratch directory): ansible-doc of the modules, the role and the callback, a syntax check of the
@@ -129,6 +130,7 @@ ALLOWED = [
     'changelogs/fragments/*.yaml',
     'docs/docsite/links.yml', 'docs/docsite/extra-docs.yml', 'docs/docsite/rst/*.rst',
     'docs/execution-environment.yml',
+    'extensions/awx/credential_types/*.yml',
     'tests/config.yml', 'tests/sanity/*.txt',
 ]
 
@@ -156,10 +158,11 @@ for name in names:
         why = 'not a path users need (add it to ALLOWED in tests/release/check_release.sh if it is)'
     if why:
         problems.append('{0}: {1}'.format(name, why))
-for required in ('MANIFEST.json', 'FILES.json', 'README.md', 'COPYING', 'requirements.txt', 'meta/runtime.yml',
-                 'meta/execution-environment.yml', 'plugins/modules/ticket.py', 'plugins/modules/ticket_info.py',
-                 'plugins/callback/ticket_on_failure.py', 'roles/deploy_failure_ticket/tasks/main.yml',
-                 'playbooks/flush_spool.yml'):
+for required in ('MANIFEST.json', 'FILES.json', 'README.md', 'COPYING', 'CHANGELOG.rst', 'changelogs/changelog.yaml',
+                 'requirements.txt', 'meta/runtime.yml', 'meta/execution-environment.yml',
+                 'extensions/awx/credential_types/upsun_api_token.yml', 'plugins/modules/ticket.py',
+                 'plugins/modules/ticket_info.py', 'plugins/callback/ticket_on_failure.py',
+                 'roles/deploy_failure_ticket/tasks/main.yml', 'playbooks/flush_spool.yml'):
     if required not in names:
         problems.append('{0}: missing'.format(required))
 # The guides of the docsite ship with the collection (docs.ansible.com-style builds read them from it).

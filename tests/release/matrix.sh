@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run ansible-test sanity and units against one ansible-core release and Python.
 #
-#   tests/release/matrix.sh oldest            ansible-core 2.16.x (requires_ansible's floor) on Python 3.11
+#   tests/release/matrix.sh oldest            the floor of meta/runtime.yml's requires_ansible (2.16.x) on Python 3.11
 #   tests/release/matrix.sh newest            the newest ansible-core release on Python 3.12
 #   tests/release/matrix.sh NAME SPEC PYTHON  any other pair, e.g.
 #       tests/release/matrix.sh core218 'ansible-core>=2.18,<2.19' python3.11
@@ -62,7 +62,12 @@ find_python() {
 case "$#:${1:-}" in
     1:oldest)
         name=oldest
-        spec='ansible-core>=2.16,<2.17'
+        # The X.Y of requires_ansible's ">=X.Y.Z" floor: the oldest release the collection admits.
+        floor="$(sed -n 's/^requires_ansible: *["'"'"']\{0,1\}>= *\([0-9][0-9]*\)\.\([0-9][0-9]*\).*/\1 \2/p' \
+            "${repo_root}/meta/runtime.yml")"
+        read -r floor_major floor_minor <<<"${floor}"
+        [[ -n "${floor_minor:-}" ]] || die "meta/runtime.yml: no requires_ansible: \">=X.Y.Z\" floor found"
+        spec="ansible-core>=${floor_major}.${floor_minor},<${floor_major}.$((floor_minor + 1))"
         python="$(find_python 3.11)" || die "no Python 3.11 found"
         ;;
     1:newest)
