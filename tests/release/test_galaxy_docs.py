@@ -47,24 +47,7 @@ NOT_PAGES = ('module_utils', 'doc_fragments', 'plugin_utils', 'action', 'termina
 # (test, entry) -> what is missing and who must fix it.
 VERSION_ADDED_GAP = ('version_added is 0.1.0, a version that was never released: set it to 1.0.0 '
                      '(plugin docs, not owned by the release branch)')
-KNOWN_GAPS = {
-    ('examples', 'callback:upsun.support.ticket_on_failure'): (
-        'plugins/callback/ticket_on_failure.py has no EXAMPLES: its Galaxy page shows no example (add an EXAMPLES '
-        'block, e.g. the ansible.cfg and environment that enable it)'),
-    ('file', 'plugins/filter/deploy_failure.py'): (
-        'Galaxy lists plugins/filter/deploy_failure.py as a filter "deploy_failure" with no documentation: name the '
-        'file after one of its filters, or one file per filter'),
-    ('file', 'plugins/filter/spool.py'): (
-        'Galaxy lists plugins/filter/spool.py as a filter "spool" with no documentation: rename it '
-        'spool_entry.py, after the one filter it holds'),
-    ('version_added', 'callback:upsun.support.ticket_on_failure'): VERSION_ADDED_GAP,
-    ('version_added', 'filter:upsun.support.deploy_failure_logs'): VERSION_ADDED_GAP,
-    ('version_added', 'filter:upsun.support.deploy_failures'): VERSION_ADDED_GAP,
-    ('version_added', 'filter:upsun.support.redact_secrets'): VERSION_ADDED_GAP,
-    ('version_added', 'filter:upsun.support.spool_entry'): VERSION_ADDED_GAP,
-    ('version_added', 'module:upsun.support.ticket'): VERSION_ADDED_GAP,
-    ('version_added', 'module:upsun.support.ticket_info'): VERSION_ADDED_GAP,
-}
+KNOWN_GAPS = {}
 
 
 def ansible_doc(*args):
