@@ -132,6 +132,22 @@ options:
     ini:
       - section: callback_upsun_support_ticket_on_failure
         key: spool_dir
+  resolve_on_success:
+    description:
+      - Close the loop. When set, a run with no unhandled failure solves the unsolved tickets that the callback filed
+        for earlier failed runs of the same playbook(s), whatever task failed then, or for the same O(dedupe_key) when
+        one is set. One search, one update per ticket; a line names the tickets solved.
+      - When not set, a successful run sends no request at all.
+      - Every ticket the callback files records the playbook(s) in its footer (a recovery reference), so that they
+        are found with one search.
+    type: bool
+    default: false
+    version_added: 1.0.0
+    env:
+      - name: UPSUN_TICKET_ON_FAILURE_RESOLVE_ON_SUCCESS
+    ini:
+      - section: callback_upsun_support_ticket_on_failure
+        key: resolve_on_success
   redact_patterns:
     description:
       - Regular expressions (Python syntax) of your own, applied after the built-in rules. A match is replaced
@@ -205,6 +221,8 @@ from ansible.plugins.callback import CallbackBase
 from ansible_collections.upsun.support.plugins.module_utils.client import HAS_REQUESTS, client_from_settings
 from ansible_collections.upsun.support.plugins.module_utils.errors import TicketMayExistError, UpsunError
 from ansible_collections.upsun.support.plugins.module_utils.filing import file_prepared, prepare_create
+from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe_reference, recovery_reference
+from ansible_collections.upsun.support.plugins.module_utils.recovery import solve_carrying
 from ansible_collections.upsun.support.plugins.module_utils.settings import CONNECTION_NAMES, SECRET_NAMES, resolve_connection
 from ansible_collections.upsun.support.plugins.plugin_utils.failure_report import (
     FailureReport,
@@ -215,7 +233,7 @@ from ansible_collections.upsun.support.plugins.plugin_utils.failure_report impor
     utc_now,
 )
 from ansible_collections.upsun.support.plugins.plugin_utils.redaction import RedactionError, Redactor
-from ansible_collections.upsun.support.plugins.plugin_utils.rendering import ticket_request
+from ansible_collections.upsun.support.plugins.plugin_utils.rendering import default_recovery_key, ticket_request
 from ansible_collections.upsun.support.plugins.plugin_utils.spool import (
     DEFAULT_SPOOL_DIR,
     FLUSH_COMMAND,
@@ -383,6 +401,8 @@ class CallbackModule(CallbackBase):
         counts = getattr(stats, 'failures', None)
         unhandled = (self._failures or RunFailures(self.redactor)).unhandled(counts if isinstance(counts, dict) else None)
         if not unhandled:
+            if self.option('resolve_on_success', False) and not counts:
+                self.resolve()
             return
         report = FailureReport('callback', unhandled, plays=self.plays, playbooks=self.playbooks, ci_job=ci_job_url(),
                                ansible_version=ANSIBLE_VERSION)
@@ -393,6 +413,28 @@ class CallbackModule(CallbackBase):
         for warning in warnings:
             self.warn(warning)
         self.file(ticket)
+
+    def resolve(self):
+        key = self.option('dedupe_key')
+        reference = dedupe_reference(key) if key else recovery_reference(
+            default_recovery_key(FailureReport('callback', [], playbooks=self.playbooks)))
+        try:
+            if not HAS_REQUESTS:
+                raise UpsunError(missing_required_lib('requests') + ' (on the controller, in the Python that runs Ansible)')
+            settings = self.connection()
+            settings.validate()
+            client = client_from_settings(settings, warn=self.warn)
+            try:
+                solved = solve_carrying(client, reference)
+            finally:
+                client.close()
+        except Exception as exc:  # pylint: disable=broad-except
+            self.warn('could not solve the tickets of earlier failed runs of this playbook: {0}'.format(
+                exc.msg if isinstance(exc, UpsunError) else '{0}: {1}'.format(type(exc).__name__, exc)))
+            return
+        for dummy, ticket in solved:
+            self.say('solved Upsun ticket {0}, filed for an earlier failed run of this playbook: {1}'.format(
+                ticket.get('ticket_id'), ticket.get('zd_ticket_url') or 'no URL given'))
 
     def file(self, ticket):
         settings = None

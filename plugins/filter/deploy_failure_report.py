@@ -62,7 +62,7 @@ def deploy_failure_logs(hostvars, hosts, register, marker, tail_bytes=65536, max
 
 
 def deploy_failure_ticket(report, redaction=None, options=None, subject=None, description=None, dedupe_key=None,
-                          dedupe=True, attachments=None, max_attachment_size=None):
+                          dedupe=True, attachments=None, max_attachment_size=None, recovery_key=None):
     """The ``upsun.support.ticket`` options that file ``report``, its text redacted."""
     try:
         failure_report = FailureReport.from_dict(report)
@@ -70,7 +70,8 @@ def deploy_failure_ticket(report, redaction=None, options=None, subject=None, de
         raise AnsibleFilterError(str(exc))
     request, dummy = ticket_request(
         failure_report, _redactor(redaction), options=options, subject=subject or None, description=description or None,
-        dedupe_key=dedupe_key or None, dedupe=dedupe, attachments=attachments, max_attachment_size=max_attachment_size)
+        dedupe_key=dedupe_key or None, dedupe=dedupe, attachments=attachments, max_attachment_size=max_attachment_size,
+        recovery_key=recovery_key or None)
     return request
 
 

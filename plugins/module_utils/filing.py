@@ -18,7 +18,7 @@ __metaclass__ = type
 import base64
 
 from ansible_collections.upsun.support.plugins.module_utils.errors import InputError
-from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe_reference, with_footer
+from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe_reference, recovery_reference, with_footer
 from ansible_collections.upsun.support.plugins.module_utils.payload import build_create_payload, check_not_blank
 from ansible_collections.upsun.support.plugins.module_utils.tickets import create_deduped, create_ticket
 
@@ -58,11 +58,16 @@ def prepare_create(params, secrets=()):
         raise InputError('dedupe_key must not be empty or blank: give a string that names the failure, or leave '
                          'dedupe_key out to file without dedupe.')
     reference = dedupe_reference(key) if key else None
+    recovery_key = params.get('recovery_key')
+    if recovery_key is not None and not str(recovery_key).strip():
+        raise InputError('recovery_key must not be empty or blank: give a string that names the deploy or playbook, or '
+                         'leave recovery_key out.')
     params = dict(params)
     secrets = [str(secret) for secret in secrets if secret]
     for name in ('subject', 'description'):
         params[name] = mask_literals(params[name], secrets)
-    params['description'] = with_footer(params['description'], source=params.get('filed_by') or 'module', dedupe=reference)
+    params['description'] = with_footer(params['description'], source=params.get('filed_by') or 'module', dedupe=reference,
+                                        recovery=recovery_reference(recovery_key) if recovery_key else None)
     payload, summary = build_create_payload(params)
     for item, shown in zip(payload.get('attachments') or [], summary.get('attachments') or []):
         raw = base64.b64decode(item['data'])

@@ -32,9 +32,11 @@ attributes:
     description:
       - Filing a ticket sends nothing, not even the token exchange, and returns the payload that would be sent.
       - An update reads the ticket to know what would change, and changes nothing.
+      - Solving by key searches for the tickets that carry it, says which would be solved, and sends no update.
     support: full
   diff_mode:
-    description: Shows the ticket that would be filed, or the status and collaborators before and after an update.
+    description: Shows the ticket that would be filed, the status and collaborators before and after an update, or the
+      status of each ticket before and after solving by key.
     support: full
 options:
   subject:
@@ -135,6 +137,16 @@ options:
       - When the answer to the create request is lost, the module searches again before sending it once more, so
         the ticket is filed exactly once.
     type: str
+  recovery_key:
+    description:
+      - "Any string that names what recovers when the failure is over, such as the deploy (play and environment) or
+        the playbook, whatever task failed. Recorded as a digest in the footer of the ticket filed
+        (C(Recovery reference: upsunrecovery...))."
+      - With O(status=solved) and no O(ticket_id), solves every unsolved ticket that carries it (one search, one
+        update per ticket); nothing is sent after the search when there is none. This is how a deploy that works
+        again closes the tickets of its earlier failures.
+    type: str
+    version_added: 1.0.0
   ticket_id:
     description:
       - The id of an existing ticket to update instead of filing a new one.
@@ -144,6 +156,8 @@ options:
     description:
       - The status to set on the ticket O(ticket_id). V(solved) marks it solved, V(open) reopens it.
       - A ticket that is already V(closed) counts as solved.
+      - Without O(ticket_id), V(solved) with O(dedupe_key) or O(recovery_key) solves every unsolved ticket that
+        carries that key (status V(new), V(open), V(pending) or V(hold)); none found is RV(ignore:changed=false).
     type: str
     choices: [open, solved]
   collaborators_replace:
@@ -210,6 +224,30 @@ EXAMPLES = r'''
     status: solved
   delegate_to: localhost
 
+# File with a recovery key when the deploy fails, solve by it when the deploy works again
+- name: Deploy, and close the loop
+  block:
+    - name: Deploy the release
+      ansible.builtin.command: /usr/local/bin/deploy --release 42
+      changed_when: true
+
+    - name: Solve the tickets that earlier failures of this deploy filed
+      upsun.support.ticket:
+        status: solved
+        recovery_key: deploy-shop-production
+      delegate_to: localhost
+      run_once: true
+      register: solved
+  rescue:
+    - name: File one ticket for the failure
+      upsun.support.ticket:
+        subject: Deploy of the shop to production failed
+        description: "{{ ansible_failed_result.msg | default('no message') }}"
+        dedupe_key: "deploy-shop-production-{{ ansible_failed_task.name }}"
+        recovery_key: deploy-shop-production
+      delegate_to: localhost
+      run_once: true
+
 - name: Add a colleague to the ticket
   upsun.support.ticket:
     ticket_id: 1234
@@ -226,6 +264,18 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+solved:
+  description: With O(status=solved) and a key, the ids of the tickets solved (or that would be, in check mode).
+  returned: when solving by key
+  type: list
+  elements: int
+  sample: [1234]
+tickets:
+  description: With O(status=solved) and a key, the tickets solved, as the API returned them after the update.
+  returned: when solving by key
+  type: list
+  elements: dict
+  sample: []
 msg:
   description: What the module did, for example C(Filed Upsun ticket 1234 (priority high)).
   returned: always
@@ -403,8 +453,9 @@ from ansible_collections.upsun.support.plugins.module_utils.client import module
 from ansible_collections.upsun.support.plugins.module_utils.constants import CATEGORIES, PRIORITIES, SETTABLE_STATUSES
 from ansible_collections.upsun.support.plugins.module_utils.errors import InputError
 from ansible_collections.upsun.support.plugins.module_utils.filing import file_prepared, prepare_create
-from ansible_collections.upsun.support.plugins.module_utils.footer import SOURCES
-from ansible_collections.upsun.support.plugins.module_utils.payload import CREATE_FIELDS, check_uuid
+from ansible_collections.upsun.support.plugins.module_utils.footer import SOURCES, dedupe_reference, recovery_reference
+from ansible_collections.upsun.support.plugins.module_utils.payload import CREATE_FIELDS, check_not_blank, check_uuid
+from ansible_collections.upsun.support.plugins.module_utils.recovery import solve_carrying
 from ansible_collections.upsun.support.plugins.module_utils.settings import SECRET_NAMES, connection_argument_spec
 from ansible_collections.upsun.support.plugins.module_utils.tickets import get_ticket, update_ticket
 
@@ -433,6 +484,7 @@ ARGUMENT_SPEC = connection_argument_spec(
     ),
     max_attachment_size=dict(type='bytes', default='20M'),
     dedupe_key=dict(type='str', no_log=False),
+    recovery_key=dict(type='str', no_log=False),
     ticket_id=dict(type='int'),
     status=dict(type='str', choices=list(SETTABLE_STATUSES)),
     collaborators_replace=dict(type='bool', default=False),
@@ -441,16 +493,47 @@ ARGUMENT_SPEC = connection_argument_spec(
 
 
 def run(module, client):
-    """File or update a ticket; return ``(changed, ticket, diff, extra result keys)``."""
-    if module.params['ticket_id'] is not None:
+    """File, update or solve tickets; return ``(changed, ticket, diff, extra result keys)``."""
+    params = module.params
+    if params['ticket_id'] is not None:
         return update(module, client)
+    if params['status'] == 'solved' and (params['dedupe_key'] or params['recovery_key']):
+        return solve(module, client)
     return create(module, client)
+
+
+def solve(module, client):
+    """Solve the unsolved tickets carrying the dedupe or recovery key: one search, one PATCH per ticket."""
+    params = module.params
+    given = [name for name in CREATE_FIELDS + ('attachments',) if params.get(name) is not None]
+    if given:
+        raise InputError('{0} cannot be given with status=solved and a dedupe_key or recovery_key, which solves the '
+                         'tickets carrying the key; leave out status to file a ticket instead.'.format(', '.join(given)))
+    if params['dedupe_key'] and params['recovery_key']:
+        raise InputError('give either dedupe_key or recovery_key to solve the tickets that carry it, not both.')
+    name = 'dedupe_key' if params['dedupe_key'] else 'recovery_key'
+    key = params[name]
+    check_not_blank(name, key)
+    reference = dedupe_reference(key) if name == 'dedupe_key' else recovery_reference(key)
+    results = solve_carrying(client, reference, check_mode=module.check_mode)
+    if not results:
+        return False, {}, dict(before={}, after={}), dict(
+            tickets=[], solved=[], msg='No unsolved Upsun ticket carries this {0}: nothing to solve.'.format(name))
+    ids = [before['ticket_id'] for before, after in results]
+    diff = dict(before=dict(tickets=[dict(ticket_id=before['ticket_id'], status=before.get('status')) for before, dummy in results]),
+                after=dict(tickets=[dict(ticket_id=after['ticket_id'], status=after.get('status')) for dummy, after in results]))
+    verb = 'Would solve' if module.check_mode else 'Solved'
+    return True, results[0][1], diff, dict(
+        tickets=[after for dummy, after in results], solved=ids,
+        msg='{0} Upsun ticket(s) {1} carrying this {2}{3}.'.format(
+            verb, ', '.join(str(ticket_id) for ticket_id in ids), name, ' (check mode: nothing was sent)' if module.check_mode else ''))
 
 
 def create(module, client):
     params = module.params
     if params['status'] is not None:
-        raise InputError('status can only be set on an existing ticket: give ticket_id too (a new ticket starts as new).')
+        raise InputError('status can only be set on an existing ticket: give ticket_id too (a new ticket starts as new), '
+                         'or status=solved with dedupe_key or recovery_key to solve the tickets that carry it.')
     prepared = prepare_create(params, secrets=[params[name] for name in SECRET_NAMES])
     diff = dict(before={}, after=prepared.summary)
     if module.check_mode:
@@ -466,7 +549,8 @@ def create(module, client):
 
 def update(module, client):
     params = module.params
-    fixed = [name for name in CREATE_FIELDS + ('attachments', 'dedupe_key') if name != 'collaborator_ids' and params.get(name) is not None]
+    fixed = [name for name in CREATE_FIELDS + ('attachments', 'dedupe_key', 'recovery_key')
+             if name != 'collaborator_ids' and params.get(name) is not None]
     if fixed:
         raise InputError('{0} cannot be changed on an existing ticket: the API only updates status and collaborator_ids. '
                          'Remove {0}, or leave out ticket_id to file a new ticket.'.format(', '.join(fixed)))

@@ -141,8 +141,17 @@ def default_dedupe_key(report):
     return 'ticket_on_failure:{0}:{1}'.format(playbooks, '|'.join(sorted(set(report.tasks()))))
 
 
+def default_recovery_key(report):
+    """What a successful run of the same playbook(s) solves: the playbook file names, whatever task failed.
+
+    The role passes its own (the play and environment), which its ``recovered`` entry point solves by.
+    """
+    playbooks = ','.join(os.path.basename(path) for path in report.playbooks) or 'unknown playbook'
+    return 'ticket_on_failure:{0}'.format(playbooks)
+
+
 def ticket_request(report, redact, options=None, subject_template=None, subject=None, description=None,
-                   dedupe_key=None, dedupe=True, attachments=None, max_attachment_size=None):
+                   dedupe_key=None, dedupe=True, attachments=None, max_attachment_size=None, recovery_key=None):
     """``(ticket options, warnings)`` for ``report``: what ``upsun.support.ticket`` files, and what is spooled.
 
     ``subject`` and ``description``, when given (the role's own templates),
@@ -161,6 +170,7 @@ def ticket_request(report, redact, options=None, subject_template=None, subject=
     )
     if dedupe:
         request['dedupe_key'] = dedupe_key or default_dedupe_key(report)
+    request['recovery_key'] = recovery_key or default_recovery_key(report)
     for name in TICKET_OPTIONS:
         value = (options or {}).get(name)
         if value not in (None, '', []):

@@ -34,7 +34,7 @@ from ansible_collections.upsun.support.plugins.callback import ticket_on_failure
 from ansible_collections.upsun.support.plugins.module_utils.settings import CONNECTION_NAMES
 from ansible_collections.upsun.support.plugins.plugin_utils.rendering import DEFAULT_SUBJECTS
 from ansible_collections.upsun.support.plugins.plugin_utils.spool import DEFAULT_SPOOL_DIR
-from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe_reference
+from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe_reference, recovery_reference
 
 
 def _documentation():
@@ -200,7 +200,8 @@ def test_a_failed_run_files_one_ticket_naming_hosts_tasks_and_errors(make_callba
             '      non-zero return code\n      rc: 3\n      stderr:\n      deploy: disk full\n') in description
     assert '2. Task "Check" (debug): 1 host unreachable:\n   db1\n   Error:\n      ssh: connect to host db1 port 22: refused' in description
     assert '  web1 *: ok=1 changed=0 unreachable=0 failures=1 skipped=0 rescued=0 ignored=0' in description
-    assert description.endswith('Dedupe reference: ' + dedupe_reference('ticket_on_failure:site.yml:Check|Deploy'))
+    assert description.endswith('Dedupe reference: {0}\nRecovery reference: {1}'.format(
+        dedupe_reference('ticket_on_failure:site.yml:Check|Deploy'), recovery_reference('ticket_on_failure:site.yml')))
     assert displayed(callback) == [
         'upsun.support.ticket_on_failure: filed Upsun ticket 4242 for this failed run: https://support.example/tickets/4242']
     assert warnings(callback) == []
@@ -321,7 +322,7 @@ def test_a_set_dedupe_key_is_used_as_is(make_callback, api):
     fail(callback, 'web1', 'Deploy', msg='x')
     callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
     [body] = posted(api)
-    assert body['description'].endswith('Dedupe reference: ' + dedupe_reference('nightly-deploy'))
+    assert 'Dedupe reference: {0}\n'.format(dedupe_reference('nightly-deploy')) in body['description']
     assert api.requests('GET', '/tickets')[0].query['search'] == [dedupe_reference('nightly-deploy')]
 
 
@@ -421,7 +422,7 @@ def test_an_unreachable_api_spools_the_ticket_without_any_secret(make_callback, 
     assert record['may_exist'] is False
     assert record['connection'] == dict(api_url=closed_port_url, auth_url=closed_port_url, retries=1, timeout=5.0)
     ticket = record['ticket']
-    assert set(ticket) == {'subject', 'description', 'dedupe_key', 'priority', 'subscription_id', 'filed_by'}
+    assert set(ticket) == {'subject', 'description', 'dedupe_key', 'recovery_key', 'priority', 'subscription_id', 'filed_by'}
     assert ticket['dedupe_key'] == 'ticket_on_failure:site.yml:Deploy' and ticket['filed_by'] == 'callback'
     assert 'Dedupe reference' not in ticket['description'], 'the ticket module adds the footer when it files it'
     assert oct(os.stat(path).st_mode & 0o777) == '0o600'
@@ -577,3 +578,39 @@ def test_the_token_source_is_named_never_shown(make_callback, origin, source):
     callback = make_callback()
     callback._origins['api_token'] = origin
     assert callback.connection().token_source() == source
+
+
+# --- recovery ---------------------------------------------------------------------------------------------------------
+
+
+def test_a_successful_run_solves_the_tickets_of_earlier_failures_only_when_asked(make_callback, api):
+    earlier = {'ticket_id': 7, 'status': 'open', 'zd_ticket_url': 'https://support.example/tickets/7',
+               'description': 'x\n\n--\nFiled by Ansible: the upsun.support.ticket_on_failure callback.\n'
+                              'Recovery reference: ' + recovery_reference('ticket_on_failure:site.yml')}
+    accept_tickets(api, [earlier])
+    api.on('PATCH', '/tickets/7', (200, dict(earlier, status='solved')))
+    make_callback().v2_playbook_on_stats(stats_for(web1={}))
+    assert api.calls == []
+
+    callback = make_callback(resolve_on_success=True)
+    callback.v2_playbook_on_stats(stats_for(web1={}))
+    assert [call.json() for call in api.requests('PATCH', '/tickets/7')] == [{'status': 'solved'}]
+    assert displayed(callback) == ['upsun.support.ticket_on_failure: solved Upsun ticket 7, filed for an earlier failed run '
+                                   'of this playbook: https://support.example/tickets/7']
+
+
+def test_a_run_whose_failure_the_role_reported_solves_nothing(make_callback, api):
+    callback = make_callback(resolve_on_success=True)
+    reraise = mock.Mock(vars={'__deploy_failure_ticket_reported': True}, action='ansible.builtin.fail', no_log=False,
+                        delegate_to=None, _parent=None, _uuid='u1')
+    reraise.get_name.return_value = 'Fail each failed host'
+    callback.v2_runner_on_failed(Result('web1', reraise, {'failed': True, 'msg': 'deploy error'}))
+    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
+    assert api.calls == [] and warnings(callback) == []
+
+
+def test_a_failed_recovery_is_a_warning(make_callback, closed_port_url):
+    callback = make_callback(resolve_on_success=True, api_url=closed_port_url, auth_url=closed_port_url, retries=0)
+    callback.v2_playbook_on_stats(stats_for(web1={}))
+    [warning] = warnings(callback)
+    assert 'could not solve the tickets of earlier failed runs of this playbook: Could not connect' in warning

@@ -17,6 +17,7 @@ from ansible_collections.upsun.support.plugins.plugin_utils.rendering import (
     MAX_LISTED_GROUPS,
     MAX_SUBJECT_CHARS,
     default_dedupe_key,
+    default_recovery_key,
     render_description,
     render_subject,
     ticket_request,
@@ -95,6 +96,7 @@ def test_the_ticket_request_is_redacted_last_whatever_its_text_came_from():
         'description': 'my template with password=[REDACTED]',
         'filed_by': 'callback',
         'dedupe_key': 'ticket_on_failure:site.yml:Deploy',
+        'recovery_key': 'ticket_on_failure:site.yml',
         'priority': 'high',
         'attachments': [{'filename': 'a.log', 'content': 'Authorization: Bearer [REDACTED]'}],
         'max_attachment_size': 2048,
@@ -102,6 +104,12 @@ def test_the_ticket_request_is_redacted_last_whatever_its_text_came_from():
     assert warnings == []
 
 
-def test_without_dedupe_the_request_has_no_key():
-    request, dummy = ticket_request(report('role'), REDACT, dedupe=False)
+def test_without_dedupe_the_request_has_no_dedupe_key_but_still_a_recovery_key():
+    request, dummy = ticket_request(report('role'), REDACT, dedupe=False, recovery_key='deploy_failure_ticket|Deploy shop|prod')
     assert 'dedupe_key' not in request and request['filed_by'] == 'role'
+    assert request['recovery_key'] == 'deploy_failure_ticket|Deploy shop|prod'
+
+
+def test_the_callback_recovery_key_names_the_playbooks_whatever_failed():
+    assert default_recovery_key(report(tasks=['A'])) == default_recovery_key(report(tasks=['B'], playbooks=['/x/site.yml']))
+    assert default_recovery_key(report(playbooks=['/x/other.yml'])) != default_recovery_key(report())
