@@ -91,26 +91,35 @@ def read_attachments(items, max_total):
         if item.get('path') is not None:
             path = item['path']
             filename = item.get('filename') or os.path.basename(path)
-            size = _regular_file_size(where, path)
-            total = _add_size(where, filename, size, total, max_total)
-            raw = _read_file(where, path)
+            check_attachment_filename(where, filename)
+            raw = _read_file(where, path, filename, total, max_total)
         elif item.get('content') is not None:
             filename = item['filename']
+            check_attachment_filename(where, filename)
             raw = item['content'].encode('utf-8')
-            total = _add_size(where, filename, len(raw), total, max_total)
         else:
             filename = item['filename']
+            check_attachment_filename(where, filename)
             try:
                 raw = base64.b64decode(item['data'], validate=True)
             except (binascii.Error, ValueError):
                 raise InputError('{0}.data for {1!r} is not valid base64; pass the file as path or content instead.'.format(
                     where, filename))
-            total = _add_size(where, filename, len(raw), total, max_total)
-        check_not_blank(where + '.filename', filename)
-        if '/' in filename or '\\' in filename:
-            raise InputError('{0}.filename must be a file name without a directory, got {1!r}.'.format(where, filename))
+        total = _add_size(where, filename, len(raw), total, max_total)
         result.append((filename, base64.b64encode(raw).decode('ascii'), len(raw)))
     return result
+
+
+def check_attachment_filename(where, filename):
+    """The name an attachment gets in the ticket: one plain file name (support staff save it as is)."""
+    check_not_blank(where + '.filename', filename)
+    if '/' in filename or '\\' in filename:
+        raise InputError('{0}.filename must be a file name without a directory, got {1!r}.'.format(where, filename))
+    if '..' in filename or filename == '.':
+        raise InputError('{0}.filename must not be . or contain .., got {1!r}.'.format(where, filename))
+    if any(ord(char) < 32 or 127 <= ord(char) < 160 for char in filename):
+        raise InputError('{0}.filename must not contain control characters, got {1!r}; give a plain filename.'.format(
+            where, filename))
 
 
 def _add_size(where, filename, size, total, max_total):
@@ -123,19 +132,68 @@ def _add_size(where, filename, size, total, max_total):
     return total
 
 
-def _regular_file_size(where, path):
+# Pseudo-file systems: their "files" are live kernel state (a process's environment, memory, devices),
+# often with a stat size of 0, and can hold secrets such as the API token itself.
+REFUSED_ROOTS = ('/proc', '/sys', '/dev')
+
+
+def _refused_root(path):
+    for root in REFUSED_ROOTS:
+        if path == root or path.startswith(root + '/'):
+            return root
+    return None
+
+
+def _read_file(where, path, filename, total, max_total):
+    """The bytes of the regular file ``path``: at most what is left under ``max_total``, plus one to see more."""
+    resolved = os.path.realpath(path)
+    root = _refused_root(resolved)
+    if root is not None:
+        raise InputError(
+            '{0}.path {1!r} resolves to {2!r}, under {3}: files under /proc, /sys and /dev are never attached (they '
+            'can hold secrets, such as the environment of a process). Copy what the ticket needs into a regular '
+            'file and attach that.'.format(where, path, resolved, root))
     try:
-        info = os.stat(path)
+        info = os.stat(resolved)
     except OSError as exc:
         raise InputError('{0}.path {1!r} cannot be read: {2}.'.format(where, path, exc.strerror or exc))
+    # Checked before opening: opening a FIFO would block until something writes to it.
     if not stat.S_ISREG(info.st_mode):
         raise InputError('{0}.path {1!r} is not a regular file.'.format(where, path))
-    return info.st_size
-
-
-def _read_file(where, path):
+    room = max(max_total - total, 0)
+    if info.st_size > room:
+        # Refused without reading it; st_size can only say "too big" here, never "small enough".
+        _add_size(where, filename, info.st_size, total, max_total)
+    flags = os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_NOCTTY', 0) | getattr(os, 'O_CLOEXEC', 0)
     try:
-        with open(path, 'rb') as handle:
-            return handle.read()
+        descriptor = os.open(resolved, flags)
+    except OSError as exc:
+        raise InputError('{0}.path {1!r} cannot be read: {2}.'.format(where, path, exc.strerror or exc))
+    try:
+        opened = os.fstat(descriptor)
+        if not stat.S_ISREG(opened.st_mode) or _on_refused_file_system(opened):
+            raise InputError('{0}.path {1!r} is not a regular file.'.format(where, path))
+        with os.fdopen(descriptor, 'rb') as handle:
+            descriptor = None
+            raw = handle.read(room + 1)
     except (IOError, OSError) as exc:
         raise InputError('{0}.path {1!r} cannot be read: {2}.'.format(where, path, exc.strerror or exc))
+    finally:
+        if descriptor is not None:
+            os.close(descriptor)
+    if len(raw) > room:
+        raise InputError(
+            '{0}: {1!r} is more than {2} bytes, which brings the attachments above max_attachment_size ({3} bytes). '
+            'Attach the last part of the file, or raise max_attachment_size.'.format(where, filename, room, max_total))
+    return raw
+
+
+def _on_refused_file_system(opened):
+    """Whether an opened file lives on the file system of /proc, /sys or /dev (a path swapped after the check)."""
+    for root in REFUSED_ROOTS:
+        try:
+            if os.stat(root).st_dev == opened.st_dev:
+                return True
+        except OSError:
+            continue
+    return False
