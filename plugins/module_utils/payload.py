@@ -35,6 +35,12 @@ def check_not_blank(name, value):
         raise InputError('{0} must not be blank.'.format(name))
 
 
+def check_ticket_id(value):
+    """A ticket id the API could know: a positive number."""
+    if value <= 0:
+        raise InputError('ticket_id must be a positive ticket number, got {0}.'.format(value))
+
+
 def check_uuid(name, value):
     try:
         uuid.UUID(str(value))
@@ -75,11 +81,59 @@ def build_create_payload(params):
 
     payload = dict((name, params[name]) for name in CREATE_FIELDS if params.get(name) is not None)
     summary = dict(payload)
-    if params.get('attachments'):
-        attachments = read_attachments(params['attachments'], params['max_attachment_size'])
+    items = check_attachments(params.get('attachments'))
+    if items:
+        attachments = read_attachments(items, params['max_attachment_size'])
         payload['attachments'] = [dict(filename=name, data=data) for name, data, dummy in attachments]
         summary['attachments'] = [dict(filename=name, size=size) for name, dummy, size in attachments]
     return payload, summary
+
+
+ATTACHMENT_KEYS = ('path', 'content', 'data', 'filename')
+ATTACHMENT_SOURCES = ('path', 'content', 'data')
+
+
+def check_attachments(value):
+    """The ``attachments`` option as a list of ``{path, content, data, filename}`` dicts, checked.
+
+    The module takes the option as ``raw``, so that a wrong type gets a message
+    naming ``attachments`` (ansible-core's own one does not). ``path`` is
+    expanded as a ``path`` option would be (``~`` and variables).
+    """
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InputError(
+            'attachments must be a list of dicts, each with one of path, content or data, got the {0} {1!r}. For one '
+            'file: attachments: [{{path: /var/log/deploy.log}}].'.format(type(value).__name__, value))
+    items = []
+    for index, item in enumerate(value):
+        where = 'attachments[{0}]'.format(index)
+        if not isinstance(item, dict):
+            example = item if isinstance(item, str) else '/var/log/deploy.log'
+            raise InputError('{0} must be a dict with one of path, content or data, got the {1} {2!r}; for a file, '
+                             'write {{path: {3}}}.'.format(where, type(item).__name__, item, example))
+        unknown = sorted(str(key) for key in item if key not in ATTACHMENT_KEYS)
+        if unknown:
+            raise InputError('{0} has unknown keys: {1}. Allowed: {2}.'.format(where, ', '.join(unknown), ', '.join(ATTACHMENT_KEYS)))
+        for key in ATTACHMENT_KEYS:
+            if item.get(key) is not None and not isinstance(item[key], str):
+                raise InputError('{0}.{1} must be a string, got the {2} {3!r}.'.format(
+                    where, key, type(item[key]).__name__, item[key]))
+        given = [key for key in ATTACHMENT_SOURCES if item.get(key) is not None]
+        if len(given) > 1:
+            raise InputError('{0} gives {1}, which are mutually exclusive: give only one of path, content or data.'.format(
+                where, ' and '.join(given)))
+        if not given:
+            raise InputError('{0} needs one of path, content or data.'.format(where))
+        if given[0] in ('content', 'data') and item.get('filename') is None:
+            raise InputError('{0} gives {1} without filename: filename is required with content or data.'.format(
+                where, given[0]))
+        checked = dict((key, item.get(key)) for key in ATTACHMENT_KEYS)
+        if checked['path'] is not None:
+            checked['path'] = os.path.expanduser(os.path.expandvars(checked['path']))
+        items.append(checked)
+    return items
 
 
 def read_attachments(items, max_total):
