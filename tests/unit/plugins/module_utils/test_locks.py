@@ -20,7 +20,7 @@ import pytest
 
 from ansible_collections.upsun.support.plugins.module_utils import locks
 from ansible_collections.upsun.support.plugins.module_utils.errors import DedupeLockError, UpsunError
-from ansible_collections.upsun.support.plugins.module_utils.tickets import dedupe_reference
+from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe_reference
 
 REFERENCE = dedupe_reference('deploy-42')
 
