@@ -243,6 +243,21 @@ def _retry_after(response):
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
+def _short_body(response):
+    """Why the body is shorter than its Content-Length says (the connection ended early), or None."""
+    length = response.headers.get('Content-Length')
+    if not length or response.headers.get('Content-Encoding') not in (None, '', 'identity'):
+        return None
+    try:
+        expected = int(length)
+    except ValueError:
+        return None
+    received = len(response.content)
+    if received < expected:
+        return 'the connection ended after {0} of the {1} bytes of the answer'.format(received, expected)
+    return None
+
+
 def _origin(url):
     parts = urlsplit(url)
     return '{0}://{1}'.format(parts.scheme, parts.netloc)
@@ -371,9 +386,16 @@ class Client:
                     if self.verify is False:
                         # Said once, in our own words, when the client was made.
                         warnings.simplefilter('ignore', InsecureRequestWarning)
-                    return self.session.request(method, url, timeout=(budget, budget), verify=self.verify, **kwargs)
+                    response = self.session.request(method, url, timeout=(budget, budget), verify=self.verify, **kwargs)
         except (requests.exceptions.RequestException, OSError) as exc:
             return _Failure(exc, attempt.expired)
+        if attempt.expired:
+            # Cut off by the watchdog: older urllib3 (1.26) returns what had arrived without an error.
+            return _Failure(requests.exceptions.ReadTimeout('the answer was still incomplete'), True)
+        short = _short_body(response)
+        if short:
+            return _Failure(requests.exceptions.ChunkedEncodingError(short), False)
+        return response
 
     def _send(self, method, url, **kwargs):
         """Send one request, retried as the policy and the deadline allow; the response, or our error.

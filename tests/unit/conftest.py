@@ -16,7 +16,8 @@ HTTP is faked at the transport level, so that requests and urllib3 (and its
   and never answers (read timeout), ``trickle`` answers 200 with headers at
   once and the body one byte every 50 ms, ``trickle_headers`` sends even the
   status line and headers that way, ``reset_after_headers`` and
-  ``reset_in_body`` answer 200 and then reset the connection (TCP RST).
+  ``reset_in_body`` answer 200 and then reset the connection (TCP RST),
+  ``close_in_body`` closes it in an orderly way before the end of the body.
   ``closed_port_url`` is refused.
 * ``retry_sleeps``: the client's waits (retries, searches, lock polling) are
   recorded instead of slept; the client's clock moves on by what was "slept".
@@ -280,6 +281,12 @@ class RawServer:
             elif self.mode in ('trickle', 'trickle_headers'):
                 threading.Thread(target=self._trickle, args=(conn,), daemon=True).start()
                 self._held.append(conn)
+            elif self.mode == 'close_in_body':
+                # An orderly close (FIN) before the end of the body: no error at the socket level.
+                try:
+                    conn.sendall(self.ANSWER[:-10])
+                finally:
+                    conn.close()
             elif self.mode in ('reset_after_headers', 'reset_in_body'):
                 answer = self.ANSWER if self.mode == 'reset_in_body' else self.ANSWER.split(b'\r\n\r\n', maxsplit=1)[0] + b'\r\n\r\n'
                 try:

@@ -609,7 +609,7 @@ def test_remaining_counts_down_from_the_deadline(make_client):
 # --- lost answers after the headers -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize('mode', ['reset_after_headers', 'reset_in_body'])
+@pytest.mark.parametrize('mode', ['reset_after_headers', 'reset_in_body', 'close_in_body'])
 def test_post_reset_after_the_status_line_is_a_lost_answer(raw_server, make_client, warned, tokens, mode):
     server = raw_server(mode)
     client = make_client(api_url=server.url, access_token=tokens.access, retries=3)
@@ -622,7 +622,7 @@ def test_post_reset_after_the_status_line_is_a_lost_answer(raw_server, make_clie
     assert 'was sent but no answer came back' in info.value.msg
 
 
-@pytest.mark.parametrize('mode', ['reset_after_headers', 'reset_in_body'])
+@pytest.mark.parametrize('mode', ['reset_after_headers', 'reset_in_body', 'close_in_body'])
 def test_get_reset_after_the_status_line_is_retried(raw_server, make_client, warned, tokens, mode):
     server = raw_server(mode)
 
