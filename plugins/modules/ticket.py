@@ -95,8 +95,8 @@ options:
     elements: str
   attachments:
     description:
-      - Files to attach to a new ticket, as a list of dicts, each giving exactly one of O(attachments[].path),
-        O(attachments[].content) or O(attachments[].data), and O(attachments[].filename) where needed.
+      - Files to attach to a new ticket, as a list of dicts, each giving exactly one of O(attachments.path),
+        O(attachments.content) or O(attachments.data), and O(attachments.filename) where needed.
       - The module base64-encodes the files; their decoded sizes together may not exceed O(max_attachment_size).
       - "The module checks the list itself (the option's type is C(raw)), so that a value of the wrong type, such as
         C(attachments: file.log), fails with a message naming O(attachments); write C(attachments: [{path: file.log}])."
@@ -104,7 +104,7 @@ options:
     suboptions:
       path:
         description:
-          - A regular file on the host that runs the module. O(attachments[].filename) defaults to its base name.
+          - A regular file on the host that runs the module. O(attachments.filename) defaults to its base name.
           - C(~) and environment variables are expanded, and symbolic links are followed. A file under C(/proc),
             C(/sys) or C(/dev) is refused (such files can hold secrets, for example the environment of a process),
             and so is anything that is not a regular file (a directory, a FIFO, a device).
@@ -113,17 +113,17 @@ options:
         type: path
       content:
         description:
-          - Text to attach, encoded as UTF-8. Requires O(attachments[].filename).
+          - Text to attach, encoded as UTF-8. Requires O(attachments.filename).
         type: str
       data:
         description:
-          - Content that is already base64-encoded. Requires O(attachments[].filename).
+          - Content that is already base64-encoded. Requires O(attachments.filename).
         type: str
       filename:
         description:
           - The name the attachment gets in the ticket, without a directory.
           - A name with a path separator (C(/) or C(\\)), C(..) or a control character (a line break, a tab, an
-            escape sequence) is refused, whether given here or taken from O(attachments[].path).
+            escape sequence) is refused, whether given here or taken from O(attachments.path).
         type: str
   max_attachment_size:
     description:
