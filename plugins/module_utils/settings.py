@@ -187,6 +187,9 @@ def resolve_connection(values, origins=None, environ=None):
     for setting in CONNECTION_SETTINGS:
         value = values.get(setting.name)
         origin = origins.get(setting.name) or _origin_of(setting, value, environ)
+        if setting.name not in origins and origin == 'option' and setting.default is not None and value == setting.default:
+            # A module's argument spec, or a plugin's configuration, hands the default over as if it were given.
+            origin = 'default'
         if value is None or value == '' and setting.type != 'str':
             value, origin = _from_environment(setting, environ)
         if value is None:

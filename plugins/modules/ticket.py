@@ -148,7 +148,7 @@ options:
         headers or in the body, or a server error C(500), C(502) or C(504)), nothing is posted again. The module
         searches for the key again, after 0 s, 1 s, 2 s, 4 s, then every 8 s, for 30 s at most (never past
         O(deadline)), because the server may still be at work. If a ticket carries the key, it is returned as filed;
-        if not, the module fails saying the ticket may exist, with RV(ignore:ticket_may_exist) and
+        if not, the module fails saying the ticket may exist, with RV(ignore:may_exist) and
         RV(ignore:dedupe_reference) in the result.
       - An empty or blank key is refused.
     type: str
@@ -244,7 +244,7 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
-ticket_may_exist:
+may_exist:
   description:
     - V(true) when the module failed after sending the create request without learning whether the ticket was filed
       (its answer was lost). Look for the ticket before filing it again.

@@ -280,7 +280,7 @@ def test_an_ambiguous_answer_without_dedupe_key_fails_saying_the_ticket_may_exis
     assert run.returncode == 2, run.stdout + run.stderr
     result = result_of(run)
     assert result['msg'].startswith('The ticket may have been created, but its answer was lost')
-    assert result['ticket_may_exist'] is True
+    assert result['may_exist'] is True
     assert len(requests_to(sandbox, 'POST')) == 1
     assert seconds < 40, seconds
     assert len(sandbox.tickets()) == 1
@@ -293,7 +293,7 @@ def test_a_5xx_after_sending_is_searched_for_then_fails_saying_the_ticket_may_ex
     assert run.returncode == 2, run.stdout + run.stderr
     result = result_of(run)
     assert result['msg'].startswith('The ticket may have been created, but its answer was lost')
-    assert result['ticket_may_exist'] is True
+    assert result['may_exist'] is True
     assert result['dedupe_reference'].startswith('upsundedupe')
     assert result['dedupe_reference'] in result['msg']
     assert len(requests_to(sandbox, 'POST')) == 1

@@ -427,7 +427,7 @@ def test_create_deduped_never_posts_again_and_says_the_ticket_may_exist(
     # A bounded window of searches: AMBIGUOUS_CREATE_WINDOW seconds at most, well inside the deadline.
     assert sum(retry_sleeps) <= AMBIGUOUS_CREATE_WINDOW
     assert info.value.reference == REFERENCE
-    assert info.value.to_result()['ticket_may_exist'] is True
+    assert info.value.to_result()['may_exist'] is True
     assert info.value.to_result()['dedupe_reference'] == REFERENCE
     assert info.value.status == 504
     assert REFERENCE in info.value.msg

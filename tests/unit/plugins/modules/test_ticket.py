@@ -547,7 +547,7 @@ def test_lost_create_with_dedupe_key_and_no_ticket_never_posts_again(api, run_mo
 
     assert result['failed'] is True
     assert result['msg'].startswith('The ticket may have been created, but its answer was lost')
-    assert result['ticket_may_exist'] is True
+    assert result['may_exist'] is True
     assert result['dedupe_reference'] == REFERENCE
     assert len(api.requests('POST', '/tickets')) == 1
     assert len(api.requests('GET', '/tickets')) > 2
