@@ -47,7 +47,9 @@ options:
     type: str
   timeout:
     description:
-      - Seconds to wait for a connection and for each answer.
+      - Seconds one HTTP attempt may take, from connecting to the last byte of the answer. An answer that is still
+        arriving when it runs out counts as lost, however steadily its bytes trickle in.
+      - Each retry is a new attempt with the same timeout, cut to what is left of O(deadline).
       - If not set, the E(UPSUN_CLI_DEFAULT_TIMEOUT) environment variable is used.
     type: float
     default: 30
@@ -57,11 +59,17 @@ options:
         test server.
       - If not set, it is V(true) unless the E(UPSUN_CLI_SKIP_SSL) environment variable of the Upsun CLI is set to a
         true value (V(1), V(true), V(yes), V(on)).
+      - When it is V(false), for either reason, a warning says so on every run.
+      - It holds whatever E(REQUESTS_CA_BUNDLE), E(CURL_CA_BUNDLE) or E(SSL_CERT_FILE) say. With O(validate_certs=true)
+        and no O(ca_path), the CA bundle named by E(REQUESTS_CA_BUNDLE) (or E(CURL_CA_BUNDLE)) is used when set, as
+        for any program using requests.
     type: bool
   ca_path:
     description:
       - A PEM file of CA certificates to check the servers' certificates against, for example behind a TLS-inspecting
-        proxy. Proxies are taken from the usual E(HTTPS_PROXY), E(HTTP_PROXY) and E(NO_PROXY) variables.
+        proxy. It wins over E(REQUESTS_CA_BUNDLE), E(CURL_CA_BUNDLE) and E(SSL_CERT_FILE).
+      - Proxies are taken from the usual E(HTTPS_PROXY) (for C(https://) URLs, tunnelled with C(CONNECT)),
+        E(HTTP_PROXY) and E(NO_PROXY) variables (also in lower case), as for any program using requests.
       - If not set, the E(UPSUN_SUPPORT_CA_PATH) environment variable is used.
     type: path
   retries:
@@ -73,9 +81,29 @@ options:
         C(429), C(503)). When its answer is lost after it was sent, the module fails and says so instead of
         filing it again, unless the O(upsun.support.ticket#module:dedupe_key) of M(upsun.support.ticket) lets it check
         first.
+      - A retry whose wait would end after O(deadline) is not made.
       - If not set, the E(UPSUN_SUPPORT_RETRIES) environment variable is used.
     type: int
     default: 3
+  deadline:
+    description:
+      - Seconds the whole operation may take at most, every attempt and every wait included (token exchange,
+        searches, retries, the wait for another run with the same dedupe key, the searches after a lost answer).
+      - No request starts after it, each attempt is cut to what is left of it, and a retry whose wait would pass it is
+        not made; the module then fails and says so. Nothing can hang a run for longer.
+      - If not set, the E(UPSUN_SUPPORT_DEADLINE) environment variable is used.
+    type: float
+    default: 120
+  page_limit:
+    description:
+      - The most pages of C(GET /tickets) one listing or search reads. Paging also stops once the API's C(count) of
+        matching tickets is read, at a C(next) link that does not move forward, and at a page with no new ticket;
+        it never loops.
+      - Stopping at this limit (or at a C(next) link that does not move forward) gives a warning that says how many
+        of the matching tickets were read.
+      - If not set, the E(UPSUN_SUPPORT_PAGE_LIMIT) environment variable is used.
+    type: int
+    default: 100
 requirements:
   - requests >= 2.25 on the host that runs the module (usually the controller, with C(delegate_to) set to C(localhost))
 notes:
@@ -139,6 +167,18 @@ options:
     ini:
       - section: upsun_support
         key: retries
+  deadline:
+    env:
+      - name: UPSUN_SUPPORT_DEADLINE
+    ini:
+      - section: upsun_support
+        key: deadline
+  page_limit:
+    env:
+      - name: UPSUN_SUPPORT_PAGE_LIMIT
+    ini:
+      - section: upsun_support
+        key: page_limit
 notes:
   - The connection settings can also be set in the C([upsun_support]) section of C(ansible.cfg); the environment
     variables win over it. Keep the tokens in the environment (or your CI's secret store) rather than in a file.

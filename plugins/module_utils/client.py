@@ -3,13 +3,28 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""HTTP client for the Upsun API: transport, token exchange, retries.
+"""HTTP client for the Upsun API: transport, token exchange, retries, deadlines.
 
 One ``requests.Session`` per run, so the token exchange and the API calls
-share connections. Retries are urllib3's ``Retry`` with one policy change:
-a POST (which may create a ticket) is only retried when nothing can have been
-created (no connection, ``429``, ``503``); its lost answers are raised as
+share connections. Time is bounded twice:
+
+* ``timeout`` bounds each HTTP attempt from connecting to the last byte of
+  the answer: a watchdog shuts the attempt's socket down when it runs out, so
+  an answer that trickles in cannot stretch it (requests' own timeout only
+  bounds each socket read);
+* ``deadline`` bounds the whole operation of a client, every attempt and
+  every wait: no attempt starts after it, each one is cut to what is left of
+  it, and a retry whose wait would end after it is not made.
+
+Retries are our own loop, not urllib3's ``Retry``, so that they obey the
+deadline. A POST (which may create a ticket) is only retried when nothing can
+have been created (no connection, ``429``, ``503``); a lost answer (timeout
+after sending, a reset after the headers or in the body) is raised as
 ``ResponseLostError`` so the caller can say the ticket may exist.
+
+``verify`` is passed with every request: requests would otherwise let
+``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` override ``validate_certs`` and
+``ca_path``. Proxies come from the environment, as requests reads them.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -17,9 +32,15 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import contextlib
+import email.utils
 import json
 import platform
+import socket
+import threading
+import time
 import traceback
+import warnings
+from urllib.parse import urlsplit
 
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
 from ansible.module_utils.basic import missing_required_lib
@@ -28,6 +49,7 @@ from ansible_collections.upsun.support.plugins.module_utils.constants import COL
 from ansible_collections.upsun.support.plugins.module_utils.errors import (
     ApiError,
     AuthenticationError,
+    DeadlineError,
     ResponseLostError,
     TransportError,
     UpsunError,
@@ -37,12 +59,13 @@ from ansible_collections.upsun.support.plugins.module_utils.settings import reso
 try:
     import requests
     from requests.adapters import HTTPAdapter
-    from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
-    from urllib3.util.retry import Retry
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+    from urllib3.exceptions import ConnectTimeoutError, InsecureRequestWarning, MaxRetryError, NewConnectionError
 except ImportError:
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
-    Retry = object  # lets the class below be defined; it is never used without requests
+    # Lets the classes below be defined; they are never used without requests.
+    HTTPAdapter = HTTPConnectionPool = HTTPSConnectionPool = object
 else:
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
@@ -51,49 +74,114 @@ else:
 RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
 # A POST answered with these was refused before anything was created.
 CREATE_SAFE_RETRY_STATUSES = frozenset((429, 503))
+# Statuses whose Retry-After header is honoured (as urllib3 does).
+RETRY_AFTER_STATUSES = frozenset((429, 503))
+# Waits between attempts: 0 s before the first retry, then BACKOFF_FACTOR * 2 ** (n - 1) s.
 BACKOFF_FACTOR = 1.0
+MAX_BACKOFF = 120.0
 # Honour Retry-After, but never wait longer than this between two attempts.
 MAX_RETRY_AFTER = 60.0
+DEFAULT_DEADLINE = 120.0
+DEFAULT_PAGE_LIMIT = 100
 # Longest API error text carried into a result.
 MAX_API_ERROR_LENGTH = 2000
 
+# The attempt running in this thread, for the connection pools below.
+_CURRENT = threading.local()
 
-class UpsunRetry(Retry):
-    """urllib3 ``Retry`` that never repeats a POST whose answer was lost, and reports each retry."""
 
-    def __init__(self, *args, **kwargs):
-        self.on_retry = kwargs.pop('on_retry', None)
-        super(UpsunRetry, self).__init__(*args, **kwargs)
+class _Attempt:
+    """The time bound of one HTTP attempt: when it runs out, the sockets it used are shut down.
 
-    def new(self, **kw):
-        retry = super(UpsunRetry, self).new(**kw)
-        retry.on_retry = self.on_retry
-        return retry
+    A blocked read then returns at once, however slowly the answer was
+    arriving. ``finish()`` ends the watch (a connection kept alive for the
+    next attempt is never touched afterwards).
+    """
 
-    def is_retry(self, method, status_code, has_retry_after=False):
-        if method.upper() == 'POST' and status_code not in CREATE_SAFE_RETRY_STATUSES:
-            return False
-        return super(UpsunRetry, self).is_retry(method, status_code, has_retry_after)
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.expired = False
+        self._done = False
+        self._lock = threading.Lock()
+        self._connections = []
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
 
-    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
-        if error is not None and (method or '').upper() == 'POST' and not self._is_connection_error(error):
-            # The request may have been processed: re-raise so the caller can tell the user.
-            raise error
-        retry = super(UpsunRetry, self).increment(
-            method=method, url=url, response=response, error=error, _pool=_pool, _stacktrace=_stacktrace)
-        if self.on_retry is not None:
-            if response is not None and retry.respect_retry_after_header and response.headers.get('Retry-After'):
-                wait = retry.get_retry_after(response)
-            else:
-                wait = retry.get_backoff_time()
-            self.on_retry(method, url, response.status if response is not None else None, error, len(retry.history), wait)
-        return retry
+    def __enter__(self):
+        _CURRENT.attempt = self
+        self._timer.start()
+        return self
 
-    def get_retry_after(self, response):
-        seconds = super(UpsunRetry, self).get_retry_after(response)
-        if seconds is None:
-            return None
-        return min(seconds, MAX_RETRY_AFTER)
+    def __exit__(self, *exc_info):
+        with self._lock:
+            self._done = True
+        self._timer.cancel()
+        _CURRENT.attempt = None
+
+    def watch(self, connection):
+        with self._lock:
+            self._connections.append(connection)
+            expired = self.expired and not self._done
+        if expired:
+            _shut(connection)
+
+    def _expire(self):
+        with self._lock:
+            if self._done:
+                return
+            self.expired = True
+            connections = list(self._connections)
+        for connection in connections:
+            _shut(connection)
+
+
+def _shut(connection):
+    sock = getattr(connection, 'sock', None)
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except (OSError, ValueError):
+            pass
+
+
+class _WatchedPool:
+    """Connection pool mixin: each request's connection is handed to the attempt running in this thread."""
+
+    def _make_request(self, conn, *args, **kwargs):
+        attempt = getattr(_CURRENT, 'attempt', None)
+        if attempt is not None:
+            attempt.watch(conn)
+        return super(_WatchedPool, self)._make_request(conn, *args, **kwargs)
+
+
+class _WatchedHTTPConnectionPool(_WatchedPool, HTTPConnectionPool):
+    pass
+
+
+class _WatchedHTTPSConnectionPool(_WatchedPool, HTTPSConnectionPool):
+    pass
+
+
+def _watch_pools(manager):
+    """Make a urllib3 pool manager (direct or proxy) use the watched pools; other managers (SOCKS) are left alone."""
+    classes = getattr(manager, 'pool_classes_by_scheme', None) or {}
+    if classes.get('http') is HTTPConnectionPool and classes.get('https') is HTTPSConnectionPool:
+        manager.pool_classes_by_scheme = {'http': _WatchedHTTPConnectionPool, 'https': _WatchedHTTPSConnectionPool}
+    return manager
+
+
+class _WatchedAdapter(HTTPAdapter):
+    """requests' adapter, without retries of its own, on watched connection pools."""
+
+    def __init__(self):
+        super(_WatchedAdapter, self).__init__(max_retries=0)
+
+    def init_poolmanager(self, *args, **kwargs):
+        super(_WatchedAdapter, self).init_poolmanager(*args, **kwargs)
+        _watch_pools(self.poolmanager)
+
+    def proxy_manager_for(self, proxy, **proxy_kwargs):
+        return _watch_pools(super(_WatchedAdapter, self).proxy_manager_for(proxy, **proxy_kwargs))
 
 
 def user_agent():
@@ -130,15 +218,91 @@ def _is_connect_failure(exc):
     return isinstance(reason, (NewConnectionError, ConnectTimeoutError))
 
 
-class Client:
-    """Talks to the Upsun API on behalf of one module run.
+def _may_repeat(method, status=None):
+    """Whether a request may be sent again: after ``status``, or (None) after a failure before any answer."""
+    if method.upper() != 'POST':
+        return True
+    return status in CREATE_SAFE_RETRY_STATUSES
 
-    ``warn`` receives one message per retry (``module.warn``). ``token_source``
-    names where the API token came from, for authentication error messages.
+
+def _retry_after(response):
+    """The seconds a Retry-After header asks for (capped), or None without a usable one."""
+    value = (response.headers.get('Retry-After') or '').strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when is None:
+            return None
+        seconds = when.timestamp() - time.time()
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+def _short_body(response):
+    """Why the body is shorter than its Content-Length says (the connection ended early), or None."""
+    length = response.headers.get('Content-Length')
+    if not length or response.headers.get('Content-Encoding') not in (None, '', 'identity'):
+        return None
+    try:
+        expected = int(length)
+    except ValueError:
+        return None
+    received = len(response.content)
+    if received < expected:
+        return 'the connection ended after {0} of the {1} bytes of the answer'.format(received, expected)
+    return None
+
+
+def _origin(url):
+    parts = urlsplit(url)
+    return '{0}://{1}'.format(parts.scheme, parts.netloc)
+
+
+class _Failure:
+    """How one attempt failed: ``kind`` is tls, proxy, connect (nothing was sent) or lost (sent, no full answer)."""
+
+    def __init__(self, exc, expired):
+        self.exc = exc
+        self.expired = expired
+        if expired:
+            self.kind = 'lost'
+        elif isinstance(exc, requests.exceptions.SSLError):
+            self.kind = 'tls'
+        elif isinstance(exc, requests.exceptions.ProxyError):
+            self.kind = 'proxy'
+        elif _is_connect_failure(exc):
+            self.kind = 'connect'
+        else:
+            self.kind = 'lost'
+        self.timed_out = expired or isinstance(exc, requests.exceptions.Timeout)
+
+    def name(self):
+        if self.expired:
+            return 'no complete answer in time'
+        reason = self.exc.args[0] if self.exc.args else self.exc
+        if isinstance(reason, MaxRetryError) and reason.reason is not None:
+            reason = reason.reason
+        return type(reason).__name__ if isinstance(reason, BaseException) else type(self.exc).__name__
+
+
+class Client:
+    """Talks to the Upsun API on behalf of one module run (or one filing of a plugin).
+
+    ``warn`` receives one message per retry (``module.warn``) and what else
+    the user should know. ``token_source`` names where the API token came
+    from, for authentication error messages; ``validate_certs_source`` names
+    the variable that turned ``validate_certs`` off, if one did. The
+    ``deadline`` clock starts when the client is made.
     """
 
     def __init__(self, api_url, auth_url, api_token=None, access_token=None, timeout=30.0,
-                 validate_certs=True, ca_path=None, retries=3, warn=None, token_source=None, token_url=None):
+                 validate_certs=True, ca_path=None, retries=3, warn=None, token_source=None, token_url=None,
+                 deadline=DEFAULT_DEADLINE, page_limit=DEFAULT_PAGE_LIMIT, validate_certs_source=None):
         self.api_url = api_url.rstrip('/')
         self.token_url = token_url or auth_url.rstrip('/') + TOKEN_PATH
         self._api_token = api_token
@@ -147,23 +311,33 @@ class Client:
         self.validate_certs = validate_certs
         self.ca_path = ca_path
         self.retries = retries
+        self.deadline = float(deadline)
+        self.page_limit = page_limit
+        self._deadline_at = time.monotonic() + self.deadline
         self._warn = warn
         self.token_source = token_source or 'the api_token option'
         self._session = None
         self.exchanges = 0
+        # What requests gets as verify with every request (never left to the environment).
+        self.verify = (self.ca_path or True) if self.validate_certs else False
+        if not self.validate_certs:
+            hosts = []
+            for url in (self.api_url, self.token_url):
+                if _origin(url) not in hosts:
+                    hosts.append(_origin(url))
+            self.warn(
+                'validate_certs is false{0}: the TLS certificates of {1} are not checked, so anyone on the network '
+                'path could read the API token and the tickets. Only do this with a test server; to trust a '
+                'private CA, give its bundle as ca_path instead.'.format(
+                    ' (set by {0})'.format(validate_certs_source) if validate_certs_source else '', ' and '.join(hosts)))
 
     @property
     def session(self):
         if self._session is None:
             session = requests.Session()
             session.headers['User-Agent'] = user_agent()
-            session.verify = self.ca_path or self.validate_certs
-            retry = UpsunRetry(
-                total=self.retries, connect=self.retries, read=self.retries, status=self.retries, other=0,
-                allowed_methods=frozenset(('GET', 'PATCH', 'POST')), status_forcelist=RETRY_STATUSES,
-                backoff_factor=BACKOFF_FACTOR, raise_on_status=False, respect_retry_after_header=True,
-                on_retry=self._on_retry)
-            adapter = HTTPAdapter(max_retries=retry)
+            session.verify = self.verify
+            adapter = _WatchedAdapter()
             session.mount('http://', adapter)
             session.mount('https://', adapter)
             self._session = session
@@ -174,37 +348,124 @@ class Client:
             self._session.close()
             self._session = None
 
-    def _on_retry(self, method, path, status, error, attempt, wait):
-        if self._warn is None:
-            return
+    def warn(self, message):
+        """Tell the user something (a module warning, the callback's output)."""
+        if self._warn is not None:
+            self._warn(message)
+
+    def remaining(self):
+        """Seconds left before the deadline (0 once it has passed)."""
+        return max(self._deadline_at - time.monotonic(), 0.0)
+
+    def sleep(self, seconds):
+        """Wait ``seconds`` (never past the deadline), on the client's clock."""
+        seconds = min(seconds, self.remaining())
+        if seconds > 0:
+            time.sleep(seconds)
+
+    def _on_retry(self, method, url, status, failure, attempt, wait):
         if status is not None:
             why = 'answered HTTP {0}'.format(status)
         else:
-            why = 'failed ({0})'.format(type(error).__name__)
-        self._warn('Upsun API: {0} {1} {2}; retry {3} of {4} in {5:g} s.'.format(
-            method, path, why, attempt, self.retries, wait))
+            why = 'failed ({0})'.format(failure.name())
+        self.warn('Upsun API: {0} {1} {2}; retry {3} of {4} in {5:g} s.'.format(
+            method, urlsplit(url).path, why, attempt, self.retries, wait))
+
+    def _backoff(self, retry):
+        """The wait before retry number ``retry`` (1, 2, ...): 0 s, then 2 s, 4 s, ..."""
+        if retry <= 1:
+            return 0.0
+        return min(BACKOFF_FACTOR * 2 ** (retry - 1), MAX_BACKOFF)
+
+    def _attempt(self, method, url, budget, kwargs):
+        """One HTTP attempt within ``budget`` seconds: the response, or a ``_Failure``."""
+        attempt = _Attempt(budget)
+        try:
+            with attempt:
+                with warnings.catch_warnings():
+                    if self.verify is False:
+                        # Said once, in our own words, when the client was made.
+                        warnings.simplefilter('ignore', InsecureRequestWarning)
+                    response = self.session.request(method, url, timeout=(budget, budget), verify=self.verify, **kwargs)
+        except (requests.exceptions.RequestException, OSError) as exc:
+            return _Failure(exc, attempt.expired)
+        if attempt.expired:
+            # Cut off by the watchdog: older urllib3 (1.26) returns what had arrived without an error.
+            return _Failure(requests.exceptions.ReadTimeout('the answer was still incomplete'), True)
+        short = _short_body(response)
+        if short:
+            return _Failure(requests.exceptions.ChunkedEncodingError(short), False)
+        return response
 
     def _send(self, method, url, **kwargs):
-        """Send one request (urllib3 retries included) and map transport failures to our errors."""
-        try:
-            return self.session.request(method, url, timeout=self.timeout, **kwargs)
-        except requests.exceptions.SSLError as exc:
-            raise TransportError(
+        """Send one request, retried as the policy and the deadline allow; the response, or our error.
+
+        The response carries ``upsun_retries`` (how many retries were made)
+        and ``upsun_no_retry`` (why no further retry was made, if the
+        deadline stopped them).
+        """
+        retries_made = 0
+        while True:
+            remaining = self.remaining()
+            if remaining <= 0:
+                raise DeadlineError(
+                    'Gave up on {0} {1}: the deadline of {2:g} s for the whole operation has passed (the deadline '
+                    'setting, UPSUN_SUPPORT_DEADLINE){3}.'.format(
+                        method, url, self.deadline, ' after {0} retries'.format(retries_made) if retries_made else ''),
+                    url=url)
+            budget = min(self.timeout, remaining)
+            outcome = self._attempt(method, url, budget, kwargs)
+            if isinstance(outcome, _Failure):
+                status = None
+                retryable = outcome.kind in ('connect', 'proxy') or (outcome.kind == 'lost' and _may_repeat(method))
+                wait = self._backoff(retries_made + 1)
+            else:
+                status = outcome.status_code
+                retryable = status in RETRY_STATUSES and _may_repeat(method, status)
+                wait = None
+                if retryable and status in RETRY_AFTER_STATUSES:
+                    wait = _retry_after(outcome)
+                if wait is None:
+                    wait = self._backoff(retries_made + 1)
+            no_retry = None
+            if retryable and retries_made < self.retries and wait >= self.remaining():
+                no_retry = ('no retry: waiting {0:g} s would pass the deadline of {1:g} s'.format(wait, self.deadline)
+                            if wait > 0 else 'no retry: the deadline of {0:g} s has passed'.format(self.deadline))
+            if not retryable or retries_made >= self.retries or no_retry:
+                if isinstance(outcome, _Failure):
+                    raise self._failure_error(method, url, outcome, budget, retries_made, no_retry)
+                outcome.upsun_retries = retries_made
+                outcome.upsun_no_retry = no_retry
+                return outcome
+            retries_made += 1
+            self._on_retry(method, url, status, outcome if status is None else None, retries_made, wait)
+            self.sleep(wait)
+
+    def _failure_error(self, method, url, failure, budget, retries_made, no_retry):
+        reason = _reason(failure.exc)
+        gave_up = ''
+        if retries_made or no_retry:
+            gave_up = ' Gave up after {0} retries{1}.'.format(retries_made, ' ({0})'.format(no_retry) if no_retry else '')
+        if failure.kind == 'tls':
+            return TransportError(
                 'TLS verification failed for {0}: {1}. Set ca_path to the CA bundle that signs the server certificate '
-                '(or validate_certs=false for a test server only).'.format(url, _reason(exc)), url=url)
-        except requests.exceptions.ProxyError as exc:
-            raise TransportError('The proxy refused {0} {1}: {2}. Check the HTTPS_PROXY/HTTP_PROXY/NO_PROXY environment.'.format(
-                method, url, _reason(exc)), url=url)
-        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-            if _is_connect_failure(exc):
-                raise TransportError(
-                    'Could not connect to {0} after {1} retries: {2}. Check api_url/auth_url (UPSUN_CLI_API_URL, UPSUN_CLI_AUTH_URL), '
-                    'the network and any proxy settings.'.format(url, self.retries, _reason(exc)), url=url)
-            raise ResponseLostError(
-                '{0} {1} was sent but no answer came back within {2:g} s: {3}.'.format(method, url, self.timeout, _reason(exc)),
+                '(or validate_certs=false for a test server only).'.format(url, reason), url=url)
+        if failure.kind == 'proxy':
+            return TransportError('The proxy refused {0} {1}: {2}.{3} Check the HTTPS_PROXY/HTTP_PROXY/NO_PROXY '
+                                  'environment.'.format(method, url, reason, gave_up), url=url)
+        if failure.kind == 'connect':
+            return TransportError(
+                'Could not connect to {0} after {1} retries{2}: {3}. Check api_url/auth_url (UPSUN_CLI_API_URL, '
+                'UPSUN_CLI_AUTH_URL), the network and any proxy settings.'.format(
+                    url, retries_made, ' ({0})'.format(no_retry) if no_retry else '', reason), url=url)
+        if failure.timed_out:
+            return ResponseLostError(
+                '{0} {1} was sent but no answer came back within {2:g} s (timeout bounds each attempt, from '
+                'connecting to the last byte of the answer): {3}.{4}'.format(
+                    method, url, budget, 'the answer was still incomplete' if failure.expired else reason, gave_up),
                 url=url)
-        except requests.exceptions.RequestException as exc:
-            raise TransportError('{0} {1} failed: {2}.'.format(method, url, _reason(exc)), url=url)
+        return ResponseLostError('{0} {1} was sent but no answer came back: {2}.{3}'.format(
+            method, url, reason, gave_up), url=url)
 
     def exchange_token(self):
         """Trade the API token for a fresh access token."""
@@ -273,8 +534,10 @@ class Client:
         status = response.status_code
         text = api_error_text(response)
         advice = ADVICE_BY_STATUS.get(status) or (ADVICE_SERVER_ERROR if status >= 500 else ADVICE_OTHER)
-        if status in RETRY_STATUSES and not (method == 'POST' and status not in CREATE_SAFE_RETRY_STATUSES):
-            advice = 'Gave up after {0} retries. {1}'.format(self.retries, advice)
+        if status in RETRY_STATUSES and _may_repeat(method, status):
+            no_retry = getattr(response, 'upsun_no_retry', None)
+            advice = 'Gave up after {0} retries{1}. {2}'.format(
+                getattr(response, 'upsun_retries', self.retries), ' ({0})'.format(no_retry) if no_retry else '', advice)
         return ApiError('The Upsun API answered {0} {1} with HTTP {2}{3}: {4}. {5}'.format(
             method, url, status, ' ' + doing if doing else '', text or 'no detail', advice),
             status=status, url=url, api_error=text)
@@ -298,6 +561,10 @@ def _reason(exc):
     reason = exc.args[0] if exc.args else exc
     if isinstance(reason, MaxRetryError) and reason.reason is not None:
         reason = reason.reason
+    args = getattr(reason, 'args', ())
+    # urllib3's ProtocolError("Connection broken: ...", ConnectionResetError(...)): the words, not the tuple.
+    if isinstance(reason, Exception) and len(args) == 2 and isinstance(args[1], BaseException):
+        return '{0} ({1})'.format(str(args[0]).rstrip(':. '), args[1])
     return str(reason)
 
 

@@ -59,17 +59,35 @@ class TransportError(UpsunError):
     """The API could not be reached, or did not answer in time."""
 
 
+class DeadlineError(TransportError):
+    """The operation's deadline passed before a request could be made (or retried)."""
+
+
+class DedupeLockError(UpsunError):
+    """The lock of a dedupe_key could not be had: held by another run, or its directory is not safe."""
+
+
 class TicketMayExistError(UpsunError):
     """A create request was sent but its answer was lost.
 
     The ticket may or may not exist; posting again blindly could file a
-    duplicate, so the module stops and says how to check. The result says
-    ``may_exist``, so that the role and the callback spool it marked so.
+    duplicate, so the module stops and says how to check. ``reference`` is
+    the dedupe reference the ticket carries when it was filed with a
+    ``dedupe_key`` (``None`` without one): a later run, a spool flush or a
+    person can search for it before filing again. The result says
+    ``may_exist``, so that the role and the callback spool it marked so, and,
+    with a reference, ``dedupe_reference``.
     """
+
+    def __init__(self, msg, status=None, url=None, api_error=None, reference=None):
+        super(TicketMayExistError, self).__init__(msg, status=status, url=url, api_error=api_error)
+        self.reference = reference
 
     def to_result(self):
         result = super(TicketMayExistError, self).to_result()
         result['may_exist'] = True
+        if self.reference is not None:
+            result['dedupe_reference'] = self.reference
         return result
 
 

@@ -35,6 +35,12 @@ def check_not_blank(name, value):
         raise InputError('{0} must not be blank.'.format(name))
 
 
+def check_ticket_id(value):
+    """A ticket id the API could know: a positive number."""
+    if value <= 0:
+        raise InputError('ticket_id must be a positive ticket number, got {0}.'.format(value))
+
+
 def check_uuid(name, value):
     try:
         uuid.UUID(str(value))
@@ -75,11 +81,59 @@ def build_create_payload(params):
 
     payload = dict((name, params[name]) for name in CREATE_FIELDS if params.get(name) is not None)
     summary = dict(payload)
-    if params.get('attachments'):
-        attachments = read_attachments(params['attachments'], params['max_attachment_size'])
+    items = check_attachments(params.get('attachments'))
+    if items:
+        attachments = read_attachments(items, params['max_attachment_size'])
         payload['attachments'] = [dict(filename=name, data=data) for name, data, dummy in attachments]
         summary['attachments'] = [dict(filename=name, size=size) for name, dummy, size in attachments]
     return payload, summary
+
+
+ATTACHMENT_KEYS = ('path', 'content', 'data', 'filename')
+ATTACHMENT_SOURCES = ('path', 'content', 'data')
+
+
+def check_attachments(value):
+    """The ``attachments`` option as a list of ``{path, content, data, filename}`` dicts, checked.
+
+    The module takes the option as ``raw``, so that a wrong type gets a message
+    naming ``attachments`` (ansible-core's own one does not). ``path`` is
+    expanded as a ``path`` option would be (``~`` and variables).
+    """
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InputError(
+            'attachments must be a list of dicts, each with one of path, content or data, got the {0} {1!r}. For one '
+            'file: attachments: [{{path: /var/log/deploy.log}}].'.format(type(value).__name__, value))
+    items = []
+    for index, item in enumerate(value):
+        where = 'attachments[{0}]'.format(index)
+        if not isinstance(item, dict):
+            example = item if isinstance(item, str) else '/var/log/deploy.log'
+            raise InputError('{0} must be a dict with one of path, content or data, got the {1} {2!r}; for a file, '
+                             'write {{path: {3}}}.'.format(where, type(item).__name__, item, example))
+        unknown = sorted(str(key) for key in item if key not in ATTACHMENT_KEYS)
+        if unknown:
+            raise InputError('{0} has unknown keys: {1}. Allowed: {2}.'.format(where, ', '.join(unknown), ', '.join(ATTACHMENT_KEYS)))
+        for key in ATTACHMENT_KEYS:
+            if item.get(key) is not None and not isinstance(item[key], str):
+                raise InputError('{0}.{1} must be a string, got the {2} {3!r}.'.format(
+                    where, key, type(item[key]).__name__, item[key]))
+        given = [key for key in ATTACHMENT_SOURCES if item.get(key) is not None]
+        if len(given) > 1:
+            raise InputError('{0} gives {1}, which are mutually exclusive: give only one of path, content or data.'.format(
+                where, ' and '.join(given)))
+        if not given:
+            raise InputError('{0} needs one of path, content or data.'.format(where))
+        if given[0] in ('content', 'data') and item.get('filename') is None:
+            raise InputError('{0} gives {1} without filename: filename is required with content or data.'.format(
+                where, given[0]))
+        checked = dict((key, item.get(key)) for key in ATTACHMENT_KEYS)
+        if checked['path'] is not None:
+            checked['path'] = os.path.expanduser(os.path.expandvars(checked['path']))
+        items.append(checked)
+    return items
 
 
 def read_attachments(items, max_total):
@@ -91,26 +145,35 @@ def read_attachments(items, max_total):
         if item.get('path') is not None:
             path = item['path']
             filename = item.get('filename') or os.path.basename(path)
-            size = _regular_file_size(where, path)
-            total = _add_size(where, filename, size, total, max_total)
-            raw = _read_file(where, path)
+            check_attachment_filename(where, filename)
+            raw = _read_file(where, path, filename, total, max_total)
         elif item.get('content') is not None:
             filename = item['filename']
+            check_attachment_filename(where, filename)
             raw = item['content'].encode('utf-8')
-            total = _add_size(where, filename, len(raw), total, max_total)
         else:
             filename = item['filename']
+            check_attachment_filename(where, filename)
             try:
                 raw = base64.b64decode(item['data'], validate=True)
             except (binascii.Error, ValueError):
                 raise InputError('{0}.data for {1!r} is not valid base64; pass the file as path or content instead.'.format(
                     where, filename))
-            total = _add_size(where, filename, len(raw), total, max_total)
-        check_not_blank(where + '.filename', filename)
-        if '/' in filename or '\\' in filename:
-            raise InputError('{0}.filename must be a file name without a directory, got {1!r}.'.format(where, filename))
+        total = _add_size(where, filename, len(raw), total, max_total)
         result.append((filename, base64.b64encode(raw).decode('ascii'), len(raw)))
     return result
+
+
+def check_attachment_filename(where, filename):
+    """The name an attachment gets in the ticket: one plain file name (support staff save it as is)."""
+    check_not_blank(where + '.filename', filename)
+    if '/' in filename or '\\' in filename:
+        raise InputError('{0}.filename must be a file name without a directory, got {1!r}.'.format(where, filename))
+    if '..' in filename or filename == '.':
+        raise InputError('{0}.filename must not be . or contain .., got {1!r}.'.format(where, filename))
+    if any(ord(char) < 32 or 127 <= ord(char) < 160 for char in filename):
+        raise InputError('{0}.filename must not contain control characters, got {1!r}; give a plain filename.'.format(
+            where, filename))
 
 
 def _add_size(where, filename, size, total, max_total):
@@ -123,19 +186,68 @@ def _add_size(where, filename, size, total, max_total):
     return total
 
 
-def _regular_file_size(where, path):
+# Pseudo-file systems: their "files" are live kernel state (a process's environment, memory, devices),
+# often with a stat size of 0, and can hold secrets such as the API token itself.
+REFUSED_ROOTS = ('/proc', '/sys', '/dev')
+
+
+def _refused_root(path):
+    for root in REFUSED_ROOTS:
+        if path == root or path.startswith(root + '/'):
+            return root
+    return None
+
+
+def _read_file(where, path, filename, total, max_total):
+    """The bytes of the regular file ``path``: at most what is left under ``max_total``, plus one to see more."""
+    resolved = os.path.realpath(path)
+    root = _refused_root(resolved)
+    if root is not None:
+        raise InputError(
+            '{0}.path {1!r} resolves to {2!r}, under {3}: files under /proc, /sys and /dev are never attached (they '
+            'can hold secrets, such as the environment of a process). Copy what the ticket needs into a regular '
+            'file and attach that.'.format(where, path, resolved, root))
     try:
-        info = os.stat(path)
+        info = os.stat(resolved)
     except OSError as exc:
         raise InputError('{0}.path {1!r} cannot be read: {2}.'.format(where, path, exc.strerror or exc))
+    # Checked before opening: opening a FIFO would block until something writes to it.
     if not stat.S_ISREG(info.st_mode):
         raise InputError('{0}.path {1!r} is not a regular file.'.format(where, path))
-    return info.st_size
-
-
-def _read_file(where, path):
+    room = max(max_total - total, 0)
+    if info.st_size > room:
+        # Refused without reading it; st_size can only say "too big" here, never "small enough".
+        _add_size(where, filename, info.st_size, total, max_total)
+    flags = os.O_RDONLY | getattr(os, 'O_NONBLOCK', 0) | getattr(os, 'O_NOCTTY', 0) | getattr(os, 'O_CLOEXEC', 0)
     try:
-        with open(path, 'rb') as handle:
-            return handle.read()
+        descriptor = os.open(resolved, flags)
+    except OSError as exc:
+        raise InputError('{0}.path {1!r} cannot be read: {2}.'.format(where, path, exc.strerror or exc))
+    try:
+        opened = os.fstat(descriptor)
+        if not stat.S_ISREG(opened.st_mode) or _on_refused_file_system(opened):
+            raise InputError('{0}.path {1!r} is not a regular file.'.format(where, path))
+        with os.fdopen(descriptor, 'rb') as handle:
+            descriptor = None
+            raw = handle.read(room + 1)
     except (IOError, OSError) as exc:
         raise InputError('{0}.path {1!r} cannot be read: {2}.'.format(where, path, exc.strerror or exc))
+    finally:
+        if descriptor is not None:
+            os.close(descriptor)
+    if len(raw) > room:
+        raise InputError(
+            '{0}: {1!r} is more than {2} bytes, which brings the attachments above max_attachment_size ({3} bytes). '
+            'Attach the last part of the file, or raise max_attachment_size.'.format(where, filename, room, max_total))
+    return raw
+
+
+def _on_refused_file_system(opened):
+    """Whether an opened file lives on the file system of /proc, /sys or /dev (a path swapped after the check)."""
+    for root in REFUSED_ROOTS:
+        try:
+            if os.stat(root).st_dev == opened.st_dev:
+                return True
+        except OSError:
+            continue
+    return False

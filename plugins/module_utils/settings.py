@@ -66,6 +66,10 @@ CONNECTION_SETTINGS = (
     Setting('validate_certs', 'bool'),
     Setting('ca_path', 'path', env=('UPSUN_SUPPORT_CA_PATH',)),
     Setting('retries', 'int', env=('UPSUN_SUPPORT_RETRIES',), default=3),
+    # The ceiling of one whole operation (every attempt and every wait), so that nothing can hang a run.
+    Setting('deadline', 'float', env=('UPSUN_SUPPORT_DEADLINE',), default=120.0),
+    # The most pages one listing reads: paging never loops, whatever the API's links say.
+    Setting('page_limit', 'int', env=('UPSUN_SUPPORT_PAGE_LIMIT',), default=100),
 )
 SETTINGS_BY_NAME = dict((setting.name, setting) for setting in CONNECTION_SETTINGS)
 CONNECTION_NAMES = tuple(setting.name for setting in CONNECTION_SETTINGS)
@@ -101,6 +105,9 @@ class ConnectionSettings:
         """The keyword arguments of ``client.Client``."""
         kwargs = dict(self.values)
         kwargs['token_source'] = self.token_source()
+        origin = self.origins.get('validate_certs') or ''
+        if origin.startswith('env: '):
+            kwargs['validate_certs_source'] = 'the {0} environment variable'.format(origin[len('env: '):])
         return kwargs
 
     def public(self):
@@ -139,6 +146,12 @@ class ConnectionSettings:
         if self.retries < 0:
             raise InputError('retries must be 0 or more, got {0!r} ({1}).'.format(
                 self.retries, _source('retries', self.origins['retries'])))
+        if self.deadline <= 0:
+            raise InputError('deadline must be a number of seconds above 0, got {0!r} ({1}).'.format(
+                self.deadline, _source('deadline', self.origins['deadline'])))
+        if self.page_limit < 1:
+            raise InputError('page_limit must be 1 or more, got {0!r} ({1}).'.format(
+                self.page_limit, _source('page_limit', self.origins['page_limit'])))
 
 
 def _source(name, origin):
@@ -174,6 +187,9 @@ def resolve_connection(values, origins=None, environ=None):
     for setting in CONNECTION_SETTINGS:
         value = values.get(setting.name)
         origin = origins.get(setting.name) or _origin_of(setting, value, environ)
+        if setting.name not in origins and origin == 'option' and setting.default is not None and value == setting.default:
+            # A module's argument spec, or a plugin's configuration, hands the default over as if it were given.
+            origin = 'default'
         if value is None or value == '' and setting.type != 'str':
             value, origin = _from_environment(setting, environ)
         if value is None:

@@ -3,11 +3,13 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Ticket operations on top of the client: create, find, read, update, dedupe."""
+"""Ticket operations on top of the client: create, find (paging with limits), read, update, dedupe."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
+
+from urllib.parse import parse_qs, urlsplit
 
 from ansible_collections.upsun.support.plugins.module_utils.constants import UNSOLVED_STATUSES
 from ansible_collections.upsun.support.plugins.module_utils.errors import (
@@ -15,14 +17,21 @@ from ansible_collections.upsun.support.plugins.module_utils.errors import (
     InputError,
     ResponseLostError,
     TicketMayExistError,
+    UpsunError,
 )
+from ansible_collections.upsun.support.plugins.module_utils.locks import dedupe_lock
 
 # Server errors after which a POST may still have created the ticket.
 AMBIGUOUS_CREATE_STATUSES = (500, 502, 504)
+# After an ambiguous create, the reference is searched for again for this many seconds at most (the server may
+# still be at work), waiting 1 s, 2 s, 4 s, then 8 s between two searches.
+AMBIGUOUS_CREATE_WINDOW = 30.0
+AMBIGUOUS_FIRST_WAIT = 1.0
+AMBIGUOUS_MAX_WAIT = 8.0
 
 
-def create_ticket(client, payload):
-    """``POST /tickets``; a lost answer becomes ``TicketMayExistError``."""
+def create_ticket(client, payload, reference=None):
+    """``POST /tickets``; a lost answer becomes ``TicketMayExistError`` (carrying ``reference``)."""
     url = client.api_url + '/tickets'
     try:
         dummy, ticket = client.request('POST', '/tickets', body=payload)
@@ -30,49 +39,94 @@ def create_ticket(client, payload):
         # Only the create itself is ambiguous, not a failed token exchange before it.
         if exc.url != url:
             raise
-        raise _may_exist(exc.msg, exc.url)
+        raise _may_exist(exc.msg, exc.url, reference=reference)
     except ApiError as exc:
         if exc.url != url or exc.status not in AMBIGUOUS_CREATE_STATUSES:
             raise
-        raise _may_exist(exc.msg, exc.url, exc.status, exc.api_error)
+        raise _may_exist(exc.msg, exc.url, exc.status, exc.api_error, reference=reference)
     if not isinstance(ticket, dict) or 'ticket_id' not in ticket:
         raise ApiError('The Upsun API answered POST /tickets without a ticket object.', url=url)
     return ticket
 
 
-def _may_exist(what, url, status=None, api_error=None):
+def _may_exist(what, url, status=None, api_error=None, reference=None):
     return TicketMayExistError(
         'The ticket may have been created, but its answer was lost: {0} Nothing more was sent, to avoid filing a '
         'duplicate. Look for it with upsun.support.ticket_info (search on the subject) or in the Upsun console before '
         'running again; set dedupe_key to let the module check by itself.'.format(what),
-        status=status, url=url, api_error=api_error)
+        status=status, url=url, api_error=api_error, reference=reference)
 
 
 def search_tickets(client, filters=None, search=None, limit=None):
     """Return ``(tickets, count)`` for ``filters`` (API names without ``filter[]``) and ``search``.
 
-    Follows every page, or stops once ``limit`` tickets are collected. ``count``
-    is the API's own count of matching tickets.
+    ``count`` is the API's own count of matching tickets (None if it gives
+    none). Pages are read until ``limit`` tickets are collected, or the API's
+    count is reached, or a page brings nothing new, or there is no ``next``
+    link; a ``next`` link that does not move forward and ``client.page_limit``
+    also stop it, with a warning: paging never loops, whatever the API says.
     """
     params = dict(('filter[{0}]'.format(name), _query_value(value)) for name, value in (filters or {}).items()
                   if value is not None)
     if search:
         params['search'] = search
     tickets = []
-    count = 0
+    seen = set()
+    count = None
     page = 1
+    pages_read = 0
     while True:
         params['page'] = page
         dummy, body = client.request('GET', '/tickets', params=params)
-        body = body or {}
-        page_tickets = body.get('tickets') or []
-        count = body.get('count', count)
-        tickets.extend(page_tickets)
+        pages_read += 1
+        body = body if isinstance(body, dict) else {}
+        page_tickets = [item for item in body.get('tickets') or [] if isinstance(item, dict)]
+        if isinstance(body.get('count'), int) and not isinstance(body.get('count'), bool):
+            count = body['count']
+        new = [item for item in page_tickets if _identity(item) not in seen]
+        seen.update(_identity(item) for item in new)
+        tickets.extend(new)
         if limit is not None and len(tickets) >= limit:
             return tickets[:limit], count
-        if not page_tickets or not (body.get('_links') or {}).get('next'):
+        if (count is not None and len(tickets) >= count) or not page_tickets:
             return tickets, count
-        page += 1
+        if not new:
+            client.warn('GET /tickets: page {0} brought nothing new (the same tickets again); stopped there, with {1}.'.format(
+                page, _how_many(tickets, count)))
+            return tickets, count
+        href = ((body.get('_links') or {}).get('next') or {}).get('href')
+        if not href:
+            return tickets, count
+        next_page = _page_number(href)
+        if next_page is None or next_page <= page:
+            client.warn('GET /tickets: the next link of page {0} does not move forward ({1}); stopped there, with {2}.'.format(
+                page, 'it names no page' if next_page is None else 'it names page {0}'.format(next_page),
+                _how_many(tickets, count)))
+            return tickets, count
+        if pages_read >= client.page_limit:
+            client.warn('GET /tickets: stopped after {0} pages (page_limit); {1} were read. Narrow the search, or raise '
+                        'page_limit.'.format(pages_read, _how_many(tickets, count)))
+            return tickets, count
+        page = next_page
+
+
+def _identity(ticket):
+    return ticket.get('ticket_id') if ticket.get('ticket_id') is not None else id(ticket)
+
+
+def _how_many(tickets, count):
+    if count is None:
+        return '{0} of the matching tickets'.format(len(tickets))
+    return '{0} of the {1} matching tickets'.format(len(tickets), count)
+
+
+def _page_number(href):
+    """The ``page`` of a ``next`` link, or None when it names none."""
+    values = parse_qs(urlsplit(href).query).get('page') or []
+    try:
+        return int(values[-1])
+    except (IndexError, ValueError):
+        return None
 
 
 def list_tickets(client, filters=None, search=None, limit=None):
@@ -120,23 +174,56 @@ def open_duplicate(tickets):
 def create_deduped(client, payload, reference, warn):
     """File ``payload`` unless an unsolved ticket carries ``reference``; return ``(created, ticket)``.
 
-    Reuses an unsolved ticket, follows up on the newest solved one, and after
-    a lost answer searches again before sending once more, so one failure
-    files exactly one ticket. ``warn`` receives what the user should know.
+    Runs on this host with the same reference take turns (``locks.dedupe_lock``),
+    so parallel runs file one ticket. Reuses an unsolved ticket, follows up
+    on the newest solved one. After an ambiguous create (lost answer, or a
+    server error after sending) nothing is posted again: the reference is
+    searched for again with a back-off, for AMBIGUOUS_CREATE_WINDOW seconds at
+    most (never past the client's deadline), because the server may still be
+    at work; if it is still not found, ``TicketMayExistError`` carries the
+    reference. ``warn`` receives what the user should know.
     """
-    earlier = find_by_reference(client, reference)
-    duplicate = open_duplicate(earlier)
-    if duplicate is not None:
-        return False, duplicate
-    if earlier and payload.get('followup_tid') is None:
-        payload['followup_tid'] = str(earlier[0]['ticket_id'])
-    try:
-        return True, create_ticket(client, payload)
-    except TicketMayExistError as exc:
-        ticket = open_duplicate(find_by_reference(client, reference))
+    with dedupe_lock(reference, client):
+        earlier = find_by_reference(client, reference)
+        duplicate = open_duplicate(earlier)
+        if duplicate is not None:
+            return False, duplicate
+        if earlier and payload.get('followup_tid') is None:
+            payload['followup_tid'] = str(earlier[0]['ticket_id'])
+        try:
+            return True, create_ticket(client, payload, reference)
+        except TicketMayExistError as exc:
+            ticket = _search_after_ambiguous_create(client, reference, exc)
+        warn('The answer to POST /tickets was lost; ticket {0} carries the dedupe_key, so it was filed.'.format(
+            ticket['ticket_id']))
+        return True, ticket
+
+
+def _search_after_ambiguous_create(client, reference, lost):
+    """The unsolved ticket carrying ``reference``, searched for with a back-off; else ``TicketMayExistError``."""
+    started = client.remaining()
+    # The window ends when this much of the deadline is left.
+    window_end = started - min(AMBIGUOUS_CREATE_WINDOW, started)
+    wait = AMBIGUOUS_FIRST_WAIT
+    searches = 0
+    why = None
+    while True:
+        try:
+            searches += 1
+            ticket = open_duplicate(find_by_reference(client, reference))
+        except UpsunError as exc:
+            ticket, why = None, 'the search for it failed: {0}'.format(exc.msg.rstrip('.'))
         if ticket is not None:
-            warn('The answer to POST /tickets was lost; ticket {0} carries the dedupe_key, so it was filed.'.format(
-                ticket['ticket_id']))
-            return True, ticket
-        warn('The answer to POST /tickets was lost and no ticket carries the dedupe_key: filing it again. ({0})'.format(exc.msg))
-        return True, create_ticket(client, payload)
+            return ticket
+        if why is not None or client.remaining() - wait <= window_end:
+            break
+        client.sleep(wait)
+        wait = min(wait * 2, AMBIGUOUS_MAX_WAIT)
+    if why is None:
+        why = 'no ticket carried its dedupe reference {0} in {1} searches over {2:g} s'.format(
+            reference, searches, round(started - client.remaining(), 1))
+    raise TicketMayExistError(
+        'The ticket may have been created, but its answer was lost: {0} Then {1}; nothing more was sent, to avoid '
+        'filing a duplicate. Look for it with upsun.support.ticket_info (search: {2}) or in the Upsun console before '
+        'running again: a run with the same dedupe_key finds it if it was filed.'.format(lost.msg, why, reference),
+        status=lost.status, url=lost.url, api_error=lost.api_error, reference=reference)

@@ -97,27 +97,35 @@ options:
     elements: str
   attachments:
     description:
-      - Files to attach to a new ticket. Each item gives exactly one of O(attachments[].path),
-        O(attachments[].content) or O(attachments[].data).
+      - Files to attach to a new ticket, as a list of dicts, each giving exactly one of O(attachments.path),
+        O(attachments.content) or O(attachments.data), and O(attachments.filename) where needed.
       - The module base64-encodes the files; their decoded sizes together may not exceed O(max_attachment_size).
-    type: list
-    elements: dict
+      - "The module checks the list itself (the option's type is C(raw)), so that a value of the wrong type, such as
+        C(attachments: file.log), fails with a message naming O(attachments); write C(attachments: [{path: file.log}])."
+    type: raw
     suboptions:
       path:
         description:
-          - A regular file on the host that runs the module. O(attachments[].filename) defaults to its base name.
+          - A regular file on the host that runs the module. O(attachments.filename) defaults to its base name.
+          - C(~) and environment variables are expanded, and symbolic links are followed. A file under C(/proc),
+            C(/sys) or C(/dev) is refused (such files can hold secrets, for example the environment of a process),
+            and so is anything that is not a regular file (a directory, a FIFO, a device).
+          - At most what is left of O(max_attachment_size) plus one byte is read, and the size is judged by what was
+            read, not by what C(stat) reports (which can be 0 for a file that has content).
         type: path
       content:
         description:
-          - Text to attach, encoded as UTF-8. Requires O(attachments[].filename).
+          - Text to attach, encoded as UTF-8. Requires O(attachments.filename).
         type: str
       data:
         description:
-          - Content that is already base64-encoded. Requires O(attachments[].filename).
+          - Content that is already base64-encoded. Requires O(attachments.filename).
         type: str
       filename:
         description:
           - The name the attachment gets in the ticket, without a directory.
+          - A name with a path separator (C(/) or C(\\)), C(..) or a control character (a line break, a tab, an
+            escape sequence) is refused, whether given here or taken from O(attachments.path).
         type: str
   max_attachment_size:
     description:
@@ -134,8 +142,17 @@ options:
         (O(followup_tid)) unless O(followup_tid) is set.
       - "The key is recorded as a digest in the footer at the end of the ticket's description
         (C(Dedupe reference: upsundedupe...)), which the API's search finds again."
-      - When the answer to the create request is lost, the module searches again before sending it once more, so
-        the ticket is filed exactly once.
+      - Runs on the same host with the same key take turns, so that parallel runs file one ticket; each holds a lock
+        named after the digest, in a private directory of the user under the temporary directory (E(TMPDIR)), while it
+        searches and files. A run waits for the lock as long as its O(deadline) allows, then fails saying which
+        process holds it. A run that crashed holds nothing.
+      - When the answer to the create request is lost (a timeout after sending, a connection reset after the
+        headers or in the body, or a server error C(500), C(502) or C(504)), nothing is posted again. The module
+        searches for the key again, after 0 s, 1 s, 2 s, 4 s, then every 8 s, for 30 s at most (never past
+        O(deadline)), because the server may still be at work. If a ticket carries the key, it is returned as filed;
+        if not, the module fails saying the ticket may exist, with RV(ignore:may_exist) and
+        RV(ignore:dedupe_reference) in the result.
+      - An empty or blank key is refused.
     type: str
   recovery_key:
     description:
@@ -149,7 +166,8 @@ options:
     version_added: 1.0.0
   ticket_id:
     description:
-      - The id of an existing ticket to update instead of filing a new one.
+      - The id of an existing ticket to update instead of filing a new one. A positive number; V(0) or less is refused
+        before any request.
       - Only O(status), O(collaborator_ids) and O(collaborators_replace) can be changed.
     type: int
   status:
@@ -276,6 +294,20 @@ tickets:
   type: list
   elements: dict
   sample: []
+may_exist:
+  description:
+    - V(true) when the module failed after sending the create request without learning whether the ticket was filed
+      (its answer was lost). Look for the ticket before filing it again.
+  returned: on failure, when the ticket may exist
+  type: bool
+  sample: true
+dedupe_reference:
+  description:
+    - The dedupe reference of O(dedupe_key) that the ticket carries if it was filed, to search for it with
+      M(upsun.support.ticket_info) (O(upsun.support.ticket_info#module:search)).
+  returned: on failure, when the ticket may exist and O(dedupe_key) is set
+  type: str
+  sample: upsundedupe3f1c2b9a0d4e5f6a7b8c
 msg:
   description: What the module did, for example C(Filed Upsun ticket 1234 (priority high)).
   returned: always
@@ -454,7 +486,7 @@ from ansible_collections.upsun.support.plugins.module_utils.constants import CAT
 from ansible_collections.upsun.support.plugins.module_utils.errors import InputError
 from ansible_collections.upsun.support.plugins.module_utils.filing import file_prepared, prepare_create
 from ansible_collections.upsun.support.plugins.module_utils.footer import SOURCES, dedupe_reference, recovery_reference
-from ansible_collections.upsun.support.plugins.module_utils.payload import CREATE_FIELDS, check_not_blank, check_uuid
+from ansible_collections.upsun.support.plugins.module_utils.payload import CREATE_FIELDS, check_not_blank, check_ticket_id, check_uuid
 from ansible_collections.upsun.support.plugins.module_utils.recovery import solve_carrying
 from ansible_collections.upsun.support.plugins.module_utils.settings import SECRET_NAMES, connection_argument_spec
 from ansible_collections.upsun.support.plugins.module_utils.tickets import get_ticket, update_ticket
@@ -470,18 +502,8 @@ ARGUMENT_SPEC = connection_argument_spec(
     affected_url=dict(type='str'),
     followup_tid=dict(type='str'),
     collaborator_ids=dict(type='list', elements='str'),
-    attachments=dict(
-        type='list', elements='dict',
-        options=dict(
-            path=dict(type='path'),
-            content=dict(type='str'),
-            data=dict(type='str'),
-            filename=dict(type='str'),
-        ),
-        mutually_exclusive=[('path', 'content', 'data')],
-        required_one_of=[('path', 'content', 'data')],
-        required_by=dict(content='filename', data='filename'),
-    ),
+    # raw: checked by payload.check_attachments, whose messages name the option (ansible-core's do not).
+    attachments=dict(type='raw'),
     max_attachment_size=dict(type='bytes', default='20M'),
     dedupe_key=dict(type='str', no_log=False),
     recovery_key=dict(type='str', no_log=False),
@@ -496,6 +518,7 @@ def run(module, client):
     """File, update or solve tickets; return ``(changed, ticket, diff, extra result keys)``."""
     params = module.params
     if params['ticket_id'] is not None:
+        check_ticket_id(params['ticket_id'])
         return update(module, client)
     if params['status'] == 'solved' and (params['dedupe_key'] or params['recovery_key']):
         return solve(module, client)

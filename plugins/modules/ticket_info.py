@@ -13,8 +13,11 @@ module: ticket_info
 short_description: Look up Upsun support tickets, and the categories and priorities an account may use
 version_added: 1.0.0
 description:
-  - Returns one ticket by O(ticket_id), or the tickets that match the filters and O(search), following every page
-    of C(GET /tickets) unless O(limit) caps the count.
+  - Returns one ticket by O(ticket_id), or the tickets that match the filters and O(search), following the pages
+    of C(GET /tickets) until the API's C(count) is read, unless O(limit) caps the count.
+  - Paging never loops. It also stops at a C(next) link that does not move forward and after O(page_limit) pages,
+    with a warning that says how many of the matching tickets were read (RV(tickets) then holds fewer than
+    RV(count)).
   - Can also return the ticket categories (C(GET /tickets/category)) and priorities (C(GET /tickets/priority)) the
     account may use, see O(fetch).
   - Read-only.
@@ -41,7 +44,8 @@ options:
     default: [tickets]
   ticket_id:
     description:
-      - Return only this ticket (the API's C(filter[ticket_id])).
+      - Return only this ticket (the API's C(filter[ticket_id])). A positive number; V(0) or less is refused before
+        any request.
     type: int
   status:
     description:
@@ -201,7 +205,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.upsun.support.plugins.module_utils.client import module_client
 from ansible_collections.upsun.support.plugins.module_utils.constants import CATEGORIES, PRIORITIES, STATUSES, TYPES
 from ansible_collections.upsun.support.plugins.module_utils.errors import InputError
-from ansible_collections.upsun.support.plugins.module_utils.payload import check_date_time, check_uuid
+from ansible_collections.upsun.support.plugins.module_utils.payload import check_date_time, check_ticket_id, check_uuid
 from ansible_collections.upsun.support.plugins.module_utils.settings import connection_argument_spec
 from ansible_collections.upsun.support.plugins.module_utils.tickets import search_tickets
 
@@ -230,6 +234,8 @@ ARGUMENT_SPEC = connection_argument_spec(
 
 
 def validate(params):
+    if params['ticket_id'] is not None:
+        check_ticket_id(params['ticket_id'])
     for name in ('requester_id', 'submitter_id', 'assignee_id'):
         if params[name] is not None:
             check_uuid(name, params[name])

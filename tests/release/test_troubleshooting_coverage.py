@@ -8,7 +8,8 @@
 The messages are read from the source, not listed by hand, so that a new message without docs fails here:
 
 - Python (plugins/**/*.py): the text given to the collection's exceptions (``InputError``, ``ApiError``,
-  ``AuthenticationError``, ``TransportError``, ``TicketMayExistError``, ``ResponseLostError``, ``UpsunError``),
+  ``AuthenticationError``, ``TransportError``, ``TicketMayExistError``, ``ResponseLostError``, ``DeadlineError``,
+  ``DedupeLockError``, ``UpsunError``),
   to Ansible's (``AnsibleError``, ``AnsibleFilterError``, ...), to ``fail_json(msg=...)`` and to every
   ``warn(...)``/``warning(...)``/``_warn(...)`` call, plus the strings assigned to module-level ``ADVICE*``
   constants and to variables or dict keys named ``error``, ``msg``, ``message`` or ``advice``;
@@ -39,6 +40,7 @@ GUIDE = os.path.join(REPO, 'docs', 'docsite', 'rst', 'troubleshooting.rst')
 
 EXCEPTIONS = frozenset((
     'InputError', 'ApiError', 'AuthenticationError', 'TransportError', 'TicketMayExistError', 'ResponseLostError',
+    'DeadlineError', 'DedupeLockError',
     'UpsunError', 'AnsibleError', 'AnsibleFilterError', 'AnsibleActionFail', 'AnsibleOptionsError',
     'AnsibleLookupError', 'AnsibleParserError', 'AnsibleCallbackError', 'SpoolError', 'RedactionError',
 ))
@@ -56,6 +58,8 @@ PASS_THROUGH = {
         'the wrapper that prefixes every warning of the callback with its name; its callers are extracted',
     ('plugins/filter/deploy_failure_report.py', 'AnsibleFilterError(str(exc))'):
         'RedactionError and TypeError messages of plugin_utils, extracted from there',
+    ('plugins/module_utils/client.py', 'self._warn(message)'):
+        'Client.warn, which hands on the messages of its callers; their literal messages are extracted',
 }
 MIN_WORDS = 3
 

@@ -7,13 +7,23 @@
 import base64
 import json
 import signal
+import socket
 import time
 from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 
-from upsun_sandbox import SANDBOX_USER_ID, Sandbox, SandboxClient, SandboxError, SandboxProcess
+from upsun_sandbox import (
+    SANDBOX_USER_ID,
+    ForwardProxy,
+    Sandbox,
+    SandboxClient,
+    SandboxError,
+    SandboxProcess,
+    self_signed_certificate,
+)
 
 CLIENT = ("platform-api-user", "")
 UUID_A = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
@@ -36,12 +46,14 @@ def b64(data: bytes) -> str:
 class Api:
     """A minimal API client: one requests.Session, the token exchange, bearer calls."""
 
-    def __init__(self, sandbox) -> None:
+    def __init__(self, sandbox, verify=True, proxies=None) -> None:
         self.url = sandbox.url
         self.api_token = sandbox.api_token
         self.session = requests.Session()
         # Loopback only: ignore any proxy settings of the environment.
         self.session.trust_env = False
+        self.session.verify = verify
+        self.session.proxies = proxies or {}
         self.access_token = None
 
     def exchange(self, api_token=None, auth=CLIENT, grant_type="api_token") -> requests.Response:
@@ -554,6 +566,211 @@ def test_fault_create_then_drop(sandbox, api):
     assert found["count"] == 1
 
 
+def raw_exchange(url: str, request: bytes, timeout: float = 10.0) -> tuple[bytes, BaseException | None]:
+    """Send raw bytes to the sandbox; return every byte received and the error that ended the read (None at EOF)."""
+    parts = urlsplit(url)
+    received = b""
+    with socket.create_connection((parts.hostname, parts.port), timeout=timeout) as sock:
+        sock.sendall(request)
+        try:
+            while True:
+                data = sock.recv(65536)
+                if not data:
+                    return received, None
+                received += data
+        except OSError as exc:
+            return received, exc
+
+
+def raw_request(api: Api, method: str, path: str, body: dict | None = None) -> bytes:
+    """One HTTP/1.1 request with the api's access token, as bytes."""
+    data = json.dumps(body).encode() if body is not None else b""
+    head = (f"{method} {path} HTTP/1.1\r\nHost: sandbox\r\nAuthorization: Bearer {api.access_token}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n")
+    return head.encode() + data
+
+
+def split_response(received: bytes) -> tuple[str, dict, bytes]:
+    """(status line, headers with lower-case names, body bytes) of a raw answer."""
+    head, _sep, body = received.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict((name.strip().lower(), value.strip()) for name, _s, value in (line.partition(":") for line in lines[1:]))
+    return lines[0], headers, body
+
+
+def test_fault_trickle(quick):
+    sandbox, api = quick
+    api.login()
+    for number in range(3):
+        api.create(subject=f"Ticket {number}")
+    sandbox.fault("/tickets", method="GET", action="trickle", chunk=100, interval=0.2)
+    parts = urlsplit(sandbox.url)
+    arrivals = []
+    started = time.monotonic()
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall(raw_request(api, "GET", "/tickets").replace(b"HTTP/1.1\r\n", b"HTTP/1.1\r\nConnection: close\r\n", 1))
+        while data := sock.recv(65536):
+            arrivals.append((time.monotonic() - started, data))
+    status_line, headers, body = split_response(b"".join(data for _at, data in arrivals))
+    length = int(headers["content-length"])
+    assert status_line == "HTTP/1.1 200 OK" and len(body) == length > 300
+    assert json.loads(body)["count"] == 3
+    # The status line and headers at once, then the body 100 bytes every 0.2 s.
+    assert arrivals[0][0] < 0.5, arrivals[0]
+    expected = 0.2 * (-(-length // 100) - 1)
+    assert expected - 0.1 <= arrivals[-1][0] < expected + 2, (arrivals[-1][0], expected)
+    entry = sandbox.journal(method="GET", path="/tickets")[-1]
+    assert entry["status"] == 200 and entry["fault"]["action"] == "trickle"
+    # A client whose read timeout is above the interval never times out, however long the whole answer takes.
+    sandbox.fault("/tickets", method="GET", action="trickle", chunk=200, interval=0.1)
+    assert api.call("GET", "/tickets", timeout=0.5).json()["count"] == 3
+    # Defaults: one byte a second.
+    fault = sandbox.fault("/tickets", action="trickle")
+    assert fault["chunk"] == 1 and fault["interval"] == 1.0
+    sandbox.clear_faults()
+
+
+def test_fault_trickle_after_create(quick):
+    sandbox, api = quick
+    api.login()
+    sandbox.fault("/tickets", method="POST", action="trickle", chunk=50, interval=0.2)
+    with pytest.raises(requests.exceptions.RequestException):
+        # The read timeout is never hit, the client gives up on its own overall time: here by closing early.
+        response = api.call("POST", "/tickets", json={"subject": "Slow body", "description": "d"}, stream=True)
+        next(response.raw.stream(50, decode_content=False))
+        response.close()
+        raise requests.exceptions.RequestException("gave up")
+    # The ticket was created before the first byte of the answer.
+    assert [ticket["subject"] for ticket in sandbox.tickets()] == ["Slow body"]
+
+
+def test_fault_endless_next(quick):
+    sandbox, api = quick
+    api.login()
+    for number in range(3):
+        api.create(subject=f"Ticket {number}")
+    sandbox.fault("/tickets", method="GET", action="endless_next", count=5)
+    ids_by_page = []
+    for page in range(1, 6):
+        body = api.call("GET", "/tickets", params={"page": page}).json()
+        assert body["count"] == 3
+        assert body["_links"]["next"]["href"].endswith(f"page={page + 1}")
+        ids_by_page.append([ticket["ticket_id"] for ticket in body["tickets"]])
+    # Pages past the end repeat the last real page: a client that only waits for an empty page never stops.
+    assert ids_by_page == [[1003, 1002, 1001]] * 5
+    # Once the fault is spent, paging is right again.
+    assert "next" not in api.call("GET", "/tickets", params={"page": 1}).json()["_links"]
+    marks = [entry["fault"] for entry in sandbox.journal(method="GET", path="/tickets")]
+    assert [mark and mark["action"] for mark in marks] == ["endless_next"] * 5 + [None]
+
+
+def test_fault_endless_next_with_several_pages(sandbox_factory):
+    sandbox = sandbox_factory("--page-size", "2")
+    api = Api(sandbox)
+    for number in range(3):
+        api.create(subject=f"Ticket {number}")
+    sandbox.fault("/tickets", method="GET", action="endless_next", count=3)
+    pages = [api.call("GET", "/tickets", params={"page": page}).json() for page in (1, 2, 3)]
+    assert [[ticket["ticket_id"] for ticket in body["tickets"]] for body in pages] == [[1003, 1002], [1001], [1001]]
+    assert all("next" in body["_links"] for body in pages)
+
+
+def test_fault_stuck_next(quick):
+    sandbox, api = quick
+    api.login()
+    for number in range(7):
+        api.create(subject=f"Ticket {number}")
+    sandbox.fault("/tickets", method="GET", action="stuck_next", count=2)
+    first = api.call("GET", "/tickets").json()
+    second = api.call("GET", "/tickets", params={"page": 2, "search": "ticket"}).json()
+    # `next` names the page that was asked for (page 1 when none was given), whatever is left.
+    assert first["_links"]["next"]["href"] == f"{sandbox.url}/tickets?page=1"
+    assert second["_links"]["next"]["href"] == f"{sandbox.url}/tickets?search=ticket&page=2"
+    assert len(first["tickets"]) == 5 and len(second["tickets"]) == 2 and second["count"] == 7
+
+
+@pytest.mark.parametrize("action", ["reset_after_headers", "reset_in_body"])
+def test_fault_reset_after_create(sandbox, api, action):
+    api.login()
+    sandbox.fault("/tickets", method="POST", action=action)
+    received, error = raw_exchange(sandbox.url, raw_request(api, "POST", "/tickets", {"subject": "Reset", "description": "d"}))
+    status_line, headers, body = split_response(received)
+    assert status_line == "HTTP/1.1 200 OK"
+    length = int(headers["content-length"])
+    # A TCP reset, not an orderly close.
+    assert isinstance(error, ConnectionResetError), (error, received)
+    if action == "reset_after_headers":
+        assert body == b""
+    else:
+        # Part of the ticket's JSON arrived, not all of it.
+        assert 0 < len(body) < length and body.startswith(b"{")
+    # The ticket was created all the same, and the journal has the status that went out.
+    assert [ticket["subject"] for ticket in sandbox.tickets()] == ["Reset"]
+    entry = sandbox.journal(path="/tickets")[0]
+    assert entry["status"] == 200 and entry["fault"]["action"] == action
+    # What requests makes of it: an error while reading the answer, after the status line.
+    sandbox.fault("/tickets", method="POST", action=action)
+    with pytest.raises(requests.exceptions.RequestException):
+        api.call("POST", "/tickets", json={"subject": "Reset again", "description": "d"})
+    assert len(sandbox.tickets()) == 2
+
+
+def test_fault_create_later(sandbox, api):
+    # Warm up first: the late create must not wait for openapi-core to load.
+    assert api.call("GET", "/tickets").status_code == 200
+    sandbox.fault("/tickets", method="POST", action="create_later", create_after=1.5)
+    started = time.monotonic()
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        api.call("POST", "/tickets", json={"subject": "Later", "description": "d"}, timeout=0.5)
+    # The client gave up; nothing exists yet, but the request is journaled at once, unanswered.
+    assert sandbox.tickets() == []
+    entry = sandbox.journal(method="POST", path="/tickets")[0]
+    assert entry["status"] is None and entry["fault"]["action"] == "create_later"
+    assert entry["body"]["subject"] == "Later"
+    while not sandbox.tickets() and time.monotonic() - started < 5:
+        time.sleep(0.05)
+    appeared = time.monotonic() - started
+    assert [ticket["subject"] for ticket in sandbox.tickets()] == ["Later"]
+    assert 1.3 <= appeared < 3.0, appeared
+    # A search now finds it.
+    assert api.call("GET", "/tickets", params={"search": "later"}).json()["count"] == 1
+
+
+def test_fault_create_later_holds_a_patient_client(sandbox, api):
+    # Warm up first: the late create must not wait for openapi-core to load.
+    assert api.call("GET", "/tickets").status_code == 200
+    sandbox.fault("/tickets", method="POST", action="create_later", create_after=0.5)
+    started = time.monotonic()
+    # A client that waits longer than create_after gets no answer either: the connection is closed then.
+    with pytest.raises(requests.exceptions.ConnectionError):
+        api.call("POST", "/tickets", json={"subject": "Later", "description": "d"}, timeout=5)
+    assert 0.4 <= time.monotonic() - started < 3.0
+    deadline = time.monotonic() + 3
+    while not sandbox.tickets() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(sandbox.tickets()) == 1
+
+
+def test_fault_create_then_delay(sandbox, api):
+    # A first validated request waits for openapi-core to load (a second or more on a busy machine): not this one.
+    assert api.call("GET", "/tickets").status_code == 200
+    sandbox.fault("/tickets", method="POST", action="create_then_delay", delay=1.5)
+    started = time.monotonic()
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        api.call("POST", "/tickets", json={"subject": "Slow answer", "description": "d"}, timeout=0.5)
+    # Created at once; only the answer is late.
+    assert [ticket["subject"] for ticket in sandbox.tickets()] == ["Slow answer"]
+    assert time.monotonic() - started < 1.2
+    entry = sandbox.journal(method="POST", path="/tickets")[0]
+    assert entry["status"] == 200 and entry["fault"]["action"] == "create_then_delay"
+    # A patient client gets the answer after the delay.
+    sandbox.fault("/tickets", method="POST", action="create_then_delay", delay=0.5)
+    started = time.monotonic()
+    response = api.call("POST", "/tickets", json={"subject": "Slow answer 2", "description": "d"}, timeout=5)
+    assert response.status_code == 200 and response.json()["ticket_id"] == 1002
+    assert time.monotonic() - started >= 0.5
+
+
 def test_fault_spec_errors(quick):
     sandbox = quick[0]
     with pytest.raises(SandboxError) as caught:
@@ -563,6 +780,10 @@ def test_fault_spec_errors(quick):
         sandbox.fault("tickets")
     with pytest.raises(SandboxError):
         sandbox.fault("/tickets", count=0)
+    for spec in ({"chunk": 0}, {"chunk": 1.5}, {"interval": -1}, {"create_after": "soon"}, {"colour": "red"}):
+        with pytest.raises(SandboxError) as caught:
+            sandbox._call("POST", "/faults", {"path": "/tickets", "action": "trickle", **spec})
+        assert caught.value.status == 400 and next(iter(spec)) in str(caught.value)
 
 
 # Control API ------------------------------------------------------------------------------------------------
@@ -641,3 +862,77 @@ def test_in_process_sandbox():
         assert page["count"] == 2 and len(page["tickets"]) == 1 and "next" in page["_links"]
     with pytest.raises(requests.exceptions.ConnectionError):
         requests.get(f"{sandbox.url}/tickets", timeout=2)
+
+
+# TLS and proxies --------------------------------------------------------------------------------------------
+
+def test_tls_with_a_self_signed_certificate(tmp_path):
+    cert, key = self_signed_certificate(tmp_path)
+    assert b"BEGIN CERTIFICATE" in cert.read_bytes() and b"PRIVATE KEY" in key.read_bytes()
+    with SandboxProcess("--tls-cert", str(cert), "--tls-key", str(key), log_path=tmp_path / "sandbox.log") as sandbox:
+        assert sandbox.url.startswith("https://127.0.0.1:") and sandbox.ca_file == str(cert)
+        assert sandbox.info()["tls"] is True
+        api = Api(sandbox, verify=str(cert))
+        assert api.create()["ticket_id"] == 1001
+        assert sandbox.journal(method="POST", path="/tickets")[0]["status"] == 200
+        # Without the certificate as a trusted CA the handshake fails, and the sandbox keeps serving.
+        with pytest.raises(requests.exceptions.SSLError):
+            Api(sandbox, verify=True).login()
+        assert Api(sandbox, verify=str(cert)).login()
+        # Faults work over TLS too.
+        sandbox.fault("/tickets", method="POST", action="reset_after_headers")
+        with pytest.raises(requests.exceptions.RequestException):
+            api.call("POST", "/tickets", json={"subject": "s", "description": "d"})
+        assert len(sandbox.tickets()) == 2
+    assert "Traceback" not in (tmp_path / "sandbox.log").read_text()
+
+
+def test_tls_needs_both_files(tmp_path):
+    cert, _key = self_signed_certificate(tmp_path)
+    with pytest.raises(RuntimeError):
+        SandboxProcess("--tls-cert", str(cert), log_path=tmp_path / "sandbox.log").start()
+    assert "--tls-key" in (tmp_path / "sandbox.log").read_text()
+
+
+def test_sandbox_factory_tls(sandbox_factory):
+    sandbox = sandbox_factory(tls=True)
+    assert sandbox.url.startswith("https://") and sandbox.ca_file
+    assert Api(sandbox, verify=sandbox.ca_file).create()["ticket_id"] == 1001
+
+
+def test_forward_proxy_plain_http(sandbox):
+    with ForwardProxy() as proxy:
+        session = requests.Session()
+        session.trust_env = False
+        response = session.post(f"{sandbox.url}/oauth2/token", data={"grant_type": "api_token", "api_token": sandbox.api_token},
+                                auth=CLIENT, proxies={"http": proxy.url}, timeout=10)
+        assert response.status_code == 200
+        token = response.json()["access_token"]
+        listed = session.get(f"{sandbox.url}/tickets", headers={"Authorization": f"Bearer {token}"},
+                             proxies={"http": proxy.url}, timeout=10)
+        assert listed.json()["count"] == 0
+        targets = proxy.requests()
+    host_port = sandbox.url.split("://", 1)[1]
+    assert [(item["method"], item["target"]) for item in targets][:1] == [("POST", f"{sandbox.url}/oauth2/token")]
+    assert all(item["target"].startswith(f"http://{host_port}/") for item in targets)
+    assert [entry["path"] for entry in sandbox.journal()] == ["/oauth2/token", "/tickets"]
+
+
+def test_forward_proxy_connect_tunnel(sandbox_factory):
+    sandbox = sandbox_factory(tls=True)
+    with ForwardProxy() as proxy:
+        api = Api(sandbox, verify=sandbox.ca_file, proxies={"https": proxy.url})
+        assert api.create()["ticket_id"] == 1001
+        targets = proxy.requests()
+    host_port = sandbox.url.split("://", 1)[1]
+    # requests opens one tunnel and keeps it for both calls; the proxy sees no more than the host and port.
+    assert targets and all(item == {"method": "CONNECT", "target": host_port, "status": 200} for item in targets)
+
+
+def test_forward_proxy_refuses_an_unreachable_target():
+    with ForwardProxy() as proxy:
+        session = requests.Session()
+        session.trust_env = False
+        with pytest.raises(requests.exceptions.ProxyError):
+            session.get("https://127.0.0.1:1/", proxies={"https": proxy.url}, timeout=10)
+        assert proxy.requests() == [{"method": "CONNECT", "target": "127.0.0.1:1", "status": 502}]

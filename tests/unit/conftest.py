@@ -13,8 +13,14 @@ HTTP is faked at the transport level, so that requests and urllib3 (and its
   it records every request with the client port, so connections can be counted.
 * ``raw_server``: a raw-socket server for connection faults: ``close`` reads
   the request then closes without answering (lost answer), ``hang`` reads it
-  and never answers (read timeout). ``closed_port_url`` is refused.
-* ``retry_sleeps``: urllib3's retry waits are recorded instead of slept.
+  and never answers (read timeout), ``trickle`` answers 200 with headers at
+  once and the body one byte every 50 ms, ``trickle_headers`` sends even the
+  status line and headers that way, ``reset_after_headers`` and
+  ``reset_in_body`` answer 200 and then reset the connection (TCP RST),
+  ``close_in_body`` closes it in an orderly way before the end of the body.
+  ``closed_port_url`` is refused.
+* ``retry_sleeps``: the client's waits (retries, searches, lock polling) are
+  recorded instead of slept; the client's clock moves on by what was "slept".
 * ``run_module``: runs a module's ``main()`` with given args and returns what
   it passed to ``exit_json``/``fail_json`` (before Ansible's no_log scrubbing),
   plus its warnings.
@@ -27,6 +33,7 @@ __metaclass__ = type
 import contextlib
 import json
 import socket
+import struct
 import threading
 import time
 import types
@@ -35,7 +42,6 @@ from unittest import mock
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from urllib3.util import retry as urllib3_retry
 
 from ansible.module_utils import basic
 from ansible.module_utils.common import warnings as ansible_warnings
@@ -70,11 +76,25 @@ def clean_env(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def private_tmpdir(tmp_path_factory, monkeypatch):
+    """A temporary directory per test: dedupe locks (under TMPDIR) are never shared between tests running at once."""
+    import tempfile
+
+    directory = tmp_path_factory.mktemp('tmpdir')
+    monkeypatch.setenv('TMPDIR', str(directory))
+    monkeypatch.setattr(tempfile, 'tempdir', None)
+    return directory
+
+
+@pytest.fixture(autouse=True)
 def retry_sleeps(monkeypatch):
-    """The waits urllib3's ``Retry`` asks for, in order; nothing is slept."""
+    """The waits the client asks for, in order; nothing is slept, but the client's clock counts them as spent."""
+    from ansible_collections.upsun.support.plugins.module_utils import client as client_module
+
     waits = []
-    fake_time = types.SimpleNamespace(sleep=waits.append, time=time.time, monotonic=time.monotonic)
-    monkeypatch.setattr(urllib3_retry, 'time', fake_time)
+    fake_time = types.SimpleNamespace(sleep=waits.append, time=time.time,
+                                      monotonic=lambda: time.monotonic() + sum(waits))
+    monkeypatch.setattr(client_module, 'time', fake_time)
     return waits
 
 
@@ -226,7 +246,11 @@ def api(_api_server):
 
 
 class RawServer:
-    """A TCP server that reads each request and then closes (``close``) or never answers (``hang``)."""
+    """A TCP server that reads each request, then misbehaves as ``mode`` says (see the module docstring)."""
+
+    # The answer of the trickle modes: far more body than any test waits for.
+    TRICKLE_HEAD = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n'
+    ANSWER = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 36\r\n\r\n{"ticket_id": 1234, "status": "new"}'
 
     def __init__(self, mode):
         self.mode = mode
@@ -254,8 +278,38 @@ class RawServer:
                 self.requests += 1
             if self.mode == 'close':
                 conn.close()
+            elif self.mode in ('trickle', 'trickle_headers'):
+                threading.Thread(target=self._trickle, args=(conn,), daemon=True).start()
+                self._held.append(conn)
+            elif self.mode == 'close_in_body':
+                # An orderly close (FIN) before the end of the body: no error at the socket level.
+                try:
+                    conn.sendall(self.ANSWER[:-10])
+                finally:
+                    conn.close()
+            elif self.mode in ('reset_after_headers', 'reset_in_body'):
+                answer = self.ANSWER if self.mode == 'reset_in_body' else self.ANSWER.split(b'\r\n\r\n', maxsplit=1)[0] + b'\r\n\r\n'
+                try:
+                    conn.sendall(answer[:-10] if self.mode == 'reset_in_body' else answer)
+                    time.sleep(0.1)
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+                finally:
+                    conn.close()
             else:
                 self._held.append(conn)
+
+    def _trickle(self, conn):
+        data = self.TRICKLE_HEAD + b' ' * 100000
+        start = 0 if self.mode == 'trickle_headers' else len(self.TRICKLE_HEAD)
+        try:
+            conn.sendall(data[:start])
+            for offset in range(start, len(data)):
+                if self._stop.is_set():
+                    return
+                conn.sendall(data[offset:offset + 1])
+                time.sleep(0.05)
+        except OSError:
+            return
 
     @staticmethod
     def _read_request(conn):
@@ -291,7 +345,7 @@ class RawServer:
 
 @pytest.fixture
 def raw_server():
-    """Factory: ``raw_server('close')`` or ``raw_server('hang')``; stopped after the test."""
+    """Factory: ``raw_server(mode)`` with a mode of ``RawServer``; stopped after the test."""
     servers = []
 
     def start(mode):

@@ -8,6 +8,8 @@ Run ``PYTHONPATH=tests/sandbox python -m upsun_sandbox --port 0``: it prints ``h
 then serves until SIGTERM/SIGINT. Point both UPSUN_CLI_AUTH_URL and UPSUN_CLI_API_URL at that URL.
 In-process: ``Sandbox(...).start()``; as a child process: ``SandboxProcess``; in pytest: the ``sandbox``
 fixture of ``upsun_sandbox.pytest_plugin``. Tests steer it through ``SandboxClient`` (``/_sandbox/``).
+With ``--tls-cert``/``--tls-key`` (see ``self_signed_certificate``) it serves HTTPS; ``ForwardProxy`` is a
+loopback HTTP proxy for proxy tests.
 
 Choices where the real API's behaviour is not documented:
 
@@ -30,11 +32,13 @@ import importlib
 # Where each public name lives; imported on first use so `python -m upsun_sandbox` loads only the server.
 _EXPORTS = {
     "DEFAULT_API_TOKEN": "catalog",
+    "ForwardProxy": "proxy",
     "SANDBOX_USER_ID": "catalog",
     "Sandbox": "server",
     "SandboxClient": "control",
     "SandboxError": "control",
     "SandboxProcess": "process",
+    "self_signed_certificate": "tls",
 }
 
 __all__ = sorted(_EXPORTS)

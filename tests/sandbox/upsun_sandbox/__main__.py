@@ -6,6 +6,7 @@
 
 import argparse
 import signal
+import ssl
 import sys
 import threading
 
@@ -24,9 +25,13 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="access token lifetime in seconds (default 900)")
     parser.add_argument("--page-size", type=int, default=5, help="tickets per page of GET /tickets (default 5)")
     parser.add_argument("--quiet", action="store_true", help="no log line per request on stderr")
+    parser.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS with this PEM certificate (with --tls-key)")
+    parser.add_argument("--tls-key", metavar="FILE", help="the PEM private key of --tls-cert")
     args = parser.parse_args(argv)
     if args.page_size < 1:
         parser.error("--page-size must be at least 1")
+    if bool(args.tls_cert) != bool(args.tls_key):
+        parser.error("--tls-cert and --tls-key go together")
     return args
 
 
@@ -42,10 +47,14 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     sandbox = Sandbox(host=args.host, port=args.port, api_tokens=args.api_tokens,
-                      token_lifetime=args.token_lifetime, page_size=args.page_size, quiet=args.quiet)
+                      token_lifetime=args.token_lifetime, page_size=args.page_size, quiet=args.quiet,
+                      tls_cert=args.tls_cert, tls_key=args.tls_key)
     try:
         # openapi-core takes most of a second to import: print the URL first, load it right after.
         sandbox.start(warm_up=False)
+    except ssl.SSLError as exc:
+        print(f"upsun_sandbox: cannot load --tls-cert/--tls-key: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:
         print(f"upsun_sandbox: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1

@@ -49,8 +49,11 @@ class UpsunApi:
         """The sandbox's own URL, for absolute links."""
         return self._base_url()
 
-    def handle(self, incoming: Incoming) -> Reply:
-        """Route, authenticate, validate, then run the endpoint."""
+    def handle(self, incoming: Incoming, paging: str | None = None) -> Reply:
+        """Route, authenticate, validate, then run the endpoint.
+
+        `paging` is a paging fault for GET /tickets ("endless_next" or "stuck_next"), else None.
+        """
         for pattern, methods in ROUTES:
             if pattern.match(incoming.path):
                 if incoming.method not in methods:
@@ -74,7 +77,7 @@ class UpsunApi:
         if incoming.path == "/tickets":
             if incoming.method == "POST":
                 return self.create_ticket(incoming)
-            return self.list_tickets(incoming, checked.query)
+            return self.list_tickets(incoming, checked.query, paging)
         return self.update_ticket(incoming, checked.path["ticket_id"])
 
     def exchange_token(self, incoming: Incoming) -> Reply:
@@ -117,8 +120,8 @@ class UpsunApi:
         ticket = self.tickets.create(incoming.json())
         return Reply(200, ticket)
 
-    def list_tickets(self, incoming: Incoming, query: dict) -> Reply:
-        """GET /tickets: filter, search, then one page with HAL links."""
+    def list_tickets(self, incoming: Incoming, query: dict, paging: str | None = None) -> Reply:
+        """GET /tickets: filter, search, then one page with HAL links (broken ones under a paging fault)."""
         filters = {name: query[f"filter[{name}]"] for name in FILTERS if f"filter[{name}]" in query}
         found = self.tickets.find(filters, query.get("search"))
         page = query.get("page", 1)
@@ -126,8 +129,13 @@ class UpsunApi:
         links = {"self": {"href": self._page_href(incoming, None)}}
         if page > 1:
             links["previous"] = {"href": self._page_href(incoming, page - 1)}
-        if start + self.page_size < len(found):
+        if start + self.page_size < len(found) or paging == "endless_next":
             links["next"] = {"href": self._page_href(incoming, page + 1)}
+        if paging == "stuck_next":
+            links["next"] = {"href": self._page_href(incoming, page)}
+        if paging == "endless_next" and found and start >= len(found):
+            # Past the end, a broken server keeps serving its last page.
+            start = (len(found) - 1) // self.page_size * self.page_size
         return Reply(200, {"count": len(found), "tickets": found[start:start + self.page_size], "_links": links})
 
     def _page_href(self, incoming: Incoming, page: int | None) -> str:

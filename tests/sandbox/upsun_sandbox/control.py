@@ -6,6 +6,7 @@
 
 import base64
 import json
+import ssl
 import urllib.error
 import urllib.request
 
@@ -23,14 +24,20 @@ class SandboxError(RuntimeError):
 class SandboxClient:
     """Test-side handle on a sandbox: its URL, the API token it accepts, and its test hooks."""
 
-    def __init__(self, url: str, api_token: str = DEFAULT_API_TOKEN, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, api_token: str = DEFAULT_API_TOKEN, timeout: float = 10.0,
+                 ca_file: str | None = None) -> None:
         self.url = url.rstrip("/")
         self.api_token = api_token
         self.timeout = timeout
+        # The certificate (CA bundle) an HTTPS sandbox is trusted with.
+        self.ca_file = ca_file
         # Set by SandboxProcess: the child process running this sandbox.
         self.process = None
         # The sandbox is on loopback: never go through an HTTP proxy from the environment.
-        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        handlers = [urllib.request.ProxyHandler({})]
+        if ca_file is not None:
+            handlers.append(urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=ca_file)))
+        self._opener = urllib.request.build_opener(*handlers)
 
     def __repr__(self) -> str:
         return f"SandboxClient({self.url!r})"
@@ -95,11 +102,13 @@ class SandboxClient:
         self._call("POST", "/reset")
 
     def fault(self, path: str, action: str = "status", *, method: str | None = None, count: int = 1,
-              status: int | None = None, retry_after=None, delay: float | None = None, body=None) -> dict:
+              status: int | None = None, retry_after=None, delay: float | None = None, body=None,
+              chunk: int | None = None, interval: float | None = None, create_after: float | None = None) -> dict:
         """Queue a fault for the next `count` requests matching method and path; return it with its id."""
         spec = {"path": path, "action": action, "count": count}
         for name, value in (("method", method), ("status", status), ("retry_after", retry_after),
-                            ("delay", delay), ("body", body)):
+                            ("delay", delay), ("body", body), ("chunk", chunk), ("interval", interval),
+                            ("create_after", create_after)):
             if value is not None:
                 spec[name] = value
         return self._call("POST", "/faults", spec)

@@ -15,7 +15,12 @@ from dataclasses import asdict, dataclass, field
 
 from .messages import Reply, problem
 
-ACTIONS = ("status", "delay", "drop", "create_then_drop")
+ACTIONS = ("status", "delay", "drop", "create_then_drop", "create_later", "create_then_delay", "trickle",
+           "reset_after_headers", "reset_in_body", "endless_next", "stuck_next")
+# Actions that change what GET /tickets answers (its paging links).
+PAGING = ("endless_next", "stuck_next")
+KEYS = ("action", "path", "method", "count", "status", "retry_after", "delay", "body", "chunk", "interval",
+        "create_after")
 
 
 @dataclass
@@ -30,6 +35,9 @@ class Fault:
     retry_after: int | float | str | None = None
     delay: float = 0.0
     body: object = None
+    chunk: int = 1
+    interval: float = 1.0
+    create_after: float = 2.0
     id: int = 0
     hits: int = field(default=0)
 
@@ -38,7 +46,7 @@ class Fault:
         """A fault from the control API's JSON; raises ValueError naming what is wrong."""
         if not isinstance(data, dict):
             raise ValueError("a fault is a JSON object")
-        unknown = sorted(set(data) - {"action", "path", "method", "count", "status", "retry_after", "delay", "body"})
+        unknown = sorted(set(data) - set(KEYS))
         if unknown:
             raise ValueError(f"unknown fault keys: {', '.join(unknown)}")
         action = data.get("action", "status")
@@ -56,11 +64,19 @@ class Fault:
         status = data.get("status", 500)
         if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
             raise ValueError("status must be an HTTP status code")
-        delay = data.get("delay", 1.0 if action == "delay" else 0.0)
-        if not isinstance(delay, (int, float)) or isinstance(delay, bool) or delay < 0:
-            raise ValueError("delay must be a non-negative number of seconds")
+        delay = _seconds(data, "delay", 1.0 if action in ("delay", "create_then_delay") else 0.0)
+        chunk = data.get("chunk", 1)
+        if not isinstance(chunk, int) or isinstance(chunk, bool) or chunk < 1:
+            raise ValueError("chunk must be a positive integer (bytes per write)")
         return cls(action=action, path=path, method=method.upper() if method else None, count=count,
-                   status=status, retry_after=data.get("retry_after"), delay=float(delay), body=data.get("body"))
+                   status=status, retry_after=data.get("retry_after"), delay=delay, body=data.get("body"),
+                   chunk=chunk, interval=_seconds(data, "interval", 1.0),
+                   create_after=_seconds(data, "create_after", 2.0))
+
+    @property
+    def delay_first(self) -> float:
+        """Seconds to wait before processing the request (create_then_delay waits after it instead)."""
+        return 0.0 if self.action == "create_then_delay" else self.delay
 
     def matches(self, method: str, path: str) -> bool:
         """Whether this fault applies to a request."""
@@ -82,6 +98,13 @@ class Fault:
     def to_dict(self) -> dict:
         """The JSON view of the fault, with the remaining count."""
         return asdict(self)
+
+
+def _seconds(data: dict, key: str, default: float) -> float:
+    value = data.get(key, default)
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"{key} must be a non-negative number of seconds")
+    return float(value)
 
 
 class FaultQueue:

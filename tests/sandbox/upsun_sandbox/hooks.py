@@ -65,6 +65,7 @@ class ControlHooks:
             "page_size": sandbox.api.page_size,
             "access_tokens_issued": sandbox.tokens.issued,
             "connections": sandbox.connections_opened,
+            "tls": sandbox.tls,
         })
 
     def journal(self, _payload) -> Reply:

@@ -61,9 +61,18 @@ class SandboxProcess:
             self.stop()
             where = f"; see {self.log_path}" if self.log_path else ""
             raise RuntimeError(f"the sandbox did not start (exit status {self.process.returncode}){where}")
-        self.client = SandboxClient(line, api_token=self.api_tokens[0])
+        self.client = SandboxClient(line, api_token=self.api_tokens[0], ca_file=self._option("--tls-cert"))
         self.client.process = self
         return self.client
+
+    def _option(self, name: str) -> str | None:
+        """The value of a command line option given in `options`, or None."""
+        for index, option in enumerate(self.options):
+            if option == name and index + 1 < len(self.options):
+                return self.options[index + 1]
+            if option.startswith(name + "="):
+                return option.split("=", 1)[1]
+        return None
 
     def _read_line(self) -> str:
         with selectors.DefaultSelector() as selector:

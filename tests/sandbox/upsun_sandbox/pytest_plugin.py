@@ -5,13 +5,15 @@
 """pytest fixtures for the sandbox; load with `pytest -p upsun_sandbox.pytest_plugin` or from a conftest.
 
 - `sandbox`: a fresh sandbox child process per test; yields its SandboxClient.
-- `sandbox_factory`: start(*options, api_tokens=None) for sandboxes with other settings
-  (e.g. start("--page-size", "2", "--token-lifetime", "1")); all are stopped after the test.
+- `sandbox_factory`: start(*options, api_tokens=None, tls=False) for sandboxes with other settings
+  (e.g. start("--page-size", "2", "--token-lifetime", "1")); all are stopped after the test. With tls=True
+  the sandbox serves HTTPS with a fresh self-signed certificate: its path is the client's `ca_file`.
 """
 
 import pytest
 
 from .process import SandboxProcess
+from .tls import self_signed_certificate
 
 
 @pytest.fixture
@@ -19,8 +21,12 @@ def sandbox_factory(tmp_path):
     """Start sandboxes with chosen command line options; each child logs to a file under tmp_path."""
     started: list[SandboxProcess] = []
 
-    def start(*options: str, api_tokens=None):
-        process = SandboxProcess(*options, api_tokens=api_tokens, log_path=tmp_path / f"sandbox-{len(started) + 1}.log")
+    def start(*options: str, api_tokens=None, tls: bool = False):
+        number = len(started) + 1
+        if tls:
+            cert, key = self_signed_certificate(tmp_path / f"sandbox-{number}-tls")
+            options = options + ("--tls-cert", str(cert), "--tls-key", str(key))
+        process = SandboxProcess(*options, api_tokens=api_tokens, log_path=tmp_path / f"sandbox-{number}.log")
         started.append(process)
         return process.start()
 

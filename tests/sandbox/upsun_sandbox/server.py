@@ -5,6 +5,8 @@
 """HTTP plumbing: a threaded HTTP/1.1 keep-alive server, fault handling, the journal, and the Sandbox class."""
 
 import socket
+import ssl
+import struct
 import sys
 import threading
 import time
@@ -16,7 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from .api import UpsunApi
 from .catalog import DEFAULT_API_TOKEN
-from .faults import FaultQueue
+from .faults import PAGING, Fault, FaultQueue
 from .hooks import PREFIX, ControlHooks
 from .messages import FORM, Incoming, Reply, problem
 from .store import Journal, TicketStore, TokenStore
@@ -39,9 +41,25 @@ class _Handler(BaseHTTPRequestHandler):
     # Idle keep-alive connections give their thread back after this many seconds.
     timeout = 300
 
+    # Bytes of a partial body sent by a reset_in_body fault reach the client before the reset after this pause.
+    reset_pause = 0.2
+
     def setup(self) -> None:
+        self.handshake_failed = False
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.settimeout(10)
+            try:
+                self.request.do_handshake()
+            except (OSError, ssl.SSLError) as exc:
+                # A client that does not trust the certificate hangs up here: log it, not a traceback.
+                self.handshake_failed = True
+                self.server.sandbox.log(f"TLS handshake failed: {exc}")
         super().setup()
         self.connection_id = self.server.opened(self.connection)
+
+    def handle(self) -> None:
+        if not self.handshake_failed:
+            super().handle()
 
     def finish(self) -> None:
         try:
@@ -70,12 +88,14 @@ class _Handler(BaseHTTPRequestHandler):
         incoming = Incoming(method=self.command, path=split.path or "/",
                             query=parse_qsl(split.query, keep_blank_values=True),
                             headers=self.headers, body=body, connection=self.connection_id)
-        reply = self.server.sandbox.dispatch(incoming)
+        reply, fault = self.server.sandbox.dispatch(incoming)
         if reply is None:
-            # A "drop" fault: close without a single byte of response.
+            if fault is not None and fault.action == "create_later":
+                self._stay_silent(fault.create_after)
+            # A "drop" fault (and the end of a silent one): close without a single byte of response.
             self.close_connection = True
             return
-        self._send(reply)
+        self._send(reply, fault)
 
     def _read_body(self) -> bytes | None:
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
@@ -110,7 +130,8 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         return b"".join(chunks)
 
-    def _send(self, reply: Reply) -> None:
+    def _send(self, reply: Reply, fault: Fault | None = None) -> None:
+        action = fault.action if fault is not None else None
         data = reply.encode()
         self.send_response(reply.status)
         for name, value in reply.headers.items():
@@ -122,9 +143,45 @@ class _Handler(BaseHTTPRequestHandler):
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
-        if data and self.command != "HEAD":
-            self.wfile.write(data)
+        if self.command == "HEAD":
+            data = b""
+        try:
+            if action == "reset_after_headers":
+                self._reset()
+            elif action == "reset_in_body":
+                self.wfile.write(data[:max(1, len(data) // 2)])
+                self._reset()
+            elif action == "trickle" and data:
+                for offset in range(0, len(data), fault.chunk):
+                    if offset:
+                        time.sleep(fault.interval)
+                    self.wfile.write(data[offset:offset + fault.chunk])
+            elif data:
+                self.wfile.write(data)
+            self.wfile.flush()
+        except OSError:
+            # The client went away (gave up on a trickled answer): end this connection quietly.
+            self.close_connection = True
+
+    def _reset(self) -> None:
+        """End the connection with a TCP reset (RST) instead of an orderly close."""
         self.wfile.flush()
+        time.sleep(self.reset_pause)
+        # Linger on, with a zero timeout: close() then sends RST and drops whatever is unsent.
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.server.reset_on_close(self.connection)
+        self.close_connection = True
+
+    def _stay_silent(self, seconds: float) -> None:
+        """Answer nothing for `seconds`, or until the client hangs up, whichever comes first."""
+        deadline = time.monotonic() + seconds
+        while (remaining := deadline - time.monotonic()) > 0:
+            self.connection.settimeout(remaining)
+            try:
+                if not self.connection.recv(1):
+                    return
+            except (TimeoutError, OSError):
+                return
 
 
 class _Server(ThreadingHTTPServer):
@@ -133,14 +190,37 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address, sandbox) -> None:
+    def __init__(self, address, sandbox, tls_context: ssl.SSLContext | None = None) -> None:
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         self.sandbox = sandbox
+        self.tls_context = tls_context
         self._lock = threading.Lock()
         self._open: set[socket.socket] = set()
+        self._resets: set[socket.socket] = set()
         self.connections_opened = 0
         super().__init__(address, _Handler)
+
+    def get_request(self):
+        sock, address = super().get_request()
+        if self.tls_context is not None:
+            # The handshake runs in the connection's own thread (_Handler.setup), not in the accept loop.
+            sock = self.tls_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return sock, address
+
+    def reset_on_close(self, sock: socket.socket) -> None:
+        """Close `sock` without the orderly shutdown first, so its zero linger sends a reset."""
+        with self._lock:
+            self._resets.add(sock)
+
+    def shutdown_request(self, request) -> None:
+        with self._lock:
+            reset = request in self._resets
+            self._resets.discard(request)
+        if reset:
+            self.close_request(request)
+        else:
+            super().shutdown_request(request)
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind() resolves the host name (getfqdn), which can take seconds; skip it.
@@ -180,9 +260,13 @@ class Sandbox:
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, api_tokens=None, token_lifetime: int = 900,
-                 page_size: int = 5, quiet: bool = True, log_stream=None) -> None:
+                 page_size: int = 5, quiet: bool = True, log_stream=None, tls_cert=None, tls_key=None) -> None:
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
+        if (tls_cert is None) != (tls_key is None):
+            raise ValueError("tls_cert and tls_key go together")
+        self.tls_cert = tls_cert
+        self.tls_key = tls_key
         self.host = host
         self.port = port
         self.url = ""
@@ -198,6 +282,14 @@ class Sandbox:
         self.hooks = ControlHooks(self)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        # Requests of create_later faults, processed when their timer fires (cancelled by reset and stop).
+        self._later_lock = threading.Lock()
+        self._later: set[threading.Timer] = set()
+
+    @property
+    def tls(self) -> bool:
+        """Whether the sandbox serves HTTPS."""
+        return self.tls_cert is not None
 
     @property
     def api_token(self) -> str:
@@ -211,9 +303,14 @@ class Sandbox:
 
     def start(self, warm_up: bool = True) -> "Sandbox":
         """Listen, serve from a background thread, and (by default) load openapi-core in another."""
-        self._server = _Server((self.host, self.port), self)
+        context = None
+        if self.tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(str(self.tls_cert), str(self.tls_key))
+        self._server = _Server((self.host, self.port), self, context)
         host, self.port = self._server.server_address[:2]
-        self.url = f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
+        scheme = "https" if self.tls else "http"
+        self.url = f"{scheme}://[{host}]:{self.port}" if ":" in host else f"{scheme}://{host}:{self.port}"
         self.tickets.base_url = self.url
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="upsun-sandbox", daemon=True)
@@ -235,6 +332,7 @@ class Sandbox:
 
     def stop(self) -> None:
         """Stop serving and close every connection."""
+        self._cancel_later()
         if self._server is None:
             return
         self._server.shutdown()
@@ -253,10 +351,18 @@ class Sandbox:
 
     def reset(self) -> None:
         """Fresh state: no tickets, access tokens, journal entries or faults."""
+        self._cancel_later()
         self.tickets.reset()
         self.tokens.reset()
         self.journal.clear()
         self.faults.clear()
+
+    def _cancel_later(self) -> None:
+        with self._later_lock:
+            timers = list(self._later)
+            self._later.clear()
+        for timer in timers:
+            timer.cancel()
 
     def log(self, message: str, force: bool = False) -> None:
         """One line on the log stream (stderr by default), unless quiet."""
@@ -268,34 +374,57 @@ class Sandbox:
             stream.write(f"[{stamp}] {message.rstrip()}\n")
             stream.flush()
 
-    def dispatch(self, incoming: Incoming) -> Reply | None:
-        """The reply to a request; None means close the connection without answering."""
+    def dispatch(self, incoming: Incoming) -> tuple[Reply | None, Fault | None]:
+        """The reply to a request and the fault applied to it; no reply means close without answering.
+
+        Faults that spoil the answer itself (trickle, resets) are carried out by the caller, which sends it.
+        """
         if incoming.path == PREFIX or incoming.path.startswith(PREFIX + "/"):
-            return self._safely(self.hooks.handle, incoming)
+            return self._safely(self.hooks.handle, incoming), None
         fault = self.faults.take(incoming.method, incoming.path)
+        action = fault.action if fault is not None else None
         entry = journal_entry(incoming)
         if fault is not None:
-            entry["fault"] = {"id": fault.id, "action": fault.action}
-            if fault.delay:
-                time.sleep(fault.delay)
-        if fault is not None and fault.action == "drop":
+            entry["fault"] = {"id": fault.id, "action": action}
+            if fault.delay_first:
+                time.sleep(fault.delay_first)
+        if action == "drop":
             reply = None
-        elif fault is not None and fault.action == "status":
+        elif action == "create_later":
+            self._process_later(incoming, fault.create_after)
+            reply = None
+        elif action == "status":
             reply = fault.reply()
         else:
-            reply = self._safely(self.api.handle, incoming)
+            reply = self._safely(self.api.handle, incoming, action if action in PAGING else None)
         entry["status"] = reply.status if reply is not None else None
         # Journal before answering, so a test that got its answer always finds the entry.
         self.journal.add(entry)
-        marker = f" [fault {fault.action}]" if fault is not None else ""
+        marker = f" [fault {action}]" if fault is not None else ""
         self.log(f"#{incoming.connection} {incoming.method} {incoming.path} -> {entry['status']}{marker}")
-        if fault is not None and fault.action == "create_then_drop":
-            return None
-        return reply
+        if action == "create_then_delay":
+            time.sleep(fault.delay)
+        if action == "create_then_drop":
+            return None, fault
+        return reply, fault
 
-    def _safely(self, handler, incoming: Incoming) -> Reply:
+    def _process_later(self, incoming: Incoming, seconds: float) -> None:
+        """Process `incoming` in `seconds`, whatever its client does meanwhile (a back end still at work)."""
+        def process() -> None:
+            with self._later_lock:
+                self._later.discard(timer)
+            reply = self._safely(self.api.handle, incoming)
+            self.log(f"#{incoming.connection} {incoming.method} {incoming.path} processed late -> {reply.status}")
+
+        timer = threading.Timer(seconds, process)
+        timer.daemon = True
+        with self._later_lock:
+            self._later.add(timer)
+        timer.start()
+
+    def _safely(self, handler, incoming: Incoming, *args) -> Reply:
         try:
-            return handler(incoming)
+            return handler(incoming, *args)
         except Exception:
             self.log(traceback.format_exc(), force=True)
             return problem(500, "Internal sandbox error")

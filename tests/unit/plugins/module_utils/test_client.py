@@ -22,6 +22,7 @@ from ansible_collections.upsun.support.plugins.module_utils.constants import COL
 from ansible_collections.upsun.support.plugins.module_utils.errors import (
     ApiError,
     AuthenticationError,
+    DeadlineError,
     ResponseLostError,
     TransportError,
 )
@@ -510,3 +511,192 @@ def test_collection_version_matches_galaxy_yml():
 
     assert galaxy['namespace'] + '.' + galaxy['name'] == COLLECTION_NAME
     assert str(galaxy['version']) == COLLECTION_VERSION
+
+
+# --- deadlines --------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize('mode', ['trickle', 'trickle_headers'])
+def test_timeout_bounds_the_whole_answer_not_each_read(raw_server, make_client, tokens, mode):
+    # One byte every 50 ms: no single read waits long, the answer would take more than an hour.
+    server = raw_server(mode)
+    client = make_client(api_url=server.url, access_token=tokens.access, retries=0, timeout=0.5)
+    started = time.monotonic()
+
+    with pytest.raises(ResponseLostError) as info:
+        client.request('GET', '/tickets')
+
+    assert time.monotonic() - started < 2.5
+    assert 'within 0.5 s' in info.value.msg and 'last byte' in info.value.msg
+    assert server.requests == 1
+
+
+def test_each_attempt_has_its_own_timeout(raw_server, make_client, warned, tokens):
+    server = raw_server('trickle')
+    client = make_client(api_url=server.url, access_token=tokens.access, retries=2, timeout=0.3)
+    started = time.monotonic()
+
+    with pytest.raises(ResponseLostError):
+        client.request('GET', '/tickets')
+
+    assert time.monotonic() - started < 4
+    assert server.requests == 3
+    assert len(warned) == 2
+
+
+def test_the_deadline_stops_retries_whose_wait_would_pass_it(api, make_client, warned, retry_sleeps, tokens):
+    api.on('GET', '/tickets', (503, {'error': 'busy'}))
+    client = make_client(access_token=tokens.access, retries=10, deadline=5)
+
+    with pytest.raises(ApiError) as info:
+        client.request('GET', '/tickets')
+
+    # Waits of 0 s and 2 s were made; the next one (4 s) would have ended after the 5 s deadline.
+    assert retry_sleeps == [2.0]
+    assert len(api.requests('GET', '/tickets')) == 3
+    assert info.value.status == 503
+    assert 'Gave up after 2 retries' in info.value.msg
+    assert 'no retry: waiting 4 s would pass the deadline of 5 s' in info.value.msg
+    assert len(warned) == 2
+
+
+def test_a_retry_after_beyond_the_deadline_is_not_waited(api, make_client, retry_sleeps, tokens):
+    api.on('GET', '/tickets', (429, {'error': 'slow down'}, {'Retry-After': '30'}), (200, TICKETS))
+
+    with pytest.raises(ApiError) as info:
+        make_client(access_token=tokens.access, deadline=10).request('GET', '/tickets')
+
+    assert retry_sleeps == []
+    assert len(api.requests('GET', '/tickets')) == 1
+    assert 'no retry: waiting 30 s would pass the deadline of 10 s' in info.value.msg
+
+
+def test_no_request_once_the_deadline_has_passed(api, make_client, tokens):
+    api.on('GET', '/tickets', (200, TICKETS))
+    client = make_client(access_token=tokens.access, deadline=1)
+    client.sleep(1.5)
+
+    with pytest.raises(DeadlineError) as info:
+        client.request('GET', '/tickets')
+
+    assert api.calls == []
+    assert info.value.msg.startswith('Gave up on GET {0}/tickets: the deadline of 1 s'.format(api.url))
+    assert 'UPSUN_SUPPORT_DEADLINE' in info.value.msg
+    assert isinstance(info.value, TransportError)
+
+
+def test_an_attempt_is_cut_to_what_is_left_of_the_deadline(raw_server, make_client, tokens):
+    server = raw_server('hang')
+    client = make_client(api_url=server.url, access_token=tokens.access, timeout=5, retries=3, deadline=0.5)
+    started = time.monotonic()
+
+    with pytest.raises(TransportError) as info:
+        client.request('GET', '/tickets')
+
+    assert time.monotonic() - started < 2
+    assert 'deadline' in info.value.msg
+    assert server.requests == 1
+
+
+def test_remaining_counts_down_from_the_deadline(make_client):
+    client = make_client(deadline=10)
+    assert 9 < client.remaining() <= 10
+    client.sleep(4)
+    assert 5 < client.remaining() <= 6
+    assert make_client().deadline == 120.0
+
+
+# --- lost answers after the headers -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize('mode', ['reset_after_headers', 'reset_in_body', 'close_in_body'])
+def test_post_reset_after_the_status_line_is_a_lost_answer(raw_server, make_client, warned, tokens, mode):
+    server = raw_server(mode)
+    client = make_client(api_url=server.url, access_token=tokens.access, retries=3)
+
+    with pytest.raises(ResponseLostError) as info:
+        client.request('POST', '/tickets', body={'subject': 's'})
+
+    assert server.requests == 1
+    assert warned == []
+    assert 'was sent but no answer came back' in info.value.msg
+
+
+@pytest.mark.parametrize('mode', ['reset_after_headers', 'reset_in_body', 'close_in_body'])
+def test_get_reset_after_the_status_line_is_retried(raw_server, make_client, warned, tokens, mode):
+    server = raw_server(mode)
+
+    with pytest.raises(ResponseLostError):
+        make_client(api_url=server.url, access_token=tokens.access, retries=1).request('GET', '/tickets')
+
+    assert server.requests == 2
+    assert len(warned) == 1
+
+
+# --- TLS settings -----------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def verify_seen(monkeypatch):
+    """The ``verify`` value each request really went out with (what requests hands its adapter)."""
+    from requests.adapters import HTTPAdapter
+
+    seen = []
+    real = HTTPAdapter.send
+
+    def spy(self, request, **kwargs):
+        seen.append(kwargs.get('verify'))
+        return real(self, request, **kwargs)
+
+    monkeypatch.setattr(HTTPAdapter, 'send', spy)
+    return seen
+
+
+@pytest.mark.parametrize('options, verify', [
+    (dict(validate_certs=False), False),
+    (dict(validate_certs=False, ca_path='/etc/ssl/corp-ca.pem'), False),
+    (dict(ca_path='/etc/ssl/corp-ca.pem'), '/etc/ssl/corp-ca.pem'),
+    # Without either option, requests' own rule stands: the bundle variables say which CAs to trust.
+    (dict(), '/ci/image/requests-ca.pem'),
+])
+def test_the_ca_bundle_variables_never_override_the_certificate_options(api, make_client, monkeypatch, verify_seen,
+                                                                        tokens, options, verify):
+    monkeypatch.setenv('REQUESTS_CA_BUNDLE', '/ci/image/requests-ca.pem')
+    monkeypatch.setenv('CURL_CA_BUNDLE', '/ci/image/curl-ca.pem')
+    api.on('GET', '/tickets', (200, TICKETS))
+
+    make_client(access_token=tokens.access, **options).request('GET', '/tickets')
+
+    assert verify_seen == [verify]
+
+
+def test_validate_certs_false_warns_once(api, make_client, warned, tokens):
+    api.on('GET', '/tickets', (200, TICKETS))
+    client = make_client(access_token=tokens.access, validate_certs=False)
+
+    client.request('GET', '/tickets')
+    client.request('GET', '/tickets')
+
+    assert len(warned) == 1
+    assert warned[0].startswith('validate_certs is false: the TLS certificates of {0} are not checked'.format(api.url))
+    assert_no_secret(warned, tokens)
+
+
+def test_upsun_cli_skip_ssl_gives_the_same_warning_naming_the_variable(api, warned, tokens):
+    from ansible_collections.upsun.support.plugins.module_utils.settings import resolve_connection
+
+    settings = resolve_connection(dict(access_token=tokens.access, api_url=api.url, auth_url=api.url),
+                                  environ={'UPSUN_CLI_SKIP_SSL': '1'})
+    client = client_module.client_from_settings(settings, warn=warned.append)
+    try:
+        assert client.validate_certs is False
+    finally:
+        client.close()
+
+    assert len(warned) == 1
+    assert warned[0].startswith('validate_certs is false (set by the UPSUN_CLI_SKIP_SSL environment variable): ')
+
+
+def test_validate_certs_true_does_not_warn(make_client, warned):
+    make_client()
+    assert warned == []

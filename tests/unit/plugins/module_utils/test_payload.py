@@ -11,6 +11,7 @@ __metaclass__ = type
 
 import base64
 import os
+import re
 
 import pytest
 
@@ -152,7 +153,7 @@ def test_oversize_file_is_refused_before_being_read(tmp_path, monkeypatch):
     def no_read(*args, **kwargs):
         raise AssertionError('the file was read')
 
-    monkeypatch.setattr('builtins.open', no_read)
+    monkeypatch.setattr(os, 'open', no_read)
 
     with pytest.raises(InputError) as info:
         read_attachments([attachment(path=str(big))], 1024)
@@ -199,7 +200,7 @@ def test_unreadable_file_names_path(tmp_path, monkeypatch):
         raise PermissionError(13, 'Permission denied')
 
     # chmod 000 does not stop root, so the refusal is simulated where the file is opened.
-    monkeypatch.setattr('builtins.open', refuse)
+    monkeypatch.setattr(os, 'open', refuse)
 
     with pytest.raises(InputError) as info:
         read_attachments([attachment(path=str(log))], MAX)
@@ -263,3 +264,151 @@ def test_affected_url_must_be_absolute_http(url):
 
     assert 'affected_url' in info.value.msg
     assert repr(url) in info.value.msg
+
+
+# --- attachments that must never be read or named ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize('path, root', [
+    ('/proc/self/environ', '/proc'),
+    ('/proc/self/status', '/proc'),
+    ('/proc/1/cmdline', '/proc'),
+    ('/sys/kernel/notes', '/sys'),
+    ('/dev/null', '/dev'),
+    ('/dev/shm/../shm/anything', '/dev'),
+])
+def test_files_of_proc_sys_and_dev_are_refused_naming_the_path(path, root, monkeypatch):
+    opened = []
+    real_open = os.open
+    monkeypatch.setattr(os, 'open', lambda *args, **kwargs: opened.append(args) or real_open(*args, **kwargs))
+
+    with pytest.raises(InputError) as info:
+        read_attachments([attachment(path=path)], MAX)
+
+    assert 'attachments[0].path' in info.value.msg
+    assert repr(path) in info.value.msg
+    assert 'under {0}: files under /proc, /sys and /dev are never attached'.format(root) in info.value.msg
+    assert opened == []
+
+
+def test_symlink_into_proc_is_resolved_and_refused(tmp_path):
+    link = tmp_path / 'innocent.log'
+    link.symlink_to('/proc/self/environ')
+
+    with pytest.raises(InputError) as info:
+        build_create_payload(params(attachments=[attachment(path=str(link))]))
+
+    assert repr(str(link)) in info.value.msg
+    # /proc/self is itself a link: the message shows where the path really led.
+    assert re.search(r"resolves to '/proc/\d+/environ', under /proc:", info.value.msg), info.value.msg
+
+
+def test_symlink_to_a_directory_of_proc_is_refused(tmp_path):
+    (tmp_path / 'self').symlink_to('/proc/self')
+
+    with pytest.raises(InputError) as info:
+        read_attachments([attachment(path=str(tmp_path / 'self' / 'environ'))], MAX)
+
+    assert 'under /proc:' in info.value.msg
+
+
+def test_size_is_judged_by_what_was_read_not_by_stat(tmp_path, monkeypatch):
+    # A file whose stat size says 0 (as /proc files do, or one still being written) but that has content.
+    big = tmp_path / 'growing.log'
+    big.write_bytes(b'z' * 100000)
+    real_stat, real_fstat = os.stat, os.fstat
+
+    def zero_size(result):
+        return os.stat_result((result.st_mode, result.st_ino, result.st_dev, result.st_nlink, result.st_uid,
+                               result.st_gid, 0, result.st_atime, result.st_mtime, result.st_ctime))
+
+    monkeypatch.setattr(os, 'stat', lambda *args, **kwargs: zero_size(real_stat(*args, **kwargs)))
+    monkeypatch.setattr(os, 'fstat', lambda *args, **kwargs: zero_size(real_fstat(*args, **kwargs)))
+    reads = []
+    real_fdopen = os.fdopen
+
+    class Recorder:
+        def __init__(self, handle):
+            self.handle = handle
+
+        def read(self, size=-1):
+            reads.append(size)
+            return self.handle.read(size)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc_info):
+            self.handle.close()
+
+    monkeypatch.setattr(os, 'fdopen', lambda *args, **kwargs: Recorder(real_fdopen(*args, **kwargs)))
+
+    with pytest.raises(InputError) as info:
+        read_attachments([attachment(content='a' * 24, filename='a.txt'), attachment(path=str(big))], 1024)
+
+    msg = info.value.msg
+    assert 'attachments[1]' in msg and "'growing.log'" in msg
+    assert 'more than 1000 bytes' in msg and 'max_attachment_size (1024 bytes)' in msg
+    # Never more than what is left under the cap, plus one byte to know it is over.
+    assert reads and all(0 <= size <= 1001 for size in reads), reads
+
+
+def test_file_under_the_cap_is_read_whole_even_if_stat_says_zero(tmp_path, monkeypatch):
+    log = tmp_path / 'small.log'
+    log.write_bytes(b'0123456789')
+    real_fstat = os.fstat
+
+    def zero_size(*args, **kwargs):
+        result = real_fstat(*args, **kwargs)
+        return os.stat_result((result.st_mode, result.st_ino, result.st_dev, result.st_nlink, result.st_uid,
+                               result.st_gid, 0, result.st_atime, result.st_mtime, result.st_ctime))
+
+    monkeypatch.setattr(os, 'fstat', zero_size)
+
+    result = read_attachments([attachment(path=str(log))], 10)
+
+    assert result == [('small.log', base64.b64encode(b'0123456789').decode('ascii'), 10)]
+
+
+def test_fifo_is_refused_without_blocking(tmp_path):
+    import threading
+
+    fifo = str(tmp_path / 'pipe')
+    os.mkfifo(fifo)
+    outcome = []
+    worker = threading.Thread(target=lambda: outcome.append(pytest.raises(InputError, read_attachments, [attachment(path=fifo)], MAX)))
+    worker.daemon = True
+    worker.start()
+    worker.join(5)
+
+    assert not worker.is_alive(), 'reading a FIFO blocked'
+    assert 'not a regular file' in outcome[0].value.msg
+
+
+@pytest.mark.parametrize('filename', ['..', '.', '../deploy.log', 'deploy..log', 'a\x00b.log', 'line\nbreak.log',
+                                      'tab\there.log', '\x1b[31mred.log', 'del\x7f.log', 'c1\x85.log'])
+def test_given_filename_with_dots_or_control_characters_is_refused(filename):
+    with pytest.raises(InputError) as info:
+        read_attachments([attachment(content='x', filename=filename)], MAX)
+
+    assert 'attachments[0].filename' in info.value.msg
+    assert repr(filename) in info.value.msg
+
+
+def test_file_name_from_the_path_is_checked_too(tmp_path):
+    odd = tmp_path / 'deploy\x1b[2J.log'
+    odd.write_bytes(b'x')
+
+    with pytest.raises(InputError) as info:
+        read_attachments([attachment(path=str(odd))], MAX)
+
+    assert 'control characters' in info.value.msg
+    # With a clean filename given, the same file may be attached.
+    assert read_attachments([attachment(path=str(odd), filename='deploy.log')], MAX)[0][0] == 'deploy.log'
+
+
+def test_ordinary_filenames_are_kept():
+    names = ['deploy.log', 'release-42_web1.tar.gz', u'journal-caf\u00e9.txt', '.env.sample']
+    result = read_attachments([attachment(content='x', filename=name) for name in names], MAX)
+
+    assert [item[0] for item in result] == names

@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
 
 import pytest
 
@@ -20,11 +21,14 @@ from ansible_collections.upsun.support.plugins.module_utils.errors import (
 )
 from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe_reference, with_footer
 from ansible_collections.upsun.support.plugins.module_utils.tickets import (
+    AMBIGUOUS_CREATE_WINDOW,
+    create_deduped,
     create_ticket,
     find_by_reference,
     get_ticket,
     list_tickets,
     open_duplicate,
+    search_tickets,
     update_ticket,
 )
 
@@ -40,20 +44,40 @@ def ticket(ticket_id, **fields):
 def page(tickets, next_page=None):
     links = {'self': {'href': '/tickets'}}
     if next_page:
-        links['next'] = {'href': '/tickets?page={0}'.format(next_page)}
+        links['next'] = {'href': 'https://api.upsun.com/tickets?search=x&page={0}'.format(next_page)}
     return {'count': len(tickets), 'tickets': tickets, '_links': links}
 
 
-def by_page(pages):
-    """An answer for GET /tickets that serves ``pages[n - 1]`` for ``page=n``."""
+def by_page(pages, count=None):
+    """An answer for GET /tickets that serves ``pages[n - 1]`` for ``page=n``, the last one past the end.
+
+    ``count`` is the API's count of matching tickets on every page: all of them unless given.
+    """
+    total = sum(len(item['tickets']) for item in pages) if count is None else count
+
     def answer(call):
-        return 200, pages[int(call.query['page'][0]) - 1]
+        served = dict(pages[min(int(call.query['page'][0]), len(pages)) - 1])
+        if total is not False:
+            served['count'] = total
+        else:
+            served.pop('count', None)
+        return 200, served
     return answer
 
 
 @pytest.fixture
 def client(make_client, tokens):
     return make_client(access_token=tokens.access, retries=1)
+
+
+@pytest.fixture
+def lock_dir(tmp_path, monkeypatch):
+    """Dedupe locks under the test's own directory (TMPDIR decides where they go)."""
+    import tempfile
+
+    monkeypatch.setenv('TMPDIR', str(tmp_path))
+    monkeypatch.setattr(tempfile, 'tempdir', None)
+    return tmp_path
 
 
 # --- list and get -----------------------------------------------------------------------------------------------------
@@ -82,7 +106,8 @@ def test_list_tickets_stops_at_limit(api, client):
 
 
 def test_list_tickets_stops_on_empty_page_even_with_next_link(api, client):
-    api.on('GET', '/tickets', by_page([page([ticket(1)], next_page=2), page([], next_page=3)]))
+    # Without a count, only the empty page says the list is over.
+    api.on('GET', '/tickets', by_page([page([ticket(1)], next_page=2), page([], next_page=3)], count=False))
 
     assert [item['ticket_id'] for item in list_tickets(client)] == [1]
     assert len(api.calls) == 2
@@ -258,3 +283,204 @@ def test_open_duplicate_is_newest_unsolved(statuses, expected):
     duplicate = open_duplicate(tickets)
 
     assert (duplicate['ticket_id'] if duplicate else None) == expected
+
+
+# --- paging limits ----------------------------------------------------------------------------------------------------
+
+
+def endless(first_id=1000):
+    """GET /tickets answers that never end: every page new tickets and a next link, and no count."""
+    def answer(call):
+        number = int(call.query['page'][0])
+        tickets = [ticket(first_id + number * 10 + index) for index in range(2)]
+        return 200, {'tickets': tickets, '_links': {'next': {'href': '/tickets?page={0}'.format(number + 1)}}}
+    return answer
+
+
+def test_paging_stops_at_the_count_even_with_an_endless_next_link(api, client, warned):
+    # Past the end the server repeats its last page, with a next link.
+    api.on('GET', '/tickets', by_page([page([ticket(3), ticket(2)], next_page=2), page([ticket(1)], next_page=3)]))
+
+    tickets, count = search_tickets(client)
+
+    assert [item['ticket_id'] for item in tickets] == [3, 2, 1] and count == 3
+    assert len(api.calls) == 2
+    assert warned == []
+
+
+def test_paging_stops_at_a_next_link_that_does_not_move_forward(api, client, warned):
+    stuck = page([ticket(9), ticket(8)], next_page=1)
+    api.on('GET', '/tickets', by_page([stuck, page([ticket(7)])], count=3))
+
+    tickets, count = search_tickets(client)
+
+    assert [item['ticket_id'] for item in tickets] == [9, 8] and count == 3
+    assert len(api.calls) == 1
+    assert warned == ['GET /tickets: the next link of page 1 does not move forward (it names page 1); stopped there, '
+                      'with 2 of the 3 matching tickets.']
+
+
+def test_paging_stops_at_a_next_link_without_a_page_number(api, client, warned):
+    first = page([ticket(9)])
+    first['_links']['next'] = {'href': 'https://api.upsun.com/tickets?cursor=abc'}
+    api.on('GET', '/tickets', by_page([first, page([ticket(8)])]))
+
+    tickets, dummy = search_tickets(client)
+
+    assert [item['ticket_id'] for item in tickets] == [9]
+    assert len(api.calls) == 1
+    assert 'names no page' in warned[0]
+
+
+def test_paging_follows_a_next_link_that_skips_ahead(api, client):
+    api.on('GET', '/tickets', by_page([page([ticket(9)], next_page=3), page([ticket(99)]), page([ticket(8)])], count=2))
+
+    tickets, dummy = search_tickets(client)
+
+    assert [item['ticket_id'] for item in tickets] == [9, 8]
+    assert [call.query['page'] for call in api.calls] == [['1'], ['3']]
+
+
+def test_paging_stops_at_the_page_limit(api, make_client, warned, tokens):
+    api.on('GET', '/tickets', endless())
+    client = make_client(access_token=tokens.access, page_limit=4)
+
+    tickets, count = search_tickets(client)
+
+    assert len(api.calls) == 4 and len(tickets) == 8
+    assert count is None
+    assert warned == ['GET /tickets: stopped after 4 pages (page_limit); 8 of the matching tickets were read. '
+                      'Narrow the search, or raise page_limit.']
+
+
+def test_the_default_page_limit_ends_endless_paging(api, make_client, tokens):
+    api.on('GET', '/tickets', endless())
+    client = make_client(access_token=tokens.access)
+
+    tickets, dummy = search_tickets(client)
+
+    assert client.page_limit == 100
+    assert len(api.calls) == 100 and len(tickets) == 200
+
+
+def test_paging_stops_at_a_page_with_nothing_new(api, client, warned):
+    # No count, and a next link that moves on while serving the same tickets again.
+    same = page([ticket(3), ticket(2)], next_page=2)
+    api.on('GET', '/tickets', by_page([same, page([ticket(3), ticket(2)], next_page=3)], count=False))
+
+    tickets, dummy = search_tickets(client)
+
+    assert [item['ticket_id'] for item in tickets] == [3, 2]
+    assert len(api.calls) == 2
+    assert 'nothing new' in warned[0]
+
+
+def test_a_limit_below_the_count_reads_no_further(api, client, warned):
+    api.on('GET', '/tickets', by_page([page([ticket(5), ticket(4)], next_page=2), page([ticket(3)])]))
+
+    tickets, count = search_tickets(client, limit=2)
+
+    assert [item['ticket_id'] for item in tickets] == [5, 4] and count == 3
+    assert len(api.calls) == 1 and warned == []
+
+
+# --- exactly once with a dedupe reference -----------------------------------------------------------------------------
+
+
+REFERENCE = dedupe_reference('deploy-42')
+
+
+def carrier(ticket_id, status='new'):
+    return ticket(ticket_id, status=status, description=with_footer('It broke.', dedupe=REFERENCE))
+
+
+def deduped_payload():
+    return dict(PAYLOAD, description=with_footer(PAYLOAD['description'], dedupe=REFERENCE))
+
+
+def test_create_deduped_searches_again_with_a_back_off_after_an_ambiguous_create(api, client, warned, retry_sleeps, lock_dir):
+    # The server is still at work: the ticket shows up in the fourth search after the create.
+    api.on('GET', '/tickets', (200, page([])), (200, page([])), (200, page([])), (200, page([])), (200, page([carrier(77)])))
+    api.on('POST', '/tickets', (502, 'Bad Gateway'), (200, carrier(78)))
+
+    created, found = create_deduped(client, deduped_payload(), REFERENCE, warned.append)
+
+    assert created is True and found['ticket_id'] == 77
+    assert len(api.requests('POST', '/tickets')) == 1
+    assert len(api.requests('GET', '/tickets')) == 5
+    assert retry_sleeps == [1.0, 2.0, 4.0]
+    assert warned[-1] == 'The answer to POST /tickets was lost; ticket 77 carries the dedupe_key, so it was filed.'
+
+
+def test_create_deduped_never_posts_again_and_says_the_ticket_may_exist(
+        api, make_client, warned, retry_sleeps, tokens, lock_dir):
+    api.on('GET', '/tickets', (200, page([])))
+    api.on('POST', '/tickets', (504, 'Gateway Timeout'), (200, carrier(78)))
+    client = make_client(access_token=tokens.access, retries=1, deadline=60)
+
+    with pytest.raises(TicketMayExistError) as info:
+        create_deduped(client, deduped_payload(), REFERENCE, warned.append)
+
+    assert len(api.requests('POST', '/tickets')) == 1
+    searches = len(api.requests('GET', '/tickets')) - 1
+    assert searches >= 4
+    # A bounded window of searches: AMBIGUOUS_CREATE_WINDOW seconds at most, well inside the deadline.
+    assert sum(retry_sleeps) <= AMBIGUOUS_CREATE_WINDOW
+    assert info.value.reference == REFERENCE
+    assert info.value.to_result()['may_exist'] is True
+    assert info.value.to_result()['dedupe_reference'] == REFERENCE
+    assert info.value.status == 504
+    assert REFERENCE in info.value.msg
+    assert 'nothing more was sent' in info.value.msg
+
+
+def test_the_search_window_ends_at_the_deadline(api, make_client, warned, retry_sleeps, tokens, lock_dir):
+    api.on('GET', '/tickets', (200, page([])))
+    api.on('POST', '/tickets', (500, {'error': 'oops'}))
+    client = make_client(access_token=tokens.access, retries=1, deadline=5)
+
+    with pytest.raises(TicketMayExistError):
+        create_deduped(client, deduped_payload(), REFERENCE, warned.append)
+
+    assert sum(retry_sleeps) < 5
+    assert client.remaining() > 0
+
+
+def test_a_failed_search_after_an_ambiguous_create_still_says_may_exist(api, client, warned, lock_dir):
+    api.on('GET', '/tickets', (200, page([])), (403, {'error': 'forbidden now'}))
+    api.on('POST', '/tickets', (502, 'Bad Gateway'))
+
+    with pytest.raises(TicketMayExistError) as info:
+        create_deduped(client, deduped_payload(), REFERENCE, warned.append)
+
+    assert 'forbidden now' in info.value.msg
+    assert len(api.requests('POST', '/tickets')) == 1
+
+
+def test_create_deduped_holds_the_lock_of_its_reference(api, client, warned, lock_dir):
+    api.on('GET', '/tickets', (200, page([])))
+    held = []
+
+    def answer(call):
+        held.append(lock_is_held(lock_dir, REFERENCE))
+        return 200, carrier(80)
+
+    api.on('POST', '/tickets', answer)
+
+    assert create_deduped(client, deduped_payload(), REFERENCE, warned.append)[0] is True
+    assert held == [True]
+    assert lock_is_held(lock_dir, REFERENCE) is False
+
+
+def lock_is_held(directory, reference):
+    import fcntl
+    import glob
+
+    [path] = glob.glob(os.path.join(str(directory), 'upsun-support-locks-*', reference + '.lock'))
+    with open(path, 'r+') as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False

@@ -164,6 +164,18 @@ INVALID = [
     ('no credentials at all', dict(api_token=None), ['api_token', 'access_token', 'UPSUN_CLI_TOKEN', 'PLATFORMSH_CLI_TOKEN']),
     ('empty api_token', dict(api_token=''), ['api_token', 'access_token']),
     ('unknown option', dict(colour='red'), ['colour', 'Unsupported']),
+    ('empty dedupe_key', dict(dedupe_key=''), ['dedupe_key must not be empty or blank']),
+    ('blank dedupe_key', dict(dedupe_key=' \t'), ['dedupe_key must not be empty or blank']),
+    ('ticket_id 0', dict(ticket_id=0, subject=None, description=None, status='solved'),
+     ['ticket_id must be a positive ticket number, got 0.']),
+    ('negative ticket_id', dict(ticket_id=-7, subject=None, description=None, status='solved'),
+     ['ticket_id must be a positive ticket number, got -7.']),
+    ('attachments a string', dict(attachments='file.log'), ['attachments must be a list', "'file.log'", 'path, content or data']),
+    ('attachments a dict', dict(attachments=dict(path='file.log')), ['attachments must be a list', 'path, content or data']),
+    ('attachments a list of strings', dict(attachments=['file.log']), ['attachments[0] must be a dict', "'file.log'"]),
+    ('attachment path not a string', dict(attachments=[dict(path=['a', 'b'])]), ['attachments[0].path', 'string']),
+    ('deadline 0', dict(deadline=0), ['deadline', 'above 0']),
+    ('page_limit 0', dict(page_limit=0), ['page_limit', '1 or more']),
 ]
 
 
@@ -525,17 +537,20 @@ def test_lost_create_with_dedupe_key_finds_ticket_and_posts_once(api, run_module
     assert any('1234' in warning and 'lost' in warning for warning in result['warnings'])
 
 
-def test_lost_create_with_dedupe_key_and_no_ticket_posts_again(api, run_module, module_params):
+def test_lost_create_with_dedupe_key_and_no_ticket_never_posts_again(api, run_module, module_params, tmp_path, monkeypatch):
+    monkeypatch.setenv('TMPDIR', str(tmp_path))
     api.allow_exchange()
     api.on('GET', '/tickets', listing())
     api.on('POST', '/tickets', (504, 'Gateway Timeout'), (200, CREATED))
 
     result = run_module(ticket_module, module_params(**DEDUPE))
 
-    assert result['changed'] is True
-    assert result['ticket'] == CREATED
-    assert len(api.requests('POST', '/tickets')) == 2
-    assert any('filing it again' in warning for warning in result['warnings'])
+    assert result['failed'] is True
+    assert result['msg'].startswith('The ticket may have been created, but its answer was lost')
+    assert result['may_exist'] is True
+    assert result['dedupe_reference'] == REFERENCE
+    assert len(api.requests('POST', '/tickets')) == 1
+    assert len(api.requests('GET', '/tickets')) > 2
 
 
 @pytest.mark.parametrize('lost', ['502', 'read timeout', 'connection reset'])

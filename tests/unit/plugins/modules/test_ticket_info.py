@@ -119,7 +119,8 @@ def test_an_empty_page_ends_the_listing_even_with_a_next_link(api, run_module, m
     def answer(call):
         number = int(call.query['page'][0])
         tickets = [ticket(3)] if number == 1 else []
-        return 200, {'count': 1, 'tickets': tickets, '_links': {'next': {'href': '/tickets?page={0}'.format(number + 1)}}}
+        # No count: only the empty page says the list is over.
+        return 200, {'tickets': tickets, '_links': {'next': {'href': '/tickets?page={0}'.format(number + 1)}}}
     api.allow_exchange()
     api.on('GET', '/tickets', answer)
 
@@ -231,6 +232,10 @@ def test_empty_catalog_answer_is_an_empty_list(api, run_module, module_params):
     (dict(fetch=['tickets', 'users']), ['fetch', 'tickets, categories, priorities', 'users']),
     (dict(api_token=None), ['No Upsun credentials', 'UPSUN_CLI_TOKEN']),
     (dict(api_url='api.upsun.com'), ['api_url', 'UPSUN_CLI_API_URL', 'api.upsun.com']),
+    (dict(ticket_id=0), ['ticket_id must be a positive ticket number, got 0.']),
+    (dict(ticket_id=-1), ['ticket_id must be a positive ticket number, got -1.']),
+    (dict(deadline=-1), ['deadline', 'above 0']),
+    (dict(page_limit=0), ['page_limit', '1 or more']),
 ], ids=lambda value: '-'.join(value) if isinstance(value, dict) else None)
 def test_invalid_input_fails_before_any_request(api, http_calls, run_module, module_params, options, expected):
     api.allow_exchange()

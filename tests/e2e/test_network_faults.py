@@ -1,0 +1,478 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, upsun.support maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The modules against a sandbox that behaves like real networks do: bodies that trickle in, endless paging,
+resets, creates that finish after the client gave up, parallel runs with one dedupe_key, TLS with a CA bundle in
+the environment, proxies, and inputs that must be refused before any request.
+
+Each test asserts the time bound (in generous seconds: an ad hoc run costs a few seconds of startup on a busy
+machine) and the number of tickets the sandbox holds afterwards.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import fcntl
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+from helpers import BIN_DIR, REPO_ROOT, adhoc_result, ansible_env, one_line, run_adhoc  # pylint: disable=import-error
+
+# The sandbox fixtures, also when pytest runs without -p upsun_sandbox.pytest_plugin.
+from upsun_sandbox.pytest_plugin import sandbox, sandbox_factory  # noqa: F401 pylint: disable=import-error,unused-import
+from upsun_sandbox import ForwardProxy, self_signed_certificate  # pylint: disable=import-error
+
+TICKET = 'upsun.support.ticket'
+INFO = 'upsun.support.ticket_info'
+NEW = {'subject': 'Nightly deploy failed', 'description': 'disk full on web1', 'priority': 'high'}
+# The variables a CI image often sets; each test sets the ones it is about.
+TLS_VARIABLES = ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE', 'SSL_CERT_FILE', 'SSL_CERT_DIR')
+PROXY_VARIABLES = ('HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy', 'NO_PROXY',
+                   'no_proxy')
+
+
+def environment(sandbox_client, tmp_path, **extra):
+    """The run's environment: no TLS or proxy variable of the caller, one TMPDIR per test (the lock directory)."""
+    env = ansible_env(sandbox_client, home=tmp_path / 'ansible-home')
+    for name in TLS_VARIABLES + PROXY_VARIABLES:
+        env.pop(name, None)
+    tmpdir = tmp_path / 'tmp'
+    tmpdir.mkdir(exist_ok=True)
+    env['TMPDIR'] = str(tmpdir)
+    env.update((name, str(value)) for name, value in extra.items())
+    return env
+
+
+def timed(module, module_args, env, timeout=120):
+    """``(seconds, CompletedProcess)`` of one ad hoc run."""
+    started = time.monotonic()
+    run = run_adhoc(module, module_args, env, timeout=timeout)
+    return time.monotonic() - started, run
+
+
+def result_of(run):
+    return adhoc_result(run.stdout)
+
+
+def seed(sandbox_client, count, **fields):
+    return [sandbox_client.add_ticket(**dict(dict(subject='Seeded {0}'.format(index), description='disk full'), **fields))
+            for index in range(count)]
+
+
+def requests_to(sandbox_client, method, path='/tickets'):
+    return sandbox_client.journal(method=method, path=path)
+
+
+# --- deadlines ------------------------------------------------------------------------------------------------------
+
+
+def test_a_trickled_answer_is_bounded_by_timeout(sandbox, tmp_path):
+    seed(sandbox, 3)
+    # About 2 KB one byte a second: no single read ever waits 2 s, the whole answer would take most of an hour.
+    sandbox.fault('/tickets', 'trickle', method='GET', chunk=1, interval=1, count=10)
+    seconds, run = timed(INFO, {'timeout': 2, 'retries': 0}, environment(sandbox, tmp_path), timeout=90)
+    assert run.returncode == 2, run.stdout + run.stderr
+    message = result_of(run)['msg']
+    assert 'GET {0}/tickets'.format(sandbox.url) in message
+    assert 'within 2 s' in message and 'last byte' in message
+    assert seconds < 30, seconds
+    assert len(requests_to(sandbox, 'GET')) == 1
+    assert len(sandbox.tickets()) == 3
+
+
+def test_retries_of_a_trickled_answer_stop_at_the_deadline(sandbox, tmp_path):
+    seed(sandbox, 3)
+    sandbox.fault('/tickets', 'trickle', method='GET', chunk=1, interval=1, count=10)
+    seconds, run = timed(INFO, {'timeout': 2, 'retries': 5, 'deadline': 5}, environment(sandbox, tmp_path), timeout=90)
+    assert run.returncode == 2, run.stdout + run.stderr
+    message = result_of(run)['msg']
+    assert 'deadline' in message and '5 s' in message
+    # 2 s, 2 s, then 1 s left: never a sixth attempt.
+    attempts = len(requests_to(sandbox, 'GET'))
+    assert 2 <= attempts <= 3, attempts
+    assert seconds < 30, seconds
+    assert len(sandbox.tickets()) == 3
+
+
+def test_a_bad_deadline_or_page_limit_is_refused_before_any_request(sandbox, tmp_path):
+    for options, words in (({'deadline': 0}, ['deadline', 'above 0']), ({'page_limit': 0}, ['page_limit', '1 or more'])):
+        run = run_adhoc(INFO, options, environment(sandbox, tmp_path))
+        assert run.returncode == 2, run.stdout + run.stderr
+        for word in words:
+            assert word in result_of(run)['msg']
+    assert sandbox.journal() == []
+
+
+# --- paging ---------------------------------------------------------------------------------------------------------
+
+
+def test_an_endless_next_link_stops_at_the_count(sandbox, tmp_path):
+    seeded = seed(sandbox, 7)
+    sandbox.fault('/tickets', 'endless_next', method='GET', count=1000000)
+    seconds, run = timed(INFO, {'fetch': ['tickets']}, environment(sandbox, tmp_path), timeout=90)
+    assert run.returncode == 0, run.stdout + run.stderr
+    result = result_of(run)
+    assert result['count'] == 7
+    assert sorted(ticket['ticket_id'] for ticket in result['tickets']) == sorted(ticket['ticket_id'] for ticket in seeded)
+    assert len(requests_to(sandbox, 'GET')) == 2
+    assert seconds < 30, seconds
+    assert len(sandbox.tickets()) == 7
+
+
+def test_a_next_link_that_does_not_move_forward_stops_with_a_warning(sandbox, tmp_path):
+    seed(sandbox, 7)
+    sandbox.fault('/tickets', 'stuck_next', method='GET', count=1000000)
+    seconds, run = timed(INFO, {'fetch': ['tickets']}, environment(sandbox, tmp_path), timeout=90)
+    assert run.returncode == 0, run.stdout + run.stderr
+    result = result_of(run)
+    assert result['count'] == 7 and len(result['tickets']) == 5
+    assert 'the next link of page 1 does not move forward' in one_line(run.stderr)
+    assert len(requests_to(sandbox, 'GET')) == 1
+    assert seconds < 30, seconds
+
+
+def test_the_page_limit_stops_paging_with_a_warning(sandbox, tmp_path):
+    seed(sandbox, 12)
+    seconds, run = timed(INFO, {'page_limit': 2}, environment(sandbox, tmp_path))
+    assert run.returncode == 0, run.stdout + run.stderr
+    result = result_of(run)
+    assert result['count'] == 12 and len(result['tickets']) == 10
+    assert 'stopped after 2 pages (page_limit); 10 of the 12 matching tickets were read' in one_line(run.stderr)
+    assert len(requests_to(sandbox, 'GET')) == 2
+    # The variable sets it too.
+    run = run_adhoc(INFO, {'fetch': ['tickets']}, environment(sandbox, tmp_path, UPSUN_SUPPORT_PAGE_LIMIT=1))
+    assert len(result_of(run)['tickets']) == 5
+    assert seconds < 30, seconds
+
+
+def test_dedupe_search_with_an_endless_next_link_ends_and_files_once(sandbox, tmp_path):
+    first = run_adhoc(TICKET, dict(NEW, dedupe_key='nightly|production'), environment(sandbox, tmp_path))
+    assert first.returncode == 0, first.stdout + first.stderr
+    sandbox.set_ticket(result_of(first)['ticket']['ticket_id'], status='solved')
+    sandbox.fault('/tickets', 'endless_next', method='GET', count=1000000)
+    seconds, run = timed(TICKET, dict(NEW, dedupe_key='nightly|production'), environment(sandbox, tmp_path), timeout=90)
+    assert run.returncode == 0, run.stdout + run.stderr
+    result = result_of(run)
+    assert result['changed'] is True
+    assert result['ticket']['followup_tid'] == str(result_of(first)['ticket']['ticket_id'])
+    assert seconds < 30, seconds
+    assert len(sandbox.tickets()) == 2
+
+
+# --- exactly once ---------------------------------------------------------------------------------------------------
+
+
+def adhoc_command(module, module_args):
+    executable = BIN_DIR / 'ansible'
+    return [str(executable) if executable.exists() else 'ansible', 'localhost', '-m', module, '-a', json.dumps(module_args)]
+
+
+def test_parallel_runs_with_one_dedupe_key_file_one_ticket(sandbox, tmp_path):
+    # A slow API: each search and each create takes a while, so the runs overlap.
+    sandbox.fault('/tickets', 'delay', method='POST', delay=2, count=4)
+    sandbox.fault('/tickets', 'delay', method='GET', delay=0.5, count=20)
+    env = environment(sandbox, tmp_path)
+    started = time.monotonic()
+    processes = [subprocess.Popen(adhoc_command(TICKET, dict(NEW, dedupe_key='nightly|production')), env=env,  # pylint: disable=consider-using-with
+                                  cwd=str(REPO_ROOT), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True) for dummy in range(4)]
+    outputs = [process.communicate(timeout=150) for process in processes]
+    seconds = time.monotonic() - started
+    for process, (stdout, stderr) in zip(processes, outputs):
+        assert process.returncode == 0, stdout + stderr
+    results = [adhoc_result(stdout) for stdout, dummy in outputs]
+    [stored] = sandbox.tickets()
+    assert sorted(result['changed'] for result in results) == [False, False, False, True]
+    assert set(result['ticket']['ticket_id'] for result in results) == {stored['ticket_id']}
+    assert len(requests_to(sandbox, 'POST')) == 1
+    assert seconds < 90, seconds
+
+
+def lock_files(tmp_path):
+    return sorted((tmp_path / 'tmp').glob('upsun-support-locks-*/*.lock'))
+
+
+def test_a_held_lock_is_waited_for_within_the_deadline_then_fails_clearly(sandbox, tmp_path):
+    env = environment(sandbox, tmp_path)
+    first = run_adhoc(TICKET, dict(NEW, dedupe_key='nightly|production'), env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    [lock] = lock_files(tmp_path)
+    assert oct(lock.parent.stat().st_mode & 0o777) == oct(0o700)
+    assert 'nightly' not in lock.name
+    sandbox.clear_journal()
+    with open(str(lock), 'r+') as holder:
+        # Another run holds it (and stays stuck, for longer than this run's deadline).
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        seconds, run = timed(TICKET, dict(NEW, dedupe_key='nightly|production', deadline=3), env)
+    assert run.returncode == 2, run.stdout + run.stderr
+    message = result_of(run)['msg']
+    assert message.startswith('Another run on this controller is filing a ticket with the same dedupe_key')
+    assert str(lock) in message and 'within 3 s' in message
+    assert sandbox.journal(path='/tickets') == []
+    assert seconds < 30, seconds
+    assert len(sandbox.tickets()) == 1
+
+
+def test_a_crashed_lock_holder_never_blocks(sandbox, tmp_path):
+    env = environment(sandbox, tmp_path)
+    first = run_adhoc(TICKET, dict(NEW, dedupe_key='nightly|production'), env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    sandbox.set_ticket(result_of(first)['ticket']['ticket_id'], status='solved')
+    [lock] = lock_files(tmp_path)
+    holder = subprocess.Popen(  # pylint: disable=consider-using-with
+        [sys.executable, '-c', 'import fcntl, sys, time; f = open(sys.argv[1], "r+"); fcntl.flock(f, fcntl.LOCK_EX); '
+         'print("held", flush=True); time.sleep(600)', str(lock)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == 'held'
+    holder.kill()
+    holder.wait(10)
+    holder.stdout.close()
+    seconds, run = timed(TICKET, dict(NEW, dedupe_key='nightly|production', deadline=10), env)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert result_of(run)['changed'] is True
+    assert seconds < 30, seconds
+    assert len(sandbox.tickets()) == 2
+
+
+@pytest.mark.parametrize('action, options', [
+    ('create_later', {'create_after': 3}),
+    ('delay', {'delay': 3}),
+])
+def test_a_create_still_at_work_when_the_client_gave_up_is_found_not_posted_again(sandbox, tmp_path, action, options):
+    sandbox.fault('/tickets', action, method='POST', **options)
+    seconds, run = timed(TICKET, dict(NEW, dedupe_key='nightly|production', timeout=1, retries=0),
+                         environment(sandbox, tmp_path))
+    assert run.returncode == 0, run.stdout + run.stderr
+    result = result_of(run)
+    # A late create that had not happened yet would show here.
+    time.sleep(1)
+    [stored] = sandbox.tickets()
+    assert result['changed'] is True and result['ticket']['ticket_id'] == stored['ticket_id']
+    assert len(requests_to(sandbox, 'POST')) == 1
+    # It searched more than once: the ticket only appeared about 3 s after the POST.
+    assert len(requests_to(sandbox, 'GET')) >= 3
+    assert ('The answer to POST /tickets was lost; ticket {0} carries the dedupe_key, so it was filed.'.format(
+        stored['ticket_id']) in one_line(run.stderr))
+    assert seconds < 40, seconds
+
+
+@pytest.mark.parametrize('action', ['reset_after_headers', 'reset_in_body', 'create_then_delay', 'create_then_drop'])
+def test_an_ambiguous_answer_after_the_create_with_dedupe_key_finds_the_ticket(sandbox, tmp_path, action):
+    sandbox.fault('/tickets', action, method='POST', delay=5 if action == 'create_then_delay' else None)
+    seconds, run = timed(TICKET, dict(NEW, dedupe_key='nightly|production', timeout=2), environment(sandbox, tmp_path))
+    assert run.returncode == 0, run.stdout + run.stderr
+    [stored] = sandbox.tickets()
+    assert result_of(run)['ticket']['ticket_id'] == stored['ticket_id']
+    assert len(requests_to(sandbox, 'POST')) == 1
+    assert seconds < 40, seconds
+
+
+@pytest.mark.parametrize('action', ['reset_after_headers', 'reset_in_body', 'create_then_delay'])
+def test_an_ambiguous_answer_without_dedupe_key_fails_saying_the_ticket_may_exist(sandbox, tmp_path, action):
+    sandbox.fault('/tickets', action, method='POST', delay=5 if action == 'create_then_delay' else None)
+    seconds, run = timed(TICKET, dict(NEW, timeout=2), environment(sandbox, tmp_path))
+    assert run.returncode == 2, run.stdout + run.stderr
+    result = result_of(run)
+    assert result['msg'].startswith('The ticket may have been created, but its answer was lost')
+    assert result['may_exist'] is True
+    assert len(requests_to(sandbox, 'POST')) == 1
+    assert seconds < 40, seconds
+    assert len(sandbox.tickets()) == 1
+
+
+def test_a_5xx_after_sending_is_searched_for_then_fails_saying_the_ticket_may_exist(sandbox, tmp_path):
+    # The gateway answered 502 and nothing was created: searches find nothing, and nothing is posted again.
+    sandbox.fault('/tickets', method='POST', status=502)
+    seconds, run = timed(TICKET, dict(NEW, dedupe_key='nightly|production', deadline=8), environment(sandbox, tmp_path))
+    assert run.returncode == 2, run.stdout + run.stderr
+    result = result_of(run)
+    assert result['msg'].startswith('The ticket may have been created, but its answer was lost')
+    assert result['may_exist'] is True
+    assert result['dedupe_reference'].startswith('upsundedupe')
+    assert result['dedupe_reference'] in result['msg']
+    assert len(requests_to(sandbox, 'POST')) == 1
+    searches = [entry for entry in requests_to(sandbox, 'GET') if entry['query'].get('search') == result['dedupe_reference']]
+    # The search before the create, then several with a back-off, all within the deadline.
+    assert len(searches) >= 3
+    assert seconds < 30, seconds
+    assert sandbox.tickets() == []
+
+
+# --- TLS and proxies ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tls_sandbox(sandbox_factory, tmp_path):
+    """An HTTPS sandbox, and the path of another CA that does not sign its certificate."""
+    client = sandbox_factory(tls=True)
+    other, dummy = self_signed_certificate(tmp_path / 'other-ca')
+    return client, str(other)
+
+
+def file_over_tls(sandbox_client, tmp_path, module_args=None, **env):
+    return timed(TICKET, module_args or dict(NEW), environment(sandbox_client, tmp_path, **env))
+
+
+def test_tls_with_the_ca_bundle_from_requests_ca_bundle(tls_sandbox, tmp_path):
+    client, dummy = tls_sandbox
+    seconds, run = file_over_tls(client, tmp_path, REQUESTS_CA_BUNDLE=client.ca_file)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert 'validate_certs' not in run.stderr
+    assert seconds < 30 and len(client.tickets()) == 1
+
+
+def test_tls_fails_clearly_against_an_untrusted_certificate(tls_sandbox, tmp_path):
+    client, other = tls_sandbox
+    run = file_over_tls(client, tmp_path, REQUESTS_CA_BUNDLE=other)[1]
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert 'TLS verification failed' in result_of(run)['msg']
+    assert client.tickets() == []
+
+
+@pytest.mark.parametrize('variable', ['REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE', 'SSL_CERT_FILE'])
+def test_ca_path_holds_whatever_the_ca_bundle_variables_say(tls_sandbox, tmp_path, variable):
+    client, other = tls_sandbox
+    seconds, run = file_over_tls(client, tmp_path, dict(NEW, ca_path=client.ca_file), **{variable: other})
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert seconds < 30 and len(client.tickets()) == 1
+    # And the other way round: a wrong ca_path is not rescued by a right bundle in the environment.
+    run = file_over_tls(client, tmp_path, dict(NEW, ca_path=other), **{variable: client.ca_file})[1]
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert 'TLS verification failed' in result_of(run)['msg']
+    assert len(client.tickets()) == 1
+
+
+@pytest.mark.parametrize('how', ['option', 'UPSUN_CLI_SKIP_SSL'])
+def test_validate_certs_false_holds_and_warns(tls_sandbox, tmp_path, how):
+    client, other = tls_sandbox
+    if how == 'option':
+        seconds, run = file_over_tls(client, tmp_path, dict(NEW, validate_certs=False), REQUESTS_CA_BUNDLE=other,
+                                     CURL_CA_BUNDLE=other)
+    else:
+        seconds, run = file_over_tls(client, tmp_path, REQUESTS_CA_BUNDLE=other, CURL_CA_BUNDLE=other, UPSUN_CLI_SKIP_SSL=1)
+    assert run.returncode == 0, run.stdout + run.stderr
+    warning = one_line(run.stderr)
+    assert '[WARNING]: validate_certs is false' in warning
+    assert 'TLS certificates' in warning and 'are not checked' in warning
+    if how == 'UPSUN_CLI_SKIP_SSL':
+        assert 'UPSUN_CLI_SKIP_SSL' in warning
+    # urllib3's own InsecureRequestWarning is not printed on top of it.
+    assert 'InsecureRequestWarning' not in run.stdout + run.stderr
+    assert seconds < 30 and len(client.tickets()) == 1
+
+
+def test_https_proxy_tunnels_the_requests_and_no_proxy_bypasses_it(tls_sandbox, tmp_path):
+    client, dummy = tls_sandbox
+    host_port = client.url.split('://', 1)[1]
+    with ForwardProxy() as proxy:
+        seconds, run = file_over_tls(client, tmp_path, REQUESTS_CA_BUNDLE=client.ca_file, HTTPS_PROXY=proxy.url)
+        assert run.returncode == 0, run.stdout + run.stderr
+        tunnels = proxy.requests()
+        assert tunnels and set((item['method'], item['target']) for item in tunnels) == {('CONNECT', host_port)}
+        run = file_over_tls(client, tmp_path, REQUESTS_CA_BUNDLE=client.ca_file, HTTPS_PROXY=proxy.url,
+                            NO_PROXY='127.0.0.1')[1]
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert proxy.requests() == tunnels
+    assert seconds < 30 and len(client.tickets()) == 2
+
+
+def test_http_proxy_forwards_plain_http(sandbox, tmp_path):
+    with ForwardProxy() as proxy:
+        run = run_adhoc(TICKET, dict(NEW), environment(sandbox, tmp_path, HTTP_PROXY=proxy.url))
+        assert run.returncode == 0, run.stdout + run.stderr
+        targets = [item['target'] for item in proxy.requests()]
+    assert targets and all(target.startswith(sandbox.url + '/') for target in targets)
+    assert len(sandbox.tickets()) == 1
+
+
+def test_an_unreachable_proxy_is_named(sandbox, tmp_path):
+    from helpers import closed_port_url  # pylint: disable=import-error
+
+    seconds, run = timed(TICKET, dict(NEW, retries=0), environment(sandbox, tmp_path, HTTP_PROXY=closed_port_url()))
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert 'HTTPS_PROXY/HTTP_PROXY/NO_PROXY' in result_of(run)['msg']
+    assert seconds < 30 and sandbox.tickets() == []
+
+
+# --- attachments and inputs -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize('path', ['/proc/self/environ', 'link-to-environ'])
+def test_files_of_proc_are_never_attached(sandbox, tmp_path, path):
+    if path == 'link-to-environ':
+        link = tmp_path / 'deploy.log'
+        link.symlink_to('/proc/self/environ')
+        path = str(link)
+    run = run_adhoc(TICKET, dict(NEW, attachments=[{'path': path}]), environment(sandbox, tmp_path))
+    assert run.returncode == 2, run.stdout + run.stderr
+    message = result_of(run)['msg']
+    assert repr(path) in message and 'under /proc' in message
+    assert sandbox.api_token not in run.stdout + run.stderr
+    assert sandbox.journal() == [] and sandbox.tickets() == []
+
+
+@pytest.mark.parametrize('filename', ['../deploy.log', 'deploy\n.log', '..'])
+def test_a_given_attachment_filename_with_dots_or_control_characters_is_refused(sandbox, tmp_path, filename):
+    run = run_adhoc(TICKET, dict(NEW, attachments=[{'content': 'x', 'filename': filename}]), environment(sandbox, tmp_path))
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert 'attachments[0].filename' in result_of(run)['msg']
+    assert sandbox.journal() == [] and sandbox.tickets() == []
+
+
+@pytest.mark.parametrize('value', ['', '   '])
+def test_an_empty_or_blank_dedupe_key_fails_naming_it(sandbox, tmp_path, value):
+    run = run_adhoc(TICKET, dict(NEW, dedupe_key=value), environment(sandbox, tmp_path))
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert result_of(run)['msg'].startswith('dedupe_key must not be empty or blank')
+    assert sandbox.journal() == [] and sandbox.tickets() == []
+
+
+@pytest.mark.parametrize('module, options', [
+    (TICKET, {'ticket_id': 0, 'status': 'solved'}),
+    (TICKET, {'ticket_id': -3, 'status': 'solved'}),
+    (INFO, {'ticket_id': 0}),
+])
+def test_a_ticket_id_of_0_or_less_fails_before_any_request(sandbox, tmp_path, module, options):
+    run = run_adhoc(module, options, environment(sandbox, tmp_path))
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert result_of(run)['msg'] == 'ticket_id must be a positive ticket number, got {0}.'.format(options['ticket_id'])
+    assert sandbox.journal() == []
+
+
+@pytest.mark.parametrize('module_args', [
+    "subject=s description=d attachments=file.log",
+    {'subject': 's', 'description': 'd', 'attachments': 'file.log'},
+    {'subject': 's', 'description': 'd', 'attachments': ['file.log']},
+    {'subject': 's', 'description': 'd', 'attachments': {'path': 'file.log'}},
+])
+def test_attachments_of_the_wrong_type_fail_naming_attachments(sandbox, tmp_path, module_args):
+    run = run_adhoc(TICKET, module_args, environment(sandbox, tmp_path))
+    assert run.returncode == 2, run.stdout + run.stderr
+    message = result_of(run)['msg']
+    assert message.startswith('attachments'), message
+    assert 'path, content or data' in message
+    assert sandbox.journal() == [] and sandbox.tickets() == []
+
+
+def test_attachments_options_are_still_checked(sandbox, tmp_path):
+    for item, words in (({'content': 'x'}, ['attachments[0]', 'filename']),
+                        ({'path': '/etc/hostname', 'content': 'x'}, ['attachments[0]', 'only one of path, content or data']),
+                        ({}, ['attachments[0]', 'one of path, content or data']),
+                        ({'path': '/etc/hostname', 'colour': 'red'}, ['attachments[0]', 'colour'])):
+        run = run_adhoc(TICKET, dict(NEW, attachments=[item]), environment(sandbox, tmp_path))
+        assert run.returncode == 2, run.stdout + run.stderr
+        for word in words:
+            assert word in result_of(run)['msg'], (item, result_of(run)['msg'])
+    log = tmp_path / 'deploy.log'
+    log.write_text('line 1\n')
+    run = run_adhoc(TICKET, dict(NEW, attachments=[{'path': str(log)}, {'content': 'c', 'filename': 'c.txt'}]),
+                    environment(sandbox, tmp_path))
+    assert run.returncode == 0, run.stdout + run.stderr
+    [stored] = sandbox.tickets()
+    assert [item['filename'] for item in stored['attachments']] == ['deploy.log', 'c.txt']
