@@ -181,6 +181,9 @@ notes:
   - Settings are read, from highest to lowest precedence, from the environment variables, then from the
     C([callback_upsun_support_ticket_on_failure]) section of C(ansible.cfg), then from the defaults.
   - The ticket is filed once, from the controller, when the run ends; the callback sends no request while tasks run.
+  - The callback never hangs a run. Filing (with its dedupe search, retries and waits) takes at most the O(deadline)
+    connection setting (E(UPSUN_SUPPORT_DEADLINE), 120 seconds by default); past it the ticket is spooled and the run
+    ends with its own exit code. Lower it in CI to end a failed job sooner when the API is unreachable.
   - When a ticket is filed, or found already open for the same failure, one line with its id and URL is printed.
 seealso:
   - module: upsun.support.ticket
