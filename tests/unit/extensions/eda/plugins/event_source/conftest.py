@@ -50,6 +50,12 @@ def _sandbox_process(tmp_path_factory):
 
 
 @pytest.fixture
+def sandbox_api_token():
+    """The API token the sandbox accepts: a secret that no output may show."""
+    return SANDBOX_API_TOKEN
+
+
+@pytest.fixture
 def sandbox(_sandbox_process):
     """The directory's sandbox, reset: its ``SandboxClient``."""
     _sandbox_process.reset()

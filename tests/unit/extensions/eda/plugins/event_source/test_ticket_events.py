@@ -28,8 +28,6 @@ from ansible_collections.upsun.support.plugins.module_utils.errors import InputE
 from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe_reference, recovery_reference, with_footer
 from ansible_collections.upsun.support.plugins.module_utils.settings import CONNECTION_SETTINGS, SKIP_SSL_ENV
 
-from .conftest import SANDBOX_API_TOKEN
-
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), *(['..'] * 6)))
 CREDENTIAL_TYPE = os.path.join(REPO, 'extensions', 'eda', 'credential_types', 'upsun_api_token.yml')
 LATER = '2030-01-01T00:00:00Z'
@@ -48,7 +46,7 @@ class QueueStandIn:
 
 def source_args(sandbox, **args):
     """The source's arguments pointing at ``sandbox``, without retries unless a test asks for them."""
-    arguments = dict(api_token=SANDBOX_API_TOKEN, api_url=sandbox.url, auth_url=sandbox.url, retries=0, timeout=5)
+    arguments = dict(api_token=sandbox.api_token, api_url=sandbox.url, auth_url=sandbox.url, retries=0, timeout=5)
     arguments.update(args)
     return dict((name, value) for name, value in arguments.items() if value is not None)
 
@@ -72,16 +70,21 @@ def poll(source):
     return asyncio.run(source.poll())
 
 
+def run_main(queue, args, timeout=20):
+    """``main`` as ansible-rulebook runs it; a source that never stops fails the test after ``timeout`` seconds."""
+    return asyncio.run(asyncio.wait_for(ticket_events.main(queue, args), timeout))
+
+
 def ticket_polls(sandbox):
     return sandbox.journal(method='GET', path='/tickets')
 
 
 @pytest.fixture(autouse=True)
-def no_secret_in_output(caplog):
+def no_secret_in_output(caplog, sandbox_api_token):
     """No log record of any test shows the API token or an Authorization header."""
     caplog.set_level(logging.DEBUG)
     yield
-    assert SANDBOX_API_TOKEN not in caplog.text
+    assert sandbox_api_token not in caplog.text
     assert 'Bearer' not in caplog.text
 
 
@@ -198,7 +201,7 @@ def test_a_bad_argument_stops_main_before_any_request(sandbox):
     queue = QueueStandIn()
 
     with pytest.raises(InputError) as info:
-        asyncio.run(ticket_events.main(queue, source_args(sandbox, interval=0)))
+        run_main(queue, source_args(sandbox, interval=0))
 
     assert 'interval' in info.value.msg
     assert sandbox.journal() == []
@@ -207,7 +210,7 @@ def test_a_bad_argument_stops_main_before_any_request(sandbox):
 
 def test_a_refused_api_token_stops_main_at_the_first_poll(sandbox):
     with pytest.raises(UpsunError) as info:
-        asyncio.run(ticket_events.main(QueueStandIn(), source_args(sandbox, api_token='not-the-token-SECRET')))
+        run_main(QueueStandIn(), source_args(sandbox, api_token='not-the-token-SECRET', interval=0.1))
 
     assert 'refused the API token from the api_token argument of upsun.support.ticket_events' in info.value.msg
     assert 'not-the-token-SECRET' not in info.value.msg
@@ -216,7 +219,7 @@ def test_a_refused_api_token_stops_main_at_the_first_poll(sandbox):
 
 def test_a_wrong_api_url_stops_main_at_the_first_poll(sandbox):
     with pytest.raises(UpsunError) as info:
-        asyncio.run(ticket_events.main(QueueStandIn(), source_args(sandbox, api_url=sandbox.url + '/nowhere')))
+        run_main(QueueStandIn(), source_args(sandbox, api_url=sandbox.url + '/nowhere', interval=0.1))
 
     assert 'the first poll failed' in info.value.msg and 'HTTP 404' in info.value.msg
 
