@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import ast
 import os
 import shutil
 import signal
@@ -24,7 +25,7 @@ import time
 
 import pytest
 
-from helpers import BIN_DIR, ansible_env, write  # pylint: disable=import-error
+from helpers import BIN_DIR, REPO_ROOT, ansible_env, write  # pylint: disable=import-error
 
 # The sandbox fixtures, also when pytest runs without -p upsun_sandbox.pytest_plugin.
 from upsun_sandbox.pytest_plugin import sandbox, sandbox_factory  # noqa: F401 pylint: disable=import-error,unused-import
@@ -162,3 +163,23 @@ def test_a_bad_argument_stops_the_rulebook_naming_it(sandbox, workdir):
     assert 'upsun.support.ticket_events: interval must be a number of seconds above 0, got 0.' in output
     assert 'Traceback' not in output
     assert sandbox.journal() == []
+
+
+def test_the_rulebooks_of_the_source_documentation_and_the_example_are_valid():
+    """ansible-rulebook's own schema and condition parser accept the EXAMPLES of the source and the example rulebook."""
+    import yaml
+    from ansible_rulebook.condition_parser import parse_condition  # pylint: disable=import-error
+    from ansible_rulebook.validators import Validate  # pylint: disable=import-error
+
+    source = REPO_ROOT / 'extensions' / 'eda' / 'plugins' / 'event_source' / 'ticket_events.py'
+    examples = [node.value.value for node in ast.parse(source.read_text()).body
+                if isinstance(node, ast.Assign) and [target.id for target in node.targets] == ['EXAMPLES']]
+    rulebooks = [yaml.safe_load(examples[0]),
+                 yaml.safe_load((REPO_ROOT / 'extensions' / 'eda' / 'rulebooks' / 'ticket_events.yml').read_text())]
+
+    for rulebook in rulebooks:
+        Validate.rulebook(rulebook)
+        conditions = [rule['condition'] for ruleset in rulebook for rule in ruleset['rules']]
+        assert conditions
+        for condition in conditions:
+            parse_condition(condition)

@@ -146,9 +146,10 @@ EXAMPLES = r'''
         interval: 120
   rules:
     - name: Support is waiting on us
+      # "!= null", not "is defined": a path through a null value counts as defined in a condition
       condition: >-
         event.change == "updated" and event.ticket.status == "pending"
-        and event.previous.status is defined
+        and event.previous.status != null
       action:
         run_playbook:
           name: upsun.support.notify_ticket_event
@@ -161,11 +162,12 @@ EXAMPLES = r'''
         include_existing: true
   rules:
     - name: Print them
-      condition: event.ticket.ticket_id is defined
+      condition: event.ticket.ticket_id != null
       action:
         print_event:
           pretty: true
 '''
+
 
 def _make_collection_importable():
     """Put the collections root that holds this file on ``sys.path``.
