@@ -19,7 +19,7 @@ import sys
 DOCUMENTATION = r'''
 name: ticket_events
 short_description: Events for the Upsun support tickets that are created or change
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - An event source of ansible-rulebook, used in a rulebook as C(upsun.support.ticket_events).
   - Polls C(GET /tickets) every O(interval) seconds and puts one event on the queue for each ticket created or changed
