@@ -132,6 +132,19 @@ options:
       - If not set, the E(UPSUN_SUPPORT_RETRIES) environment variable is used.
     type: int
     default: 3
+  deadline:
+    description:
+      - Seconds one poll may take at most, every attempt and wait included; a poll that reaches it fails (a warning)
+        and the next one starts afresh.
+      - If not set, the E(UPSUN_SUPPORT_DEADLINE) environment variable is used.
+    type: float
+    default: 120
+  page_limit:
+    description:
+      - The most pages of C(GET /tickets) one poll reads (a warning says when it stops there).
+      - If not set, the E(UPSUN_SUPPORT_PAGE_LIMIT) environment variable is used.
+    type: int
+    default: 100
 seealso:
   - module: upsun.support.ticket_info
     description: The same filters, for one lookup from a playbook.
@@ -406,6 +419,8 @@ class TicketSource:
 
     def fetch(self):
         """The tickets of one poll (blocking: run it in a thread)."""
+        # deadline bounds each poll, not the source's whole life
+        self.client.restart_deadline()
         tickets, dummy = search_tickets(self.client, self.watch.query(self.options.filters), self.options.search)
         return tickets
 

@@ -115,7 +115,8 @@ def test_defaults_are_the_modules_and_an_interval_of_60_seconds():
 def test_each_connection_setting_comes_from_the_modules_environment_variables(setting, tmp_path):
     values = {'api_token': 'tok', 'access_token': 'acc', 'api_url': 'https://api.example.com',
               'auth_url': 'https://auth.example.com', 'token_url': 'https://auth.example.com/token',
-              'timeout': '12.5', 'ca_path': str(tmp_path), 'retries': '7'}
+              'timeout': '12.5', 'ca_path': str(tmp_path), 'retries': '7',
+              'deadline': '45.5', 'page_limit': '9'}
     environ = {setting.env[-1]: values[setting.name]}
     if setting.name != 'api_token':
         environ['UPSUN_CLI_TOKEN'] = 'tok'
@@ -552,6 +553,18 @@ def test_a_refused_token_exchange_after_the_start_is_a_warning(sandbox, make_sou
     assert poll(source) == []
     warnings = warnings_of(caplog)
     assert len(warnings) == 1 and 'refused' in warnings[0]
+
+
+def test_the_deadline_bounds_each_poll_not_the_life_of_the_source(sandbox, make_source, caplog, retry_sleeps):
+    ticket = sandbox.add_ticket()
+    source = make_source(deadline=5)
+    poll(source)
+    # The client's clock counts the recorded waits as spent: a minute passes.
+    retry_sleeps.append(60)
+    sandbox.set_ticket(ticket['ticket_id'], status='open', updated=LATER)
+
+    assert len(poll(source)) == 1
+    assert warnings_of(caplog) == []
 
 
 # --- main, as ansible-rulebook runs it --------------------------------------------------------------------------------
