@@ -5,10 +5,9 @@
 
 """The offline sandbox (tests/sandbox) for the event source's tests.
 
-One sandbox child process serves every test of the directory (starting one
-and its first request costs about a second), reset before each test: no tickets, tokens, journal
-entries or faults are left from the test before. Its API token is a
-recognisable secret that no output may contain.
+A fresh sandbox child process for each test that asks for one. Function scope on purpose: ansible-test runs each
+test in a fork of its own and never tears down broader fixtures there, so a sandbox of module scope would be
+started again by every test and left running. Its API token is a recognisable secret that no output may contain.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -25,7 +24,8 @@ SANDBOX_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), *(['..'] 
 if SANDBOX_DIR not in sys.path:
     sys.path.insert(0, SANDBOX_DIR)
 
-from upsun_sandbox.process import SandboxProcess  # noqa: E402 pylint: disable=wrong-import-position
+# The sandbox fixtures (sandbox_factory, used below).
+from upsun_sandbox.pytest_plugin import sandbox_factory  # noqa: E402,F401 pylint: disable=wrong-import-position,unused-import
 
 SANDBOX_API_TOKEN = 'eda-source-SECRET-api-token-4f7c2a'
 
@@ -40,15 +40,6 @@ def _warm_up(client):
     session.close()
 
 
-@pytest.fixture(scope='module')
-def _sandbox_process(tmp_path_factory):
-    process = SandboxProcess(api_tokens=[SANDBOX_API_TOKEN], log_path=tmp_path_factory.mktemp('sandbox') / 'sandbox.log')
-    client = process.start()
-    _warm_up(client)
-    yield client
-    process.stop()
-
-
 @pytest.fixture
 def sandbox_api_token():
     """The API token the sandbox accepts: a secret that no output may show."""
@@ -56,7 +47,9 @@ def sandbox_api_token():
 
 
 @pytest.fixture
-def sandbox(_sandbox_process):
-    """The directory's sandbox, reset: its ``SandboxClient``."""
-    _sandbox_process.reset()
-    return _sandbox_process
+def sandbox(sandbox_factory):  # pylint: disable=redefined-outer-name
+    """A fresh sandbox that accepts SANDBOX_API_TOKEN, its first request made, its journal empty: its ``SandboxClient``."""
+    client = sandbox_factory(api_tokens=[SANDBOX_API_TOKEN])
+    _warm_up(client)
+    client.clear_journal()
+    return client
