@@ -353,6 +353,10 @@ class Client:
         if self._warn is not None:
             self._warn(message)
 
+    def restart_deadline(self):
+        """Start the deadline clock again, for a client that serves one operation after another (the event source)."""
+        self._deadline_at = time.monotonic() + self.deadline
+
     def remaining(self):
         """Seconds left before the deadline (0 once it has passed)."""
         return max(self._deadline_at - time.monotonic(), 0.0)

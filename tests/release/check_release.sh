@@ -131,6 +131,7 @@ ALLOWED = [
     'docs/docsite/links.yml', 'docs/docsite/extra-docs.yml', 'docs/docsite/rst/*.rst',
     'docs/execution-environment.yml',
     'extensions/awx/credential_types/*.yml',
+    'extensions/eda/plugins/event_source/*.py', 'extensions/eda/rulebooks/*.yml', 'extensions/eda/credential_types/*.yml',
     'tests/config.yml', 'tests/sanity/*.txt',
 ]
 
@@ -162,7 +163,10 @@ for required in ('MANIFEST.json', 'FILES.json', 'README.md', 'COPYING', 'CHANGEL
                  'requirements.txt', 'meta/runtime.yml', 'meta/execution-environment.yml',
                  'extensions/awx/credential_types/upsun_api_token.yml', 'plugins/modules/ticket.py',
                  'plugins/modules/ticket_info.py', 'plugins/callback/ticket_on_failure.py',
-                 'roles/deploy_failure_ticket/tasks/main.yml', 'playbooks/flush_spool.yml'):
+                 'roles/deploy_failure_ticket/tasks/main.yml', 'playbooks/flush_spool.yml',
+                 'playbooks/notify_ticket_event.yml', 'meta/extensions.yml',
+                 'extensions/eda/plugins/event_source/ticket_events.py', 'extensions/eda/rulebooks/ticket_events.yml',
+                 'extensions/eda/credential_types/upsun_api_token.yml'):
     if required not in names:
         problems.append('{0}: missing'.format(required))
 # The guides of the docsite ship with the collection (docs.ansible.com-style builds read them from it).
