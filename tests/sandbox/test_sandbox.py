@@ -8,6 +8,7 @@ import base64
 import json
 import signal
 import socket
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
@@ -936,3 +937,15 @@ def test_forward_proxy_refuses_an_unreachable_target():
         with pytest.raises(requests.exceptions.ProxyError):
             session.get("https://127.0.0.1:1/", proxies={"https": proxy.url}, timeout=10)
         assert proxy.requests() == [{"method": "CONNECT", "target": "127.0.0.1:1", "status": 502}]
+
+
+def test_a_request_still_at_work_at_a_reset_is_not_journaled_after_it(quick):
+    sandbox, api = quick
+    api.login()
+    sandbox.fault("/tickets", method="GET", action="delay", delay=1.0)
+    worker = threading.Thread(target=api.call, args=("GET", "/tickets"))
+    worker.start()
+    time.sleep(0.3)
+    sandbox.reset()
+    worker.join(10)
+    assert sandbox.journal() == []

@@ -285,6 +285,8 @@ class Sandbox:
         # Requests of create_later faults, processed when their timer fires (cancelled by reset and stop).
         self._later_lock = threading.Lock()
         self._later: set[threading.Timer] = set()
+        # Counts resets: what a request still at work at a reset would journal is dropped.
+        self._generation = 0
 
     @property
     def tls(self) -> bool:
@@ -351,6 +353,9 @@ class Sandbox:
 
     def reset(self) -> None:
         """Fresh state: no tickets, access tokens, journal entries or faults."""
+        # A request still at work (a delay fault) when the state is reset belongs to the state before: it is not
+        # journaled after the reset (see dispatch).
+        self._generation += 1
         self._cancel_later()
         self.tickets.reset()
         self.tokens.reset()
@@ -381,6 +386,7 @@ class Sandbox:
         """
         if incoming.path == PREFIX or incoming.path.startswith(PREFIX + "/"):
             return self._safely(self.hooks.handle, incoming), None
+        generation = self._generation
         fault = self.faults.take(incoming.method, incoming.path)
         action = fault.action if fault is not None else None
         entry = journal_entry(incoming)
@@ -399,7 +405,8 @@ class Sandbox:
             reply = self._safely(self.api.handle, incoming, action if action in PAGING else None)
         entry["status"] = reply.status if reply is not None else None
         # Journal before answering, so a test that got its answer always finds the entry.
-        self.journal.add(entry)
+        if generation == self._generation:
+            self.journal.add(entry)
         marker = f" [fault {action}]" if fault is not None else ""
         self.log(f"#{incoming.connection} {incoming.method} {incoming.path} -> {entry['status']}{marker}")
         if action == "create_then_delay":
