@@ -338,14 +338,13 @@ class CallbackModule(CallbackBase):
         origins = dict((name, self.origin(name)) for name in CONNECTION_NAMES if self.origin(name))
         return resolve_connection(values, origins)
 
-    def client(self):
+    @staticmethod
+    def client_module():
         # Imported only now: requests would cost every run, most of which never call the API, a tenth of a second.
-        from ansible_collections.upsun.support.plugins.module_utils import client as upsun_client
-        if not upsun_client.HAS_REQUESTS:
+        from ansible_collections.upsun.support.plugins.module_utils import client
+        if not client.HAS_REQUESTS:
             raise UpsunError(missing_required_lib('requests') + ' (on the controller, in the Python that runs Ansible)')
-        settings = self.connection()
-        settings.validate()
-        return settings, upsun_client.client_from_settings(settings, warn=self.warn)
+        return client
 
     @property
     def redactor(self):
@@ -430,7 +429,10 @@ class CallbackModule(CallbackBase):
         reference = dedupe_reference(key) if key else recovery_reference(
             default_recovery_key(FailureReport('callback', [], playbooks=self.playbooks)))
         try:
-            dummy, client = self.client()
+            client_module = self.client_module()
+            settings = self.connection()
+            settings.validate()
+            client = client_module.client_from_settings(settings, warn=self.warn)
             try:
                 solved = solve_carrying(client, reference)
             finally:
@@ -446,9 +448,12 @@ class CallbackModule(CallbackBase):
     def file(self, ticket):
         settings = None
         try:
-            settings, client = self.client()
+            client_module = self.client_module()
+            settings = self.connection()
+            settings.validate()
+            prepared = prepare_create(ticket, settings.secret_values())
+            client = client_module.client_from_settings(settings, warn=self.warn)
             try:
-                prepared = prepare_create(ticket, settings.secret_values())
                 created, filed = file_prepared(client, prepared, self.warn)
             finally:
                 client.close()
