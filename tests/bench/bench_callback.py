@@ -149,8 +149,8 @@ def main(argv=None):
               '{3} rounds (after a warm-up run)'.format(CALLBACK, args.hosts, args.forks, args.runs))
         print('  1-minute load average {0:.1f} before, {1:.1f} after, on {2} CPUs'.format(load[0], load[1], os.cpu_count()))
         for name in order:
-            print('  {0:<8} median {1:6.2f} s  (min {2:.2f}, max {3:.2f})  {4} the callback'.format(
-                name, medians[name], min(times[name]), max(times[name]), name))
+            print('  {0:<8} median {1:6.2f} s  (min {2:.2f}, max {3:.2f})  {0} the callback'.format(
+                name, medians[name], min(times[name]), max(times[name])))
         print('{0}  with/without = {1:.3f} (target <= {2:.2f}; median of the per-round ratios; the ratio of the medians '
               'is {3:.3f})'.format('PASS' if ratio <= TARGET else 'FAIL', ratio, TARGET, medians['with'] / medians['without']))
         print('{0}  requests the sandbox received: {1} (target: none)'.format(

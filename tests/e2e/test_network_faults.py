@@ -163,8 +163,8 @@ def test_the_pages_after_the_first_are_read_at_once_and_kept_in_the_api_order(sa
     result = result_of(run)
     assert result['count'] == 40
     # The API's order: newest first.
-    assert [ticket['ticket_id'] for ticket in result['tickets']] == sorted((ticket['ticket_id'] for ticket in seeded),
-                                                                        reverse=True)
+    newest_first = sorted((ticket['ticket_id'] for ticket in seeded), reverse=True)
+    assert [ticket['ticket_id'] for ticket in result['tickets']] == newest_first
     pages = requests_to(sandbox, 'GET')
     assert sorted(int(entry['query']['page']) for entry in pages) == list(range(1, 9))
     # The first page on its own; then the threads that read the others at once, each on its own connection.
@@ -186,8 +186,8 @@ def test_a_429_while_pages_are_read_at_once_is_waited_out_and_nothing_is_lost(sa
     run = run_adhoc(INFO, {'fetch': ['tickets']}, environment(sandbox, tmp_path))
     assert run.returncode == 0, run.stdout + run.stderr
     result = result_of(run)
-    assert [ticket['ticket_id'] for ticket in result['tickets']] == sorted((ticket['ticket_id'] for ticket in seeded),
-                                                                        reverse=True)
+    newest_first = sorted((ticket['ticket_id'] for ticket in seeded), reverse=True)
+    assert [ticket['ticket_id'] for ticket in result['tickets']] == newest_first
     assert 'GET /tickets answered HTTP 429; retry 1 of 3 in 1 s' in one_line(run.stderr)
     pages = requests_to(sandbox, 'GET')
     assert [entry['status'] for entry in pages].count(429) == 1

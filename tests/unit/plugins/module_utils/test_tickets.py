@@ -494,8 +494,8 @@ def test_an_access_token_refused_while_pages_are_read_at_once_is_exchanged_once(
     assert len(api.requests('POST', '/oauth2/token')) == 2
 
 
-def test_a_429_pauses_every_thread_for_its_retry_after_then_pages_are_read_one_at_a_time(api, make_client, tokens,
-                                                                                          warned, monkeypatch):
+def test_a_429_pauses_every_thread_for_its_retry_after_then_pages_are_read_one_at_a_time(
+        api, make_client, tokens, warned, monkeypatch):
     from ansible_collections.upsun.support.plugins.module_utils import client as client_module
 
     # Real waits here: what is tested is that the other threads wait too.
