@@ -364,6 +364,20 @@ class Client:
                 self._sessions.append(session)
         return session
 
+    def close_thread_session(self):
+        """Close the calling thread's session: a thread that read pages ahead, before it ends.
+
+        A client that serves one listing after another (the event source) keeps no connection of a finished thread.
+        """
+        session = getattr(self._local, 'session', None)
+        if session is None:
+            return
+        self._local.session = None
+        with self._lock:
+            if session in self._sessions:
+                self._sessions.remove(session)
+        session.close()
+
     def close(self):
         """Close the sessions of every thread."""
         with self._lock:

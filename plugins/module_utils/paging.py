@@ -9,7 +9,8 @@
 pages the listing has, it asks ``PagesAhead`` for the rest. Worker threads read
 them in page order, at most ``concurrency`` at once (one at a time once
 ``slow()`` says so: after a 429), and stop starting new ones after an error or
-``stop()``. The caller takes each page in turn and decides, as it would
+``stop()``; each thread calls ``finish()`` before it ends (to close its own
+connection). The caller takes each page in turn and decides, as it would
 sequentially, whether to go on: the limits stay where they are.
 """
 
@@ -23,8 +24,9 @@ import threading
 class PagesAhead:
     """The pages ``pages`` (numbers, in order) read by ``read(page)`` in threads, for ``take``."""
 
-    def __init__(self, read, pages, concurrency, slow=None):
+    def __init__(self, read, pages, concurrency, slow=None, finish=None):  # pylint: disable=too-many-arguments
         self._read = read
+        self._finish = finish
         self._todo = list(pages)
         self._concurrency = max(int(concurrency), 1)
         self._slow = slow
@@ -78,6 +80,13 @@ class PagesAhead:
         return 1 if self._slow is not None and self._slow() else self._concurrency
 
     def _work(self):
+        try:
+            self._read_pages()
+        finally:
+            if self._finish is not None:
+                self._finish()
+
+    def _read_pages(self):
         while True:
             with self._condition:
                 while not self._stopped and self._todo and len(self._running) >= self._allowed():

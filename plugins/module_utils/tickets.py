@@ -133,7 +133,8 @@ def search_tickets(client, filters=None, search=None, limit=None):
                 last = min(-(-wanted // len(page_tickets)), page + client.page_limit - requests_made)
                 if last > next_page:
                     ahead = PagesAhead(read, range(next_page, last + 1), concurrency,
-                                       slow=lambda: getattr(client, 'rate_limited', 0) > rate_limited)
+                                       slow=lambda: getattr(client, 'rate_limited', 0) > rate_limited,
+                                       finish=getattr(client, 'close_thread_session', None))
             page = next_page
     finally:
         if ahead is not None:

@@ -474,6 +474,27 @@ def test_the_threads_reading_pages_share_one_token_exchange(api, make_client, to
     assert len(api.connections()) > 2
 
 
+def test_the_threads_that_read_pages_ahead_close_their_sessions(api, client, monkeypatch):
+    # A client that serves one listing after another (the event source) must not keep their connections open.
+    import requests
+
+    listing = Listing(20)
+    api.on('GET', '/tickets', listing)
+    closed = []
+    real_close = requests.Session.close
+    monkeypatch.setattr(requests.Session, 'close', lambda session: closed.append(session) or real_close(session))
+    main_session = client.session
+
+    for dummy in range(2):
+        tickets, dummy_count = search_tickets(client)
+        assert len(tickets) == 20
+
+    assert len(closed) == 8 and main_session not in closed
+    # Only the calling thread's own session is left, for the next request.
+    client.close()
+    assert closed[-1] is main_session
+
+
 def test_an_access_token_refused_while_pages_are_read_at_once_is_exchanged_once(api, make_client):
     api.allow_exchange('first-token', 'second-token')
     listing = Listing(16)
