@@ -10,10 +10,14 @@ deploy block whose step fails on every host:
 
 - baseline: its rescue only re-raises the error (``ansible.builtin.fail: msg: "{{ ansible_failed_result.msg }}"``),
   what a deploy without the role does to fail visibly;
-- role: its rescue is ``include_role: upsun.support.deploy_failure_ticket``.
+- role: its rescue is ``include_role: upsun.support.deploy_failure_ticket``;
+- floor, for information: its rescue includes, the same way, a role that only re-raises the error and has the
+  same ``meta/argument_specs.yml``: what Ansible itself spends per failed host on any role included like ours
+  (the include_role and the validation of the role's arguments, both run once per host), before the role does
+  anything. role/floor is what the role's own work costs.
 
-They run in rounds, each play as its own ansible-playbook process (baseline then role, role then baseline in the
-next round, and so on), against the offline sandbox this script starts (reset before each role run, so each one
+They run in rounds, each play as its own ansible-playbook process (in the order baseline, role, floor, then
+rotated by one in each round), against the offline sandbox this script starts (reset before each role run, so each one
 files its ticket from scratch). Printed: the API calls the sandbox journal saw per role run (target: one ticket,
 at most 4 calls), and role/baseline (target at most 1.10) as the median of the per-round ratios of the wall
 times, with the ratio of the CPU times (ansible-playbook and its workers) for information: it is less disturbed
@@ -67,22 +71,35 @@ DEPLOY_STEPS = {
         'argv': ['sh', '-c', 'echo "{0}" >&2; exit 3'.format(ERROR)]}, 'changed_when': True},
     'fail': {'name': 'Run the deploy step', 'ansible.builtin.fail': {'msg': ERROR}},
 }
+RERAISE = {'name': 'Fail with the deploy error', 'ansible.builtin.fail': {'msg': '{{ ansible_failed_result.msg }}'}}
 RESCUES = {
-    'baseline': {'name': 'Fail with the deploy error', 'ansible.builtin.fail': {'msg': '{{ ansible_failed_result.msg }}'}},
+    'baseline': RERAISE,
     'role': {'name': 'File one ticket for the failed deploy',
              'ansible.builtin.include_role': {'name': 'upsun.support.deploy_failure_ticket'}},
+    'floor': {'name': 'Include a role that only fails again', 'ansible.builtin.include_role': {'name': 'floor_role'}},
 }
+ROLE_PATH = REPO_ROOT / 'roles' / 'deploy_failure_ticket'
+
+
+def write_floor_role(roles_dir):
+    """The floor play's role: our argument specs, and a task list that only re-raises the deploy's error."""
+    role = roles_dir / 'floor_role'
+    (role / 'meta').mkdir(parents=True, exist_ok=True)
+    (role / 'tasks').mkdir(exist_ok=True)
+    shutil.copyfile(str(ROLE_PATH / 'meta' / 'argument_specs.yml'), str(role / 'meta' / 'argument_specs.yml'))
+    (role / 'tasks' / 'main.yml').write_text(json.dumps([RERAISE], indent=2))
 
 
 def write_files(workdir, hosts, deploy, rolespec_validate=True):
     workdir.mkdir(parents=True, exist_ok=True)
+    write_floor_role(workdir / 'roles')
     inventory = workdir / 'inventory.ini'
     inventory.write_text('[web]\n' + ''.join('web{0:03d}\n'.format(i) for i in range(hosts))
                          + '\n[web:vars]\nansible_connection=local\nansible_python_interpreter={0}\n'.format(sys.executable))
     plays = {}
     for name, rescue in RESCUES.items():
         rescue = json.loads(json.dumps(rescue))
-        if name == 'role' and not rolespec_validate:
+        if name in ('role', 'floor') and not rolespec_validate:
             rescue['ansible.builtin.include_role']['rolespec_validate'] = False
         play = [{'name': 'Deploy the shop', 'hosts': 'web', 'gather_facts': False,
                  'module_defaults': {'group/upsun.support.upsun': {'retries': 0}},
@@ -118,6 +135,7 @@ def check_run(name, result, hosts, deploy):
         problems.append('{0} play: {1} of the {2} hosts ended failed=1 rescued=1'.format(name, len(set(recap)), hosts))
     # The last task of the run fails each host again: after its header, one "fatal" line per host.
     last_task = result.stdout.rsplit('\nTASK [', 1)[-1]
+    # The role fails each host with the deploy's error text; a plain re-raise (baseline, floor) with its msg.
     expected = ERROR if name == 'role' or deploy == 'fail' else 'non-zero return code'
     failed_again = set(re.findall(r'^fatal: \[(web\d+)\]: FAILED! => (.*)$', last_task, re.MULTILINE))
     own_error = [host for host, text in failed_again if expected in text]
@@ -162,6 +180,7 @@ def instructions_per_host(workdir, env, forks, deploy, reset, sizes=(4, 12)):  #
         inventory, plays = write_files(workdir / 'instructions-{0}'.format(hosts), hosts, deploy)
         dummy, without_validation = write_files(workdir / 'instructions-{0}-nv'.format(hosts), hosts, deploy, False)
         plays['role, no argument validation'] = without_validation['role']
+        del plays['floor']
         for name, playbook in plays.items():
             reset()  # each role run files its ticket from scratch
             counts[(name, hosts)] = count_instructions(playbook, inventory, env, forks,
@@ -199,16 +218,18 @@ def main(argv=None):
         ANSIBLE_RETRY_FILES_ENABLED='False',
         ANSIBLE_LOCAL_TEMP=str(workdir / 'tmp'),
         HOME=str(workdir),  # the role's default spool directory, should filing fail
+        ANSIBLE_ROLES_PATH=str(workdir / 'roles'),  # the floor play's role
     )
     load_before = os.getloadavg()[0]
-    times = {'baseline': [], 'role': []}
-    cpu = {'baseline': [], 'role': []}
+    names = ('baseline', 'role', 'floor')
+    times = dict((name, []) for name in names)
+    cpu = dict((name, []) for name in names)
     calls = []
     problems = []
     with SandboxProcess(log_path=workdir / 'sandbox.log') as sandbox:
         env.update(sandbox.env())
         for round_number in range(args.runs):
-            for name in (('baseline', 'role') if round_number % 2 == 0 else ('role', 'baseline')):
+            for name in names[round_number % 3:] + names[:round_number % 3]:
                 if name == 'role':
                     sandbox.reset()
                 seconds, cpu_used, result = run(plays[name], inventory, env, args.forks)
@@ -224,8 +245,9 @@ def main(argv=None):
                     elif 'Failed hosts ({0} of {0} in the play)'.format(args.hosts) not in tickets[0]['description']:
                         problems.append('role play: the ticket does not name the {0} failed hosts'.format(args.hosts))
             if not args.json:
-                print('  round {0}: baseline {1:.1f} s ({2:.1f} s CPU), role {3:.1f} s ({4:.1f} s CPU), {5} API calls ({6})'.format(
-                    round_number + 1, times['baseline'][-1], cpu['baseline'][-1], times['role'][-1], cpu['role'][-1],
+                print('  round {0}: {1}; {2} API calls ({3})'.format(
+                    round_number + 1, ', '.join('{0} {1:.1f} s ({2:.1f} s CPU)'.format(name, times[name][-1], cpu[name][-1])
+                                                for name in names),
                     calls[-1], ', '.join('{0} {1}'.format(e['method'], e['path']) for e in journal)), flush=True)
         per_host = None
         if args.instructions:
@@ -239,6 +261,8 @@ def main(argv=None):
 
     ratio = paired_ratio(times, 'role', 'baseline')
     cpu_ratio = paired_ratio(cpu, 'role', 'baseline')
+    floor_ratio = paired_ratio(times, 'floor', 'baseline')
+    own_ratio = paired_ratio(times, 'role', 'floor')
     report = {
         'hosts': args.hosts, 'forks': args.forks, 'deploy': args.deploy, 'runs': args.runs,
         'rolespec_validate': args.rolespec_validate, 'load_average': load, 'cpus': os.cpu_count(),
@@ -250,6 +274,9 @@ def main(argv=None):
         'baseline_cpu_seconds': [round(t, 2) for t in cpu['baseline']],
         'role_cpu_seconds': [round(t, 2) for t in cpu['role']],
         'cpu_ratio': round(cpu_ratio, 3),
+        'floor_seconds': [round(t, 2) for t in times['floor']],
+        'floor_ratio': round(floor_ratio, 3),
+        'role_over_floor': round(own_ratio, 3),
         'instructions_per_failed_host': per_host,
         'targets': {'api_calls': MAX_CALLS, 'ratio': MAX_RATIO},
         'ok': not problems and max(calls) <= MAX_CALLS and ratio <= MAX_RATIO,
@@ -270,6 +297,9 @@ def main(argv=None):
                   'PASS' if ratio <= MAX_RATIO else 'FAIL', ratio, MAX_RATIO, report['ratio_of_medians'],
                   statistics.median(times['baseline'])))
         print('  for information: CPU time role/baseline = {0:.3f}'.format(cpu_ratio))
+        print('  for information: floor/baseline = {0:.3f} (a role that only fails again, with our argument specs: what '
+              'Ansible spends per host on including such a role); role/floor = {1:.3f} (the role\'s own work)'.format(
+                  floor_ratio, own_ratio))
         if per_host:
             print('  instructions each failed host adds (callgrind, slope from 4 to 12 hosts; the main process left out):')
             for name, (workers, started) in per_host.items():
