@@ -221,7 +221,6 @@ from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
 from ansible.module_utils.basic import missing_required_lib
 from ansible.plugins.callback import CallbackBase
 
-from ansible_collections.upsun.support.plugins.module_utils.client import HAS_REQUESTS, client_from_settings
 from ansible_collections.upsun.support.plugins.module_utils.errors import TicketMayExistError, UpsunError
 from ansible_collections.upsun.support.plugins.module_utils.filing import file_prepared, prepare_create
 from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe_reference, recovery_reference
@@ -339,6 +338,14 @@ class CallbackModule(CallbackBase):
         origins = dict((name, self.origin(name)) for name in CONNECTION_NAMES if self.origin(name))
         return resolve_connection(values, origins)
 
+    @staticmethod
+    def client_module():
+        # Imported only now: requests would cost every run, most of which never call the API, a tenth of a second.
+        from ansible_collections.upsun.support.plugins.module_utils import client
+        if not client.HAS_REQUESTS:
+            raise UpsunError(missing_required_lib('requests') + ' (on the controller, in the Python that runs Ansible)')
+        return client
+
     @property
     def redactor(self):
         if self._redactor is None:
@@ -422,11 +429,10 @@ class CallbackModule(CallbackBase):
         reference = dedupe_reference(key) if key else recovery_reference(
             default_recovery_key(FailureReport('callback', [], playbooks=self.playbooks)))
         try:
-            if not HAS_REQUESTS:
-                raise UpsunError(missing_required_lib('requests') + ' (on the controller, in the Python that runs Ansible)')
+            client_module = self.client_module()
             settings = self.connection()
             settings.validate()
-            client = client_from_settings(settings, warn=self.warn)
+            client = client_module.client_from_settings(settings, warn=self.warn)
             try:
                 solved = solve_carrying(client, reference)
             finally:
@@ -442,12 +448,11 @@ class CallbackModule(CallbackBase):
     def file(self, ticket):
         settings = None
         try:
-            if not HAS_REQUESTS:
-                raise UpsunError(missing_required_lib('requests') + ' (on the controller, in the Python that runs Ansible)')
+            client_module = self.client_module()
             settings = self.connection()
             settings.validate()
             prepared = prepare_create(ticket, settings.secret_values())
-            client = client_from_settings(settings, warn=self.warn)
+            client = client_module.client_from_settings(settings, warn=self.warn)
             try:
                 created, filed = file_prepared(client, prepared, self.warn)
             finally:

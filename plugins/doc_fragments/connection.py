@@ -104,6 +104,16 @@ options:
       - If not set, the E(UPSUN_SUPPORT_PAGE_LIMIT) environment variable is used.
     type: int
     default: 100
+  page_concurrency:
+    description:
+      - How many pages of C(GET /tickets) one listing or search reads at once, once its first page has given the
+        API's C(count) of matching tickets. From V(1) (one page after the other) to V(16).
+      - The tickets keep the API's order, and the limits of O(page_limit) still hold.
+      - A C(429) answer pauses every request of the listing for as long as its C(Retry-After) asks, and the rest of
+        the listing reads one page at a time.
+      - If not set, the E(UPSUN_SUPPORT_PAGE_CONCURRENCY) environment variable is used.
+    type: int
+    default: 4
 requirements:
   - requests >= 2.25 on the host that runs the module (usually the controller, with C(delegate_to) set to C(localhost))
 notes:
@@ -179,6 +189,12 @@ options:
     ini:
       - section: upsun_support
         key: page_limit
+  page_concurrency:
+    env:
+      - name: UPSUN_SUPPORT_PAGE_CONCURRENCY
+    ini:
+      - section: upsun_support
+        key: page_concurrency
 notes:
   - The connection settings can also be set in the C([upsun_support]) section of C(ansible.cfg); the environment
     variables win over it. Keep the tokens in the environment (or your CI's secret store) rather than in a file.

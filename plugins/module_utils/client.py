@@ -5,8 +5,11 @@
 
 """HTTP client for the Upsun API: transport, token exchange, retries, deadlines.
 
-One ``requests.Session`` per run, so the token exchange and the API calls
-share connections. Time is bounded twice:
+One ``requests.Session`` per thread of a run (the first one serves the
+token exchange and the API calls, over shared connections; the threads that
+read pages at once each get their own, as a session is not safe to share
+between threads), with one access token for all of them, exchanged once.
+Time is bounded twice:
 
 * ``timeout`` bounds each HTTP attempt from connecting to the last byte of
   the answer: a watchdog shuts the attempt's socket down when it runs out, so
@@ -17,7 +20,8 @@ share connections. Time is bounded twice:
   it, and a retry whose wait would end after it is not made.
 
 Retries are our own loop, not urllib3's ``Retry``, so that they obey the
-deadline. A POST (which may create a ticket) is only retried when nothing can
+deadline. A ``429`` pauses every thread of the client, not only the one it
+answered, for as long as its ``Retry-After`` asks. A POST (which may create a ticket) is only retried when nothing can
 have been created (no connection, ``429``, ``503``); a lost answer (timeout
 after sending, a reset after the headers or in the body) is raised as
 ``ResponseLostError`` so the caller can say the ticket may exist.
@@ -83,6 +87,9 @@ MAX_BACKOFF = 120.0
 MAX_RETRY_AFTER = 60.0
 DEFAULT_DEADLINE = 120.0
 DEFAULT_PAGE_LIMIT = 100
+DEFAULT_PAGE_CONCURRENCY = 4
+# The rate-limit status: its wait pauses every request of the client.
+RATE_LIMITED = 429
 # Longest API error text carried into a result.
 MAX_API_ERROR_LENGTH = 2000
 
@@ -302,7 +309,8 @@ class Client:
 
     def __init__(self, api_url, auth_url, api_token=None, access_token=None, timeout=30.0,
                  validate_certs=True, ca_path=None, retries=3, warn=None, token_source=None, token_url=None,
-                 deadline=DEFAULT_DEADLINE, page_limit=DEFAULT_PAGE_LIMIT, validate_certs_source=None):
+                 deadline=DEFAULT_DEADLINE, page_limit=DEFAULT_PAGE_LIMIT, validate_certs_source=None,
+                 page_concurrency=DEFAULT_PAGE_CONCURRENCY):
         self.api_url = api_url.rstrip('/')
         self.token_url = token_url or auth_url.rstrip('/') + TOKEN_PATH
         self._api_token = api_token
@@ -313,11 +321,20 @@ class Client:
         self.retries = retries
         self.deadline = float(deadline)
         self.page_limit = page_limit
+        self.page_concurrency = page_concurrency
         self._deadline_at = time.monotonic() + self.deadline
         self._warn = warn
         self.token_source = token_source or 'the api_token option'
-        self._session = None
+        self._local = threading.local()
+        self._sessions = []
+        self._lock = threading.Lock()
+        # Held while the API token is exchanged: the threads of a listing share one access token.
+        self._token_lock = threading.Lock()
         self.exchanges = 0
+        # Every request waits until then (monotonic clock): set by a 429 for all threads.
+        self._paused_until = 0.0
+        # How many 429 answers this client got: a listing reading pages at once then reads one at a time.
+        self.rate_limited = 0
         # What requests gets as verify with every request (never left to the environment).
         self.verify = (self.ca_path or True) if self.validate_certs else False
         if not self.validate_certs:
@@ -333,20 +350,41 @@ class Client:
 
     @property
     def session(self):
-        if self._session is None:
+        """The session of the calling thread (made at its first request)."""
+        session = getattr(self._local, 'session', None)
+        if session is None:
             session = requests.Session()
             session.headers['User-Agent'] = user_agent()
             session.verify = self.verify
             adapter = _WatchedAdapter()
             session.mount('http://', adapter)
             session.mount('https://', adapter)
-            self._session = session
-        return self._session
+            self._local.session = session
+            with self._lock:
+                self._sessions.append(session)
+        return session
+
+    def close_thread_session(self):
+        """Close the calling thread's session: a thread that read pages ahead, before it ends.
+
+        A client that serves one listing after another (the event source) keeps no connection of a finished thread.
+        """
+        session = getattr(self._local, 'session', None)
+        if session is None:
+            return
+        self._local.session = None
+        with self._lock:
+            if session in self._sessions:
+                self._sessions.remove(session)
+        session.close()
 
     def close(self):
-        if self._session is not None:
-            self._session.close()
-            self._session = None
+        """Close the sessions of every thread."""
+        with self._lock:
+            sessions, self._sessions = self._sessions, []
+            self._local = threading.local()
+        for session in sessions:
+            session.close()
 
     def warn(self, message):
         """Tell the user something (a module warning, the callback's output)."""
@@ -366,6 +404,18 @@ class Client:
         seconds = min(seconds, self.remaining())
         if seconds > 0:
             time.sleep(seconds)
+
+    def _pause(self, seconds):
+        """Make every request of this client (any thread) wait ``seconds`` from now before its next attempt."""
+        with self._lock:
+            self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+
+    def _wait_out_pause(self):
+        """Wait until the pause a 429 asked for (of any thread) is over, never past the deadline."""
+        with self._lock:
+            left = self._paused_until - time.monotonic()
+        if left > 0:
+            self.sleep(left)
 
     def _on_retry(self, method, url, status, failure, attempt, wait):
         if status is not None:
@@ -417,6 +467,10 @@ class Client:
                     'setting, UPSUN_SUPPORT_DEADLINE){3}.'.format(
                         method, url, self.deadline, ' after {0} retries'.format(retries_made) if retries_made else ''),
                     url=url)
+            self._wait_out_pause()
+            remaining = self.remaining()
+            if remaining <= 0:
+                continue
             budget = min(self.timeout, remaining)
             outcome = self._attempt(method, url, budget, kwargs)
             if isinstance(outcome, _Failure):
@@ -425,6 +479,9 @@ class Client:
                 wait = self._backoff(retries_made + 1)
             else:
                 status = outcome.status_code
+                if status == RATE_LIMITED:
+                    with self._lock:
+                        self.rate_limited += 1
                 retryable = status in RETRY_STATUSES and _may_repeat(method, status)
                 wait = None
                 if retryable and status in RETRY_AFTER_STATUSES:
@@ -443,6 +500,9 @@ class Client:
                 return outcome
             retries_made += 1
             self._on_retry(method, url, status, outcome if status is None else None, retries_made, wait)
+            if status == RATE_LIMITED:
+                # The rate limit is the token's, not this request's: the other threads hold back too.
+                self._pause(wait)
             self.sleep(wait)
 
     def _failure_error(self, method, url, failure, budget, retries_made, no_retry):
@@ -505,11 +565,17 @@ class Client:
         """
         url = self.api_url + path
         if not self._access_token:
-            self.exchange_token()
-        response = self._authorized(method, url, params, body)
+            with self._token_lock:
+                if not self._access_token:
+                    self.exchange_token()
+        token = self._access_token
+        response = self._authorized(method, url, params, body, token)
         if response.status_code == 401 and self._api_token:
-            self.exchange_token()
-            response = self._authorized(method, url, params, body)
+            with self._token_lock:
+                # Another thread may have exchanged it meanwhile: then its new token is tried, not exchanged again.
+                if self._access_token == token:
+                    self.exchange_token()
+            response = self._authorized(method, url, params, body, self._access_token)
         if response.status_code == 401:
             if self._api_token:
                 advice = 'Check {0}; a new API token can be created in the Upsun console.'.format(self.token_source)
@@ -530,9 +596,9 @@ class Client:
             raise ApiError('The Upsun API answered {0} {1} with HTTP {2} but a body that is not JSON.'.format(
                 method, url, response.status_code), status=response.status_code, url=url)
 
-    def _authorized(self, method, url, params, body):
+    def _authorized(self, method, url, params, body, token):
         return self._send(method, url, params=params, json=body,
-                          headers={'Authorization': 'Bearer ' + self._access_token, 'Accept': 'application/json'})
+                          headers={'Authorization': 'Bearer ' + token, 'Accept': 'application/json'})
 
     def _api_error(self, method, url, response, doing=None):
         status = response.status_code

@@ -70,7 +70,11 @@ CONNECTION_SETTINGS = (
     Setting('deadline', 'float', env=('UPSUN_SUPPORT_DEADLINE',), default=120.0),
     # The most pages one listing reads: paging never loops, whatever the API's links say.
     Setting('page_limit', 'int', env=('UPSUN_SUPPORT_PAGE_LIMIT',), default=100),
+    # Pages of one listing read at once, once its first page gave the count (1: one after the other).
+    Setting('page_concurrency', 'int', env=('UPSUN_SUPPORT_PAGE_CONCURRENCY',), default=4),
 )
+# The most pages read at once: a few are enough to hide the latency, more would only load the API.
+MAX_PAGE_CONCURRENCY = 16
 SETTINGS_BY_NAME = dict((setting.name, setting) for setting in CONNECTION_SETTINGS)
 CONNECTION_NAMES = tuple(setting.name for setting in CONNECTION_SETTINGS)
 SECRET_NAMES = tuple(setting.name for setting in CONNECTION_SETTINGS if setting.secret)
@@ -152,6 +156,9 @@ class ConnectionSettings:
         if self.page_limit < 1:
             raise InputError('page_limit must be 1 or more, got {0!r} ({1}).'.format(
                 self.page_limit, _source('page_limit', self.origins['page_limit'])))
+        if not 1 <= self.page_concurrency <= MAX_PAGE_CONCURRENCY:
+            raise InputError('page_concurrency must be from 1 to {0}, got {1!r} ({2}).'.format(
+                MAX_PAGE_CONCURRENCY, self.page_concurrency, _source('page_concurrency', self.origins['page_concurrency'])))
 
 
 def _source(name, origin):

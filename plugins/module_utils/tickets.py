@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Ticket operations on top of the client: create, find (paging with limits), read, update, dedupe."""
+"""Ticket operations on top of the client: create, find (paging with limits, pages read a few at once), read, update, dedupe."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -20,6 +20,7 @@ from ansible_collections.upsun.support.plugins.module_utils.errors import (
     UpsunError,
 )
 from ansible_collections.upsun.support.plugins.module_utils.locks import dedupe_lock
+from ansible_collections.upsun.support.plugins.module_utils.paging import PagesAhead
 
 # Server errors after which a POST may still have created the ticket.
 AMBIGUOUS_CREATE_STATUSES = (500, 502, 504)
@@ -65,49 +66,79 @@ def search_tickets(client, filters=None, search=None, limit=None):
     count is reached, or a page brings nothing new, or there is no ``next``
     link; a ``next`` link that does not move forward and ``client.page_limit``
     also stop it, with a warning: paging never loops, whatever the API says.
+
+    Once the first page has given the count and a ``next`` link to page 2, the
+    pages still needed are read ahead, ``client.page_concurrency`` at once
+    (``paging.PagesAhead``), and then taken in the order of the ``next`` links,
+    as they would be one by one: the result, the limits and the warnings are
+    the same. No more than ``client.page_limit`` requests are made in all.
     """
     params = dict(('filter[{0}]'.format(name), _query_value(value)) for name, value in (filters or {}).items()
                   if value is not None)
     if search:
         params['search'] = search
+
+    def read(number):
+        dummy, body = client.request('GET', '/tickets', params=dict(params, page=number))
+        return body if isinstance(body, dict) else {}
+
+    rate_limited = getattr(client, 'rate_limited', 0)
+    concurrency = getattr(client, 'page_concurrency', 1) or 1
     tickets = []
     seen = set()
     count = None
     page = 1
-    pages_read = 0
-    while True:
-        params['page'] = page
-        dummy, body = client.request('GET', '/tickets', params=params)
-        pages_read += 1
-        body = body if isinstance(body, dict) else {}
-        page_tickets = [item for item in body.get('tickets') or [] if isinstance(item, dict)]
-        if isinstance(body.get('count'), int) and not isinstance(body.get('count'), bool):
-            count = body['count']
-        new = [item for item in page_tickets if _identity(item) not in seen]
-        seen.update(_identity(item) for item in new)
-        tickets.extend(new)
-        if limit is not None and len(tickets) >= limit:
-            return tickets[:limit], count
-        if (count is not None and len(tickets) >= count) or not page_tickets:
-            return tickets, count
-        if not new:
-            client.warn('GET /tickets: page {0} brought nothing new (the same tickets again); stopped there, with {1}.'.format(
-                page, _how_many(tickets, count)))
-            return tickets, count
-        href = ((body.get('_links') or {}).get('next') or {}).get('href')
-        if not href:
-            return tickets, count
-        next_page = _page_number(href)
-        if next_page is None or next_page <= page:
-            client.warn('GET /tickets: the next link of page {0} does not move forward ({1}); stopped there, with {2}.'.format(
-                page, 'it names no page' if next_page is None else 'it names page {0}'.format(next_page),
-                _how_many(tickets, count)))
-            return tickets, count
-        if pages_read >= client.page_limit:
-            client.warn('GET /tickets: stopped after {0} pages (page_limit); {1} were read. Narrow the search, or raise '
-                        'page_limit.'.format(pages_read, _how_many(tickets, count)))
-            return tickets, count
-        page = next_page
+    read_here = 0
+    ahead = None
+    try:
+        while True:
+            body = ahead.take(page) if ahead is not None else None
+            if body is None:
+                if ahead is not None:
+                    # The next links left the pages read ahead: from here on, one page after the other.
+                    ahead.stop()
+                body = read(page)
+                read_here += 1
+            page_tickets = [item for item in body.get('tickets') or [] if isinstance(item, dict)]
+            if isinstance(body.get('count'), int) and not isinstance(body.get('count'), bool):
+                count = body['count']
+            new = [item for item in page_tickets if _identity(item) not in seen]
+            seen.update(_identity(item) for item in new)
+            tickets.extend(new)
+            if limit is not None and len(tickets) >= limit:
+                return tickets[:limit], count
+            if (count is not None and len(tickets) >= count) or not page_tickets:
+                return tickets, count
+            if not new:
+                client.warn('GET /tickets: page {0} brought nothing new (the same tickets again); stopped there, with {1}.'.format(
+                    page, _how_many(tickets, count)))
+                return tickets, count
+            href = ((body.get('_links') or {}).get('next') or {}).get('href')
+            if not href:
+                return tickets, count
+            next_page = _page_number(href)
+            if next_page is None or next_page <= page:
+                client.warn('GET /tickets: the next link of page {0} does not move forward ({1}); stopped there, with {2}.'.format(
+                    page, 'it names no page' if next_page is None else 'it names page {0}'.format(next_page),
+                    _how_many(tickets, count)))
+                return tickets, count
+            requests_made = read_here + (ahead.started if ahead is not None else 0)
+            if requests_made >= client.page_limit and not (ahead is not None and ahead.pending(next_page)):
+                client.warn('GET /tickets: stopped after {0} pages (page_limit); {1} were read. Narrow the search, or raise '
+                            'page_limit.'.format(requests_made, _how_many(tickets, count)))
+                return tickets, count
+            if ahead is None and concurrency > 1 and count is not None and next_page == page + 1:
+                wanted = count if limit is None else min(count, limit)
+                # Pages are numbered from 1 and all as long as the first one (the last may be shorter).
+                last = min(-(-wanted // len(page_tickets)), page + client.page_limit - requests_made)
+                if last > next_page:
+                    ahead = PagesAhead(read, range(next_page, last + 1), concurrency,
+                                       slow=lambda: getattr(client, 'rate_limited', 0) > rate_limited,
+                                       finish=getattr(client, 'close_thread_session', None))
+            page = next_page
+    finally:
+        if ahead is not None:
+            ahead.close()
 
 
 def _identity(ticket):

@@ -15,6 +15,8 @@ version_added: 1.0.0
 description:
   - Returns one ticket by O(ticket_id), or the tickets that match the filters and O(search), following the pages
     of C(GET /tickets) until the API's C(count) is read, unless O(limit) caps the count.
+  - Once the first page has given the C(count), the pages still needed are read O(page_concurrency) at once. The
+    tickets keep the API's order.
   - Paging never loops. It also stops at a C(next) link that does not move forward and after O(page_limit) pages,
     with a warning that says how many of the matching tickets were read (RV(tickets) then holds fewer than
     RV(count)).

@@ -102,7 +102,9 @@ def test_retries_of_a_trickled_answer_stop_at_the_deadline(sandbox, tmp_path):
 
 
 def test_a_bad_deadline_or_page_limit_is_refused_before_any_request(sandbox, tmp_path):
-    for options, words in (({'deadline': 0}, ['deadline', 'above 0']), ({'page_limit': 0}, ['page_limit', '1 or more'])):
+    for options, words in (({'deadline': 0}, ['deadline', 'above 0']), ({'page_limit': 0}, ['page_limit', '1 or more']),
+                           ({'page_concurrency': 0}, ['page_concurrency', 'from 1 to 16']),
+                           ({'page_concurrency': 17}, ['page_concurrency', 'from 1 to 16', 'got 17'])):
         run = run_adhoc(INFO, options, environment(sandbox, tmp_path))
         assert run.returncode == 2, run.stdout + run.stderr
         for word in words:
@@ -150,6 +152,46 @@ def test_the_page_limit_stops_paging_with_a_warning(sandbox, tmp_path):
     run = run_adhoc(INFO, {'fetch': ['tickets']}, environment(sandbox, tmp_path, UPSUN_SUPPORT_PAGE_LIMIT=1))
     assert len(result_of(run)['tickets']) == 5
     assert seconds < 30, seconds
+
+
+def test_the_pages_after_the_first_are_read_at_once_and_kept_in_the_api_order(sandbox, tmp_path):
+    seeded = seed(sandbox, 40)
+    # Slow pages, so that the reads overlap.
+    sandbox.fault('/tickets', 'delay', method='GET', delay=0.2, count=100)
+    run = run_adhoc(INFO, {'fetch': ['tickets']}, environment(sandbox, tmp_path))
+    assert run.returncode == 0, run.stdout + run.stderr
+    result = result_of(run)
+    assert result['count'] == 40
+    # The API's order: newest first.
+    newest_first = sorted((ticket['ticket_id'] for ticket in seeded), reverse=True)
+    assert [ticket['ticket_id'] for ticket in result['tickets']] == newest_first
+    pages = requests_to(sandbox, 'GET')
+    assert sorted(int(entry['query']['page']) for entry in pages) == list(range(1, 9))
+    # The first page on its own; then the threads that read the others at once, each on its own connection.
+    assert len(set(entry['connection'] for entry in pages[1:])) == 4
+    # page_concurrency 1 (here from its variable): one page after the other, over the one connection.
+    sandbox.clear_journal()
+    run = run_adhoc(INFO, {'fetch': ['tickets']}, environment(sandbox, tmp_path, UPSUN_SUPPORT_PAGE_CONCURRENCY=1))
+    assert [ticket['ticket_id'] for ticket in result_of(run)['tickets']] == [ticket['ticket_id'] for ticket in result['tickets']]
+    pages = requests_to(sandbox, 'GET')
+    assert [int(entry['query']['page']) for entry in pages] == list(range(1, 9))
+    assert len(set(entry['connection'] for entry in pages)) == 1
+
+
+def test_a_429_while_pages_are_read_at_once_is_waited_out_and_nothing_is_lost(sandbox, tmp_path):
+    seeded = seed(sandbox, 30)
+    # The third request (a page read ahead) is rate limited.
+    sandbox.fault('/tickets', 'delay', method='GET', delay=0, count=2)
+    sandbox.fault('/tickets', 'status', method='GET', status=429, retry_after=1)
+    run = run_adhoc(INFO, {'fetch': ['tickets']}, environment(sandbox, tmp_path))
+    assert run.returncode == 0, run.stdout + run.stderr
+    result = result_of(run)
+    newest_first = sorted((ticket['ticket_id'] for ticket in seeded), reverse=True)
+    assert [ticket['ticket_id'] for ticket in result['tickets']] == newest_first
+    assert 'GET /tickets answered HTTP 429; retry 1 of 3 in 1 s' in one_line(run.stderr)
+    pages = requests_to(sandbox, 'GET')
+    assert [entry['status'] for entry in pages].count(429) == 1
+    assert sorted(int(entry['query']['page']) for entry in pages if entry['status'] == 200) == list(range(1, 7))
 
 
 def test_dedupe_search_with_an_endless_next_link_ends_and_files_once(sandbox, tmp_path):

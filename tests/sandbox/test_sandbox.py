@@ -25,6 +25,7 @@ from upsun_sandbox import (
     SandboxProcess,
     self_signed_certificate,
 )
+from upsun_sandbox.faults import Fault
 
 CLIENT = ("platform-api-user", "")
 UUID_A = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
@@ -539,6 +540,28 @@ def test_fault_delay(quick):
     sandbox.fault("/tickets", action="delay", delay=1.0)
     with pytest.raises(requests.exceptions.ReadTimeout):
         api.call("GET", "/tickets", timeout=0.3)
+
+
+def test_fault_latency(quick):
+    sandbox, api = quick
+    api.login()
+    sandbox.fault("/tickets", action="latency", delay=0.5)
+    started = time.monotonic()
+    assert api.call("GET", "/tickets").status_code == 200
+    assert 0.5 <= time.monotonic() - started < 1.5
+    assert sandbox.journal()[-1]["fault"]["action"] == "latency"
+
+
+def test_fault_latency_counts_the_work_inside_its_time():
+    # The answer leaves `delay` seconds after the request arrived, however long the sandbox worked on it.
+    fault = Fault.from_dict({"action": "latency", "path": "/tickets", "delay": 0.05})
+    assert fault.delay_first == 0.0
+    assert fault.delay_after(0.01) == pytest.approx(0.04)
+    assert fault.delay_after(0.08) == 0.0
+    delay = Fault.from_dict({"action": "delay", "path": "/tickets", "delay": 0.05})
+    assert (delay.delay_first, delay.delay_after(0.01)) == (0.05, 0.0)
+    slow_answer = Fault.from_dict({"action": "create_then_delay", "path": "/tickets", "delay": 0.05})
+    assert (slow_answer.delay_first, slow_answer.delay_after(0.01)) == (0.0, 0.05)
 
 
 def test_fault_drop(sandbox, api):

@@ -123,20 +123,21 @@ class UpsunApi:
     def list_tickets(self, incoming: Incoming, query: dict, paging: str | None = None) -> Reply:
         """GET /tickets: filter, search, then one page with HAL links (broken ones under a paging fault)."""
         filters = {name: query[f"filter[{name}]"] for name in FILTERS if f"filter[{name}]" in query}
-        found = self.tickets.find(filters, query.get("search"))
         page = query.get("page", 1)
         start = (page - 1) * self.page_size
+        count, tickets = self.tickets.find(filters, query.get("search"), start, start + self.page_size)
         links = {"self": {"href": self._page_href(incoming, None)}}
         if page > 1:
             links["previous"] = {"href": self._page_href(incoming, page - 1)}
-        if start + self.page_size < len(found) or paging == "endless_next":
+        if start + self.page_size < count or paging == "endless_next":
             links["next"] = {"href": self._page_href(incoming, page + 1)}
         if paging == "stuck_next":
             links["next"] = {"href": self._page_href(incoming, page)}
-        if paging == "endless_next" and found and start >= len(found):
+        if paging == "endless_next" and count and start >= count:
             # Past the end, a broken server keeps serving its last page.
-            start = (len(found) - 1) // self.page_size * self.page_size
-        return Reply(200, {"count": len(found), "tickets": found[start:start + self.page_size], "_links": links})
+            start = (count - 1) // self.page_size * self.page_size
+            count, tickets = self.tickets.find(filters, query.get("search"), start, start + self.page_size)
+        return Reply(200, {"count": count, "tickets": tickets, "_links": links})
 
     def _page_href(self, incoming: Incoming, page: int | None) -> str:
         pairs = list(incoming.query)

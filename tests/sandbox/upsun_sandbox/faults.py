@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 
 from .messages import Reply, problem
 
-ACTIONS = ("status", "delay", "drop", "create_then_drop", "create_later", "create_then_delay", "trickle",
+ACTIONS = ("status", "delay", "latency", "drop", "create_then_drop", "create_later", "create_then_delay", "trickle",
            "reset_after_headers", "reset_in_body", "endless_next", "stuck_next")
 # Actions that change what GET /tickets answers (its paging links).
 PAGING = ("endless_next", "stuck_next")
@@ -64,7 +64,7 @@ class Fault:
         status = data.get("status", 500)
         if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
             raise ValueError("status must be an HTTP status code")
-        delay = _seconds(data, "delay", 1.0 if action in ("delay", "create_then_delay") else 0.0)
+        delay = _seconds(data, "delay", 1.0 if action in ("delay", "latency", "create_then_delay") else 0.0)
         chunk = data.get("chunk", 1)
         if not isinstance(chunk, int) or isinstance(chunk, bool) or chunk < 1:
             raise ValueError("chunk must be a positive integer (bytes per write)")
@@ -75,8 +75,19 @@ class Fault:
 
     @property
     def delay_first(self) -> float:
-        """Seconds to wait before processing the request (create_then_delay waits after it instead)."""
-        return 0.0 if self.action == "create_then_delay" else self.delay
+        """Seconds to wait before processing the request (create_then_delay and latency wait after it instead)."""
+        return 0.0 if self.action in ("create_then_delay", "latency") else self.delay
+
+    def delay_after(self, elapsed: float) -> float:
+        """Seconds to wait between processing the request and answering, `elapsed` seconds after it arrived.
+
+        latency answers `delay` seconds after the request arrived: the sandbox's own work (about 3 ms of CPU per
+        request, and one Python process serialises that work for concurrent requests) counts inside that time,
+        as a server's processing does in its response time, instead of on top of it.
+        """
+        if self.action == "latency":
+            return max(self.delay - elapsed, 0.0)
+        return self.delay if self.action == "create_then_delay" else 0.0
 
     def matches(self, method: str, path: str) -> bool:
         """Whether this fault applies to a request."""

@@ -386,6 +386,7 @@ class Sandbox:
         """
         if incoming.path == PREFIX or incoming.path.startswith(PREFIX + "/"):
             return self._safely(self.hooks.handle, incoming), None
+        arrived = time.monotonic()
         generation = self._generation
         fault = self.faults.take(incoming.method, incoming.path)
         action = fault.action if fault is not None else None
@@ -409,8 +410,9 @@ class Sandbox:
             self.journal.add(entry)
         marker = f" [fault {action}]" if fault is not None else ""
         self.log(f"#{incoming.connection} {incoming.method} {incoming.path} -> {entry['status']}{marker}")
-        if action == "create_then_delay":
-            time.sleep(fault.delay)
+        wait = fault.delay_after(time.monotonic() - arrived) if fault is not None else 0.0
+        if wait:
+            time.sleep(wait)
         if action == "create_then_drop":
             return None, fault
         return reply, fault

@@ -150,23 +150,23 @@ class TicketStore:
                 ticket["updated"] = utc_now()
             return self._dump_one(ticket_id)
 
-    def find(self, filters: dict, search: str | None = None) -> list[dict]:
-        """The tickets matching every filter and the search text, newest (highest id) first.
+    def find(self, filters: dict, search: str | None = None, start: int = 0,
+             stop: int | None = None) -> tuple[int, list[dict]]:
+        """How many tickets match every filter and the search text, and copies of matches [start:stop].
 
-        Filters hold openapi-core's unmarshalled values: exact match for ids, enums and booleans;
-        "at or after" for the created, updated and due datetimes (a ticket without a due date never
-        matches filter[due]).
+        Newest (highest id) first. Only the tickets asked for are copied, so that a page of a long
+        listing costs little. Filters hold openapi-core's unmarshalled values: exact match for ids,
+        enums and booleans; "at or after" for the created, updated and due datetimes (a ticket
+        without a due date never matches filter[due]).
         """
         needle = search.casefold() if search else None
         with self._lock:
-            found = []
-            for ticket in sorted(self._tickets.values(), key=lambda item: item["ticket_id"], reverse=True):
-                if _matches(ticket, filters) and (
-                        needle is None
-                        or needle in (ticket.get("subject") or "").casefold()
-                        or needle in (ticket.get("description") or "").casefold()):
-                    found.append(copy.deepcopy(ticket))
-            return found
+            found = [ticket for ticket in sorted(self._tickets.values(), key=lambda item: item["ticket_id"], reverse=True)
+                     if _matches(ticket, filters) and (
+                         needle is None
+                         or needle in (ticket.get("subject") or "").casefold()
+                         or needle in (ticket.get("description") or "").casefold())]
+            return len(found), [copy.deepcopy(ticket) for ticket in found[start:stop]]
 
     def _dump_one(self, ticket_id: int) -> dict:
         ticket = copy.deepcopy(self._tickets[ticket_id])

@@ -145,6 +145,13 @@ options:
       - If not set, the E(UPSUN_SUPPORT_PAGE_LIMIT) environment variable is used.
     type: int
     default: 100
+  page_concurrency:
+    description:
+      - How many pages of C(GET /tickets) one poll reads at once, once the first page has given the API's count, from
+        V(1) (one after the other) to V(16). The tickets keep the API's order; a C(429) pauses them all.
+      - If not set, the E(UPSUN_SUPPORT_PAGE_CONCURRENCY) environment variable is used.
+    type: int
+    default: 4
 seealso:
   - module: upsun.support.ticket_info
     description: The same filters, for one lookup from a playbook.

@@ -16,6 +16,8 @@ __metaclass__ = type
 
 import json
 import os
+import subprocess
+import sys
 import types
 from unittest import mock
 
@@ -31,6 +33,7 @@ from ansible.vars.manager import VariableManager
 
 from ansible_collections.upsun.support.plugins.doc_fragments.connection import ModuleDocFragment
 from ansible_collections.upsun.support.plugins.callback import ticket_on_failure as plugin
+from ansible_collections.upsun.support.plugins.module_utils import client as client_module
 from ansible_collections.upsun.support.plugins.module_utils.settings import CONNECTION_NAMES
 from ansible_collections.upsun.support.plugins.plugin_utils.rendering import DEFAULT_SUBJECTS
 from ansible_collections.upsun.support.plugins.plugin_utils.spool import DEFAULT_SPOOL_DIR
@@ -461,12 +464,21 @@ def test_missing_credentials_spool_the_ticket(make_callback, api, spool_dir):
 
 
 def test_missing_requests_spools_the_ticket(make_callback, api, spool_dir, monkeypatch):
-    monkeypatch.setattr(plugin, 'HAS_REQUESTS', False)
+    monkeypatch.setattr(client_module, 'HAS_REQUESTS', False)
     callback = _failed_run(make_callback)
     callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
     dummy, dummy, record = _spooled(spool_dir)
     assert 'requests' in record['error']
     assert api.calls == []
+
+
+def test_loading_the_callback_does_not_import_requests():
+    # Most runs never call the API: the HTTP client (and requests) is imported when a ticket is filed or solved.
+    code = ('import sys; import ansible_collections.upsun.support.plugins.callback.ticket_on_failure; '
+            'print(sorted(name for name in ("requests", "urllib3") if name in sys.modules))')
+    result = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True,
+                            env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    assert result.stdout.strip() == '[]'
 
 
 def test_an_unwritable_spool_directory_is_a_warning_too(make_callback, closed_port_url, tmp_path):

@@ -12,6 +12,7 @@ __metaclass__ = type
 import base64
 import json
 import os
+import threading
 import time
 
 import pytest
@@ -313,6 +314,54 @@ def test_retry_after_is_honoured(api, make_client, warned, retry_sleeps, tokens)
 
     assert retry_sleeps == [7.0]
     assert 'in 7 s' in warned[0]
+
+
+def test_a_429_pauses_the_requests_of_the_other_threads_too(api, make_client, warned, tokens, monkeypatch):
+    # Real waits: what is tested is that a thread that did not get the 429 waits too.
+    monkeypatch.setattr(client_module, 'time', time)
+    limited = threading.Event()
+    arrived = {}
+
+    def answer(call):
+        who = call.query['who'][0]
+        if who == 'first' and not limited.is_set():
+            arrived['429'] = time.monotonic()
+            limited.set()
+            return 429, {'error': 'slow down'}, {'Retry-After': '1'}
+        arrived.setdefault(who, time.monotonic())
+        return 200, TICKETS
+
+    api.on('GET', '/tickets', answer)
+    client = make_client(access_token=tokens.access)
+    first = threading.Thread(target=client.request, args=('GET', '/tickets'), kwargs=dict(params={'who': 'first'}))
+    first.start()
+    limited.wait(5)
+    time.sleep(0.2)  # the 429 has reached the client by now
+    client.request('GET', '/tickets', params={'who': 'second'})
+    first.join(5)
+
+    assert arrived['second'] >= arrived['429'] + 0.95
+    assert arrived['first'] >= arrived['429'] + 0.95
+    assert client.rate_limited == 1
+    assert warned == ['Upsun API: GET /tickets answered HTTP 429; retry 1 of 3 in 1 s.']
+
+
+def test_each_thread_has_its_own_session_and_close_closes_them_all(make_client, monkeypatch):
+    client = make_client()
+    sessions = [client.session]
+    thread = threading.Thread(target=lambda: sessions.append(client.session))
+    thread.start()
+    thread.join(5)
+    assert sessions[0] is client.session is not sessions[1]
+    closed = []
+    for session in sessions:
+        monkeypatch.setattr(session, 'close', lambda session=session: closed.append(session))
+
+    client.close()
+
+    assert closed == sessions
+    # A request after close() gets a fresh session.
+    assert client.session not in sessions
 
 
 def test_retry_after_is_capped(api, make_client, warned, retry_sleeps, tokens):

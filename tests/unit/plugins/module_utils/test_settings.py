@@ -40,6 +40,7 @@ def test_unset_values_take_the_defaults():
     assert settings.validate_certs is True
     assert settings.retries == 3
     assert settings.ca_path is None
+    assert settings.page_concurrency == 4
     assert settings.origins['api_url'] == 'default'
 
 
@@ -117,6 +118,7 @@ def test_a_bad_skip_ssl_value_is_named():
     ('UPSUN_CLI_DEFAULT_TIMEOUT', 'timeout', 'soon'),
     ('UPSUN_SUPPORT_RETRIES', 'retries', 'many'),
     ('UPSUN_SUPPORT_RETRIES', 'retries', '1.5'),
+    ('UPSUN_SUPPORT_PAGE_CONCURRENCY', 'page_concurrency', 'lots'),
 ])
 def test_a_bad_environment_value_names_the_setting_and_the_variable(variable, name, value):
     with pytest.raises(InputError) as caught:
@@ -133,6 +135,8 @@ def test_a_bad_environment_value_names_the_setting_and_the_variable(variable, na
     (dict(api_token='t', token_url='/token'), ['token_url', 'UPSUN_CLI_OAUTH2_TOKEN_URL']),
     (dict(api_token='t', timeout=0), ['timeout', 'above 0']),
     (dict(api_token='t', retries=-1), ['retries', '0 or more']),
+    (dict(api_token='t', page_concurrency=0), ['page_concurrency', 'from 1 to 16', 'UPSUN_SUPPORT_PAGE_CONCURRENCY']),
+    (dict(api_token='t', page_concurrency=17), ['page_concurrency', 'from 1 to 16', 'got 17']),
 ])
 def test_validate_names_the_setting_and_its_variable(values, words):
     with pytest.raises(InputError) as caught:

@@ -41,7 +41,8 @@ def pages(*page_tickets, **options):
 
 
 def page_numbers(api):
-    return [call.query['page'] for call in api.requests('GET', '/tickets')]
+    """The pages requested, in page order: past the first, several are read at once, in no set order."""
+    return sorted((call.query['page'] for call in api.requests('GET', '/tickets')), key=lambda page: int(page[0]))
 
 
 # --- filters and search -----------------------------------------------------------------------------------------------

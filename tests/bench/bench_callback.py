@@ -1,0 +1,164 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, upsun.support maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Benchmark of the upsun.support.ticket_on_failure callback on a successful run of 200 hosts.
+
+The same play (200 hosts on the local connection, gather_facts false, one ``ansible.builtin.command`` task that
+works on every host) runs without the callback and with it (``ANSIBLE_CALLBACKS_ENABLED``), alternately, each as
+its own ansible-playbook process, against an offline sandbox of the Upsun API (its token and URLs are in the
+environment, so a callback that sent anything would reach it).
+
+Printed: the median wall time of each, and with/without (target at most 1.02) as the median of the per-round
+ratios, with PASS or FAIL; whether the sandbox received any request (target: none); and, for information, what
+the callback costs by itself: the import of its module (``python -X importtime``) and making it with its settings
+read (``set_options``), each the median of 5 runs. Exit status 1 when a target is missed or a run fails.
+
+    PYTHONPATH=tests/sandbox python tests/bench/bench_callback.py [--hosts 200] [--runs 3] [--forks 5] [--json]
+"""
+
+from __future__ import absolute_import, division, print_function
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_module import REPO_ROOT, bench_env, paired_ratio, tool  # noqa: E402 pylint: disable=wrong-import-position
+
+from upsun_sandbox.process import SandboxProcess  # noqa: E402 pylint: disable=import-error,wrong-import-position
+
+CALLBACK = 'upsun.support.ticket_on_failure'
+TARGET = 1.02
+
+PLAY = [{
+    'name': 'Deploy the shop',
+    'hosts': 'web',
+    'gather_facts': False,
+    'tasks': [{'name': 'Run the deploy script', 'ansible.builtin.command': {'argv': ['sh', '-c', 'echo deployed']},
+               'changed_when': False}],
+}]
+
+# Made as ansible-playbook makes it: loaded by name, then its settings read.
+SET_OPTIONS = '''
+import time
+started = time.perf_counter()
+from ansible.plugins.loader import callback_loader, init_plugin_loader
+init_plugin_loader()
+loaded = time.perf_counter()
+plugin = callback_loader.get({0!r})
+plugin.set_options()
+done = time.perf_counter()
+print((done - loaded) * 1000)
+'''.format(CALLBACK)
+
+
+def write_files(workdir, hosts):
+    inventory = workdir / 'inventory.ini'
+    inventory.write_text('[web]\n' + ''.join('web{0:03d}\n'.format(i) for i in range(hosts))
+                         + '\n[web:vars]\nansible_connection=local\nansible_python_interpreter={0}\n'.format(sys.executable))
+    playbook = workdir / 'deploy.yml'
+    playbook.write_text(json.dumps(PLAY, indent=2))
+    return inventory, playbook
+
+
+def run_once(name, command, env, hosts):
+    """One run; its wall time. A run that fails, or where a host did not succeed, is an error."""
+    started = time.perf_counter()
+    result = subprocess.run(command, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - started
+    succeeded = len(re.findall(r'^web\d+ +: ok=1 .*failed=0 ', result.stdout, re.MULTILINE))
+    if result.returncode != 0 or succeeded != hosts:
+        raise RuntimeError('{0}: exit status {1}, {2} of {3} hosts ok:\n{4}{5}'.format(
+            name, result.returncode, succeeded, hosts, result.stdout[-3000:], result.stderr[-3000:]))
+    return elapsed
+
+
+def median_of(command, env, parse, repeat=5):
+    samples = []
+    for dummy in range(repeat):
+        result = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+        samples.append(parse(result))
+    return statistics.median(samples)
+
+
+def import_ms(env):
+    """Median milliseconds to import the callback's module, cumulated (python -X importtime), ansible-core already loaded."""
+    statement = 'import ansible.plugins.callback, ansible.playbook.block; import ansible_collections.upsun.support.plugins.callback.ticket_on_failure'
+
+    def parse(result):
+        for line in result.stderr.splitlines():
+            match = re.match(r'import time:\s+\d+ \|\s+(\d+) \| ansible_collections\.upsun\.support\.plugins\.callback\.ticket_on_failure$', line)
+            if match:
+                return int(match.group(1)) / 1000.0
+        raise RuntimeError('no import time for the callback:\n' + result.stderr[-2000:])
+
+    return median_of([sys.executable, '-X', 'importtime', '-c', statement],
+                     dict(env, PYTHONPATH=str(REPO_ROOT / 'collections')), parse)
+
+
+def set_options_ms(env):
+    """Median milliseconds to load the callback by name and read its settings, as ansible-playbook does."""
+    return median_of([sys.executable, '-c', SET_OPTIONS], env, lambda result: float(result.stdout.strip().splitlines()[-1]))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n', 1)[0])
+    parser.add_argument('--hosts', type=int, default=200)
+    parser.add_argument('--runs', type=int, default=3, help='rounds: timed runs of each play (default 3)')
+    parser.add_argument('--forks', type=int, default=5, help='forks of both plays (default 5, as ansible.cfg)')
+    parser.add_argument('--json', action='store_true', help='print the results as JSON')
+    args = parser.parse_args(argv)
+
+    load_before = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix='bench-callback-') as tmp, SandboxProcess('--quiet') as sandbox:
+        workdir = Path(tmp)
+        inventory, playbook = write_files(workdir, args.hosts)
+        command = [tool('ansible-playbook'), '-i', str(inventory), '-f', str(args.forks), str(playbook)]
+        without = bench_env(sandbox, workdir / 'home')
+        envs = {'without': without, 'with': dict(without, ANSIBLE_CALLBACKS_ENABLED=CALLBACK)}
+        order = ('with', 'without')
+        times = dict((name, []) for name in order)
+        for name in order:  # warm-up: caches, .pyc files
+            run_once(name, command, envs[name], args.hosts)
+        for round_number in range(args.runs):
+            for name in (order if round_number % 2 == 0 else order[::-1]):
+                times[name].append(run_once(name, command, envs[name], args.hosts))
+        requests_sent = sandbox.journal()
+        costs = {'import_ms': import_ms(envs['with']), 'set_options_ms': set_options_ms(envs['with'])}
+    load = (load_before, os.getloadavg()[0])
+    medians = dict((name, statistics.median(values)) for name, values in times.items())
+    ratio = paired_ratio(times, 'with', 'without')
+    passed = ratio <= TARGET and not requests_sent
+
+    if args.json:
+        print(json.dumps({'hosts': args.hosts, 'runs': args.runs, 'forks': args.forks, 'times': times, 'medians': medians,
+                          'ratio': ratio, 'target': TARGET, 'requests_sent': len(requests_sent), 'load_average': load,
+                          'cpus': os.cpu_count(), 'passed': passed, 'callback_cost': costs}, indent=2))
+    else:
+        print('{0} callback, a successful run of {1} hosts (one ansible.builtin.command task each), forks {2}: '
+              '{3} rounds (after a warm-up run)'.format(CALLBACK, args.hosts, args.forks, args.runs))
+        print('  1-minute load average {0:.1f} before, {1:.1f} after, on {2} CPUs'.format(load[0], load[1], os.cpu_count()))
+        for name in order:
+            print('  {0:<8} median {1:6.2f} s  (min {2:.2f}, max {3:.2f})  {0} the callback'.format(
+                name, medians[name], min(times[name]), max(times[name])))
+        print('{0}  with/without = {1:.3f} (target <= {2:.2f}; median of the per-round ratios; the ratio of the medians '
+              'is {3:.3f})'.format('PASS' if ratio <= TARGET else 'FAIL', ratio, TARGET, medians['with'] / medians['without']))
+        print('{0}  requests the sandbox received: {1} (target: none)'.format(
+            'PASS' if not requests_sent else 'FAIL', len(requests_sent)))
+        print('  for information, the callback by itself: import {0:.0f} ms, load and set_options {1:.1f} ms'.format(
+            costs['import_ms'], costs['set_options_ms']))
+    return 0 if passed else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
