@@ -130,7 +130,8 @@ def search_tickets(client, filters=None, search=None, limit=None):
             if ahead is None and concurrency > 1 and count is not None and next_page == page + 1:
                 wanted = count if limit is None else min(count, limit)
                 # Pages are numbered from 1 and all as long as the first one (the last may be shorter).
-                last = min(-(-wanted // len(page_tickets)), page + client.page_limit - requests_made)
+                pages = (wanted + len(page_tickets) - 1) // len(page_tickets)
+                last = min(pages, page + client.page_limit - requests_made)
                 if last > next_page:
                     ahead = PagesAhead(read, range(next_page, last + 1), concurrency,
                                        slow=lambda: getattr(client, 'rate_limited', 0) > rate_limited,
