@@ -75,6 +75,14 @@ CONNECTION_SETTINGS = (
 )
 # The most pages read at once: a few are enough to hide the latency, more would only load the API.
 MAX_PAGE_CONCURRENCY = 16
+# The numeric settings' allowed values: (name, check, what the error message says is allowed).
+NUMBER_RANGES = (
+    ('timeout', lambda value: value > 0, 'a number of seconds above 0'),
+    ('retries', lambda value: value >= 0, '0 or more'),
+    ('deadline', lambda value: value > 0, 'a number of seconds above 0'),
+    ('page_limit', lambda value: value >= 1, '1 or more'),
+    ('page_concurrency', lambda value: 1 <= value <= MAX_PAGE_CONCURRENCY, 'from 1 to {0}'.format(MAX_PAGE_CONCURRENCY)),
+)
 SETTINGS_BY_NAME = dict((setting.name, setting) for setting in CONNECTION_SETTINGS)
 CONNECTION_NAMES = tuple(setting.name for setting in CONNECTION_SETTINGS)
 SECRET_NAMES = tuple(setting.name for setting in CONNECTION_SETTINGS if setting.secret)
@@ -144,21 +152,10 @@ class ConnectionSettings:
             if parsed.scheme not in ('http', 'https') or not parsed.netloc:
                 raise InputError('{0} must be an absolute http:// or https:// URL, got {1!r} ({2}).'.format(
                     name, value, _source(name, self.origins[name])))
-        if self.timeout <= 0:
-            raise InputError('timeout must be a number of seconds above 0, got {0!r} ({1}).'.format(
-                self.timeout, _source('timeout', self.origins['timeout'])))
-        if self.retries < 0:
-            raise InputError('retries must be 0 or more, got {0!r} ({1}).'.format(
-                self.retries, _source('retries', self.origins['retries'])))
-        if self.deadline <= 0:
-            raise InputError('deadline must be a number of seconds above 0, got {0!r} ({1}).'.format(
-                self.deadline, _source('deadline', self.origins['deadline'])))
-        if self.page_limit < 1:
-            raise InputError('page_limit must be 1 or more, got {0!r} ({1}).'.format(
-                self.page_limit, _source('page_limit', self.origins['page_limit'])))
-        if not 1 <= self.page_concurrency <= MAX_PAGE_CONCURRENCY:
-            raise InputError('page_concurrency must be from 1 to {0}, got {1!r} ({2}).'.format(
-                MAX_PAGE_CONCURRENCY, self.page_concurrency, _source('page_concurrency', self.origins['page_concurrency'])))
+        for name, allowed, wording in NUMBER_RANGES:
+            if not allowed(self.values[name]):
+                raise InputError('{0} must be {1}, got {2!r} ({3}).'.format(
+                    name, wording, self.values[name], _source(name, self.origins[name])))
 
 
 def _source(name, origin):

@@ -135,6 +135,8 @@ def test_a_bad_environment_value_names_the_setting_and_the_variable(variable, na
     (dict(api_token='t', token_url='/token'), ['token_url', 'UPSUN_CLI_OAUTH2_TOKEN_URL']),
     (dict(api_token='t', timeout=0), ['timeout', 'above 0']),
     (dict(api_token='t', retries=-1), ['retries', '0 or more']),
+    (dict(api_token='t', deadline=0), ['deadline', 'seconds above 0', 'UPSUN_SUPPORT_DEADLINE']),
+    (dict(api_token='t', page_limit=0), ['page_limit', '1 or more', 'got 0']),
     (dict(api_token='t', page_concurrency=0), ['page_concurrency', 'from 1 to 16', 'UPSUN_SUPPORT_PAGE_CONCURRENCY']),
     (dict(api_token='t', page_concurrency=17), ['page_concurrency', 'from 1 to 16', 'got 17']),
 ])
