@@ -21,7 +21,8 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.upsun.support.plugins.plugin_utils.failure_report import FailureReport, failures_from_hostvars
+from ansible_collections.upsun.support.plugins.plugin_utils.failure_report import (
+    MAX_ERROR_CHARS, FailureReport, failures_from_hostvars)
 from ansible_collections.upsun.support.plugins.plugin_utils.log_tails import log_attachments
 from ansible_collections.upsun.support.plugins.plugin_utils.redaction import REPLACEMENT, RedactionError, Redactor
 from ansible_collections.upsun.support.plugins.plugin_utils.rendering import ticket_request
@@ -39,14 +40,25 @@ def _redactor(redaction):
 
 
 def deploy_failure_report(hostvars, hosts, play=None, environment=None, handled=None, redaction=None, max_chars=4000,
-                          play_hosts_count=None, context=None, ansible_version=None):
-    """The failure report of a deploy, as data; also ``messages`` and ``task_uuids`` per failed host."""
-    failures, messages = failures_from_hostvars(hostvars, hosts, _redactor(redaction), handled=handled,
-                                                max_chars=int(max_chars), play=play)
+                          play_hosts_count=None, context=None, ansible_version=None, argument_errors=None):
+    """The failure report of a deploy, as data; also ``messages`` and ``task_uuids`` per failed host.
+
+    With ``argument_errors`` (the role's arguments failed their check) the role's own settings are not used: each
+    failed host's message is its error followed by the argument errors, redacted with the default rules.
+    """
+    redact = _redactor(None if argument_errors else redaction)
+    # The errors quote the wrong values, which may be secrets pasted into the wrong variable.
+    argument_errors = [redact(str(error)) for error in argument_errors or []]
+    failures, messages = failures_from_hostvars(hostvars, hosts, redact, handled=handled,
+                                                max_chars=MAX_ERROR_CHARS if argument_errors else int(max_chars), play=play)
+    if argument_errors:
+        refused = 'upsun.support.deploy_failure_ticket filed no ticket, its arguments are wrong: ' + '; '.join(argument_errors)
+        messages = dict((host, '{0}\n\n{1}'.format(message, refused)) for host, message in messages.items())
     report = FailureReport('role', failures, plays=[play], environment=environment, play_hosts_count=play_hosts_count,
                            context=context, ansible_version=ansible_version)
     data = report.as_dict()
-    data.update(messages=messages, task_uuids=dict((failure.host, failure.task_uuid) for failure in failures))
+    data.update(messages=messages, task_uuids=dict((failure.host, failure.task_uuid) for failure in failures),
+                argument_errors=argument_errors)
     return data
 
 

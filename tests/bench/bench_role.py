@@ -5,18 +5,18 @@
 
 """Benchmark of the upsun.support.deploy_failure_ticket role on a deploy that fails on 200 hosts.
 
-Two plays over the same inventory (200 hosts on the local connection, gather_facts false, same forks), each a
+Three plays over the same inventory (200 hosts on the local connection, gather_facts false, same forks), each a
 deploy block whose step fails on every host:
 
 - baseline: its rescue only re-raises the error (``ansible.builtin.fail: msg: "{{ ansible_failed_result.msg }}"``),
   what a deploy without the role does to fail visibly;
-- role: its rescue is ``include_role: upsun.support.deploy_failure_ticket``;
-- floor, for information: its rescue includes, the same way, a role that only re-raises the error and has the
-  same ``meta/argument_specs.yml``: what Ansible itself spends per failed host on any role included like ours
-  (the include_role and the validation of the role's arguments, both run once per host), before the role does
-  anything. role/floor is what the role's own work costs.
+- role: its rescue imports the role as its README shows (``import_role: upsun.support.deploy_failure_ticket`` with
+  ``rolespec_validate: false``: the role checks its arguments once itself);
+- included, for information: its rescue is ``include_role: upsun.support.deploy_failure_ticket`` with Ansible's
+  check of the role's arguments: two more tasks per failed host (the include_role and the check), what the role
+  cost before it checked its arguments itself.
 
-They run in rounds, each play as its own ansible-playbook process (in the order baseline, role, floor, then
+They run in rounds, each play as its own ansible-playbook process (in the order baseline, role, included, then
 rotated by one in each round), against the offline sandbox this script starts (reset before each role run, so each one
 files its ticket from scratch). Printed: the API calls the sandbox journal saw per role run (target: one ticket,
 at most 4 calls), and role/baseline (target at most 1.10) as the median of the per-round ratios of the wall
@@ -25,18 +25,15 @@ by other work on the machine. Every run is checked: each host fails (once rescue
 and the role's ticket names every failed host.
 
     PYTHONPATH=tests/sandbox python tests/bench/bench_role.py [--hosts 200] [--runs 3] [--forks 5]
-        [--deploy command|fail] [--no-rolespec-validate] [--json] [--keep]
+        [--deploy command|fail] [--json] [--keep]
 
 ``--deploy command`` (default) fails in ``ansible.builtin.command`` like a real deploy step (a module run on each
 host); ``--deploy fail`` in ``ansible.builtin.fail``, which costs next to nothing: the worst case for the ratio.
-Per failed host Ansible runs three tasks for the role (the include_role, the role's argument validation, and the
-fail that re-raises the deploy's error) where the baseline runs one. ``--no-rolespec-validate`` includes the role
-with ``rolespec_validate: false``, an experiment that shows what Ansible's validation of the role's arguments on
-every host costs. Exit status 1 when a target is missed or a run is wrong.
+Per failed host the imported role runs one task, the fail that re-raises the deploy's error, as the baseline does;
+its other tasks run once. Exit status 1 when a target is missed or a run is wrong.
 
-``--instructions`` (needs valgrind, about 10 minutes) also runs the baseline, the role and the role without the
-per-host validation under ``valgrind --tool=callgrind --trace-children=yes`` at 4 and 12 hosts, and prints the
-instructions each failed host adds (the slope), which do not depend on the machine's speed: in the workers (the
+``--instructions`` (needs valgrind, about 10 minutes) also runs the three plays under ``valgrind --tool=callgrind
+--trace-children=yes`` at 4 and 12 hosts, and prints the instructions each failed host adds (the slope), which do not depend on the machine's speed: in the workers (the
 forked processes that run each task for a host) and in the processes they start (modules, shells). The main
 process is left out of the slope: it polls while it waits for its workers, so its count grows with the run's wall
 time (slower under valgrind).
@@ -72,35 +69,22 @@ DEPLOY_STEPS = {
     'fail': {'name': 'Run the deploy step', 'ansible.builtin.fail': {'msg': ERROR}},
 }
 RERAISE = {'name': 'Fail with the deploy error', 'ansible.builtin.fail': {'msg': '{{ ansible_failed_result.msg }}'}}
+ROLE = 'upsun.support.deploy_failure_ticket'
 RESCUES = {
     'baseline': RERAISE,
     'role': {'name': 'File one ticket for the failed deploy',
-             'ansible.builtin.include_role': {'name': 'upsun.support.deploy_failure_ticket'}},
-    'floor': {'name': 'Include a role that only fails again', 'ansible.builtin.include_role': {'name': 'floor_role'}},
+             'ansible.builtin.import_role': {'name': ROLE, 'rolespec_validate': False}},
+    'included': {'name': 'File one ticket for the failed deploy', 'ansible.builtin.include_role': {'name': ROLE}},
 }
-ROLE_PATH = REPO_ROOT / 'roles' / 'deploy_failure_ticket'
 
 
-def write_floor_role(roles_dir):
-    """The floor play's role: our argument specs, and a task list that only re-raises the deploy's error."""
-    role = roles_dir / 'floor_role'
-    (role / 'meta').mkdir(parents=True, exist_ok=True)
-    (role / 'tasks').mkdir(exist_ok=True)
-    shutil.copyfile(str(ROLE_PATH / 'meta' / 'argument_specs.yml'), str(role / 'meta' / 'argument_specs.yml'))
-    (role / 'tasks' / 'main.yml').write_text(json.dumps([RERAISE], indent=2))
-
-
-def write_files(workdir, hosts, deploy, rolespec_validate=True):
+def write_files(workdir, hosts, deploy):
     workdir.mkdir(parents=True, exist_ok=True)
-    write_floor_role(workdir / 'roles')
     inventory = workdir / 'inventory.ini'
     inventory.write_text('[web]\n' + ''.join('web{0:03d}\n'.format(i) for i in range(hosts))
                          + '\n[web:vars]\nansible_connection=local\nansible_python_interpreter={0}\n'.format(sys.executable))
     plays = {}
     for name, rescue in RESCUES.items():
-        rescue = json.loads(json.dumps(rescue))
-        if name in ('role', 'floor') and not rolespec_validate:
-            rescue['ansible.builtin.include_role']['rolespec_validate'] = False
         play = [{'name': 'Deploy the shop', 'hosts': 'web', 'gather_facts': False,
                  'module_defaults': {'group/upsun.support.upsun': {'retries': 0}},
                  'tasks': [{'name': 'Deploy', 'block': [DEPLOY_STEPS[deploy]], 'rescue': [rescue]}]}]
@@ -135,8 +119,8 @@ def check_run(name, result, hosts, deploy):
         problems.append('{0} play: {1} of the {2} hosts ended failed=1 rescued=1'.format(name, len(set(recap)), hosts))
     # The last task of the run fails each host again: after its header, one "fatal" line per host.
     last_task = result.stdout.rsplit('\nTASK [', 1)[-1]
-    # The role fails each host with the deploy's error text; a plain re-raise (baseline, floor) with its msg.
-    expected = ERROR if name == 'role' or deploy == 'fail' else 'non-zero return code'
+    # The role fails each host with the deploy's error text; a plain re-raise with its msg.
+    expected = ERROR if name != 'baseline' or deploy == 'fail' else 'non-zero return code'
     failed_again = set(re.findall(r'^fatal: \[(web\d+)\]: FAILED! => (.*)$', last_task, re.MULTILINE))
     own_error = [host for host, text in failed_again if expected in text]
     if len(own_error) != hosts:
@@ -178,16 +162,13 @@ def instructions_per_host(workdir, env, forks, deploy, reset, sizes=(4, 12)):  #
     counts = {}
     for hosts in sizes:
         inventory, plays = write_files(workdir / 'instructions-{0}'.format(hosts), hosts, deploy)
-        dummy, without_validation = write_files(workdir / 'instructions-{0}-nv'.format(hosts), hosts, deploy, False)
-        plays['role, no argument validation'] = without_validation['role']
-        del plays['floor']
         for name, playbook in plays.items():
             reset()  # each role run files its ticket from scratch
             counts[(name, hosts)] = count_instructions(playbook, inventory, env, forks,
                                                        workdir / 'callgrind' / '{0}-{1}'.format(len(counts), hosts))
     low, high = sizes
     return dict((name, tuple((counts[(name, high)][part] - counts[(name, low)][part]) / float(high - low) for part in (1, 2)))
-                for name in ('baseline', 'role', 'role, no argument validation'))
+                for name in RESCUES)
 
 
 def paired_ratio(values, numerator, denominator):
@@ -200,8 +181,6 @@ def main(argv=None):
     parser.add_argument('--runs', type=int, default=3, help='rounds: runs of each play (default 3)')
     parser.add_argument('--forks', type=int, default=5, help='forks of both plays (default 5, as ansible.cfg)')
     parser.add_argument('--deploy', choices=sorted(DEPLOY_STEPS), default='command')
-    parser.add_argument('--no-rolespec-validate', dest='rolespec_validate', action='store_false',
-                        help="an experiment: include the role with rolespec_validate false (no argument check per host)")
     parser.add_argument('--instructions', action='store_true',
                         help='also count the instructions per failed host under valgrind (callgrind), about 10 minutes')
     parser.add_argument('--json', action='store_true', help='print one JSON object instead of text')
@@ -209,7 +188,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     workdir = Path(tempfile.mkdtemp(prefix='bench-role-'))
-    inventory, plays = write_files(workdir, args.hosts, args.deploy, args.rolespec_validate)
+    inventory, plays = write_files(workdir, args.hosts, args.deploy)
     env = dict((k, v) for k, v in os.environ.items() if not k.startswith(('ANSIBLE_', 'UPSUN_', 'PLATFORMSH_')))
     env.update(
         PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get('PATH', '')]),
@@ -218,10 +197,9 @@ def main(argv=None):
         ANSIBLE_RETRY_FILES_ENABLED='False',
         ANSIBLE_LOCAL_TEMP=str(workdir / 'tmp'),
         HOME=str(workdir),  # the role's default spool directory, should filing fail
-        ANSIBLE_ROLES_PATH=str(workdir / 'roles'),  # the floor play's role
     )
     load_before = os.getloadavg()[0]
-    names = ('baseline', 'role', 'floor')
+    names = tuple(RESCUES)
     times = dict((name, []) for name in names)
     cpu = dict((name, []) for name in names)
     calls = []
@@ -230,20 +208,20 @@ def main(argv=None):
         env.update(sandbox.env())
         for round_number in range(args.runs):
             for name in names[round_number % 3:] + names[:round_number % 3]:
-                if name == 'role':
+                if name != 'baseline':
                     sandbox.reset()
                 seconds, cpu_used, result = run(plays[name], inventory, env, args.forks)
                 times[name].append(seconds)
                 cpu[name].append(cpu_used)
                 problems.extend(check_run(name, result, args.hosts, args.deploy))
-                if name == 'role':
+                if name != 'baseline':
                     journal = sandbox.journal()
                     tickets = sandbox.tickets()
                     calls.append(len(journal))
                     if len(tickets) != 1:
-                        problems.append('role play: {0} tickets filed, expected 1'.format(len(tickets)))
+                        problems.append('{0} play: {1} tickets filed, expected 1'.format(name, len(tickets)))
                     elif 'Failed hosts ({0} of {0} in the play)'.format(args.hosts) not in tickets[0]['description']:
-                        problems.append('role play: the ticket does not name the {0} failed hosts'.format(args.hosts))
+                        problems.append('{0} play: the ticket does not name the {1} failed hosts'.format(name, args.hosts))
             if not args.json:
                 print('  round {0}: {1}; {2} API calls ({3})'.format(
                     round_number + 1, ', '.join('{0} {1:.1f} s ({2:.1f} s CPU)'.format(name, times[name][-1], cpu[name][-1])
@@ -261,11 +239,10 @@ def main(argv=None):
 
     ratio = paired_ratio(times, 'role', 'baseline')
     cpu_ratio = paired_ratio(cpu, 'role', 'baseline')
-    floor_ratio = paired_ratio(times, 'floor', 'baseline')
-    own_ratio = paired_ratio(times, 'role', 'floor')
+    included_ratio = paired_ratio(times, 'included', 'baseline')
     report = {
         'hosts': args.hosts, 'forks': args.forks, 'deploy': args.deploy, 'runs': args.runs,
-        'rolespec_validate': args.rolespec_validate, 'load_average': load, 'cpus': os.cpu_count(),
+        'load_average': load, 'cpus': os.cpu_count(),
         'api_calls': max(calls), 'problems': problems,
         'baseline_seconds': [round(t, 2) for t in times['baseline']],
         'role_seconds': [round(t, 2) for t in times['role']],
@@ -274,9 +251,8 @@ def main(argv=None):
         'baseline_cpu_seconds': [round(t, 2) for t in cpu['baseline']],
         'role_cpu_seconds': [round(t, 2) for t in cpu['role']],
         'cpu_ratio': round(cpu_ratio, 3),
-        'floor_seconds': [round(t, 2) for t in times['floor']],
-        'floor_ratio': round(floor_ratio, 3),
-        'role_over_floor': round(own_ratio, 3),
+        'included_seconds': [round(t, 2) for t in times['included']],
+        'included_ratio': round(included_ratio, 3),
         'instructions_per_failed_host': per_host,
         'targets': {'api_calls': MAX_CALLS, 'ratio': MAX_RATIO},
         'ok': not problems and max(calls) <= MAX_CALLS and ratio <= MAX_RATIO,
@@ -284,9 +260,8 @@ def main(argv=None):
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        print('deploy_failure_ticket role, {0} hosts failing ({1} step), forks {2}, {3} round(s){4}:'.format(
-            args.hosts, args.deploy, args.forks, args.runs,
-            ', the role included with rolespec_validate false (an experiment)' if not args.rolespec_validate else ''))
+        print('deploy_failure_ticket role, {0} hosts failing ({1} step), forks {2}, {3} round(s):'.format(
+            args.hosts, args.deploy, args.forks, args.runs))
         print('  1-minute load average {0:.1f} before, {1:.1f} after, on {2} CPUs'.format(load[0], load[1], os.cpu_count()))
         checks_passed = max(calls) <= MAX_CALLS and not problems
         print('{0}  API calls per role run: {1} (target <= {2}), one ticket per run naming every failed host, each host '
@@ -297,9 +272,8 @@ def main(argv=None):
                   'PASS' if ratio <= MAX_RATIO else 'FAIL', ratio, MAX_RATIO, report['ratio_of_medians'],
                   statistics.median(times['baseline'])))
         print('  for information: CPU time role/baseline = {0:.3f}'.format(cpu_ratio))
-        print('  for information: floor/baseline = {0:.3f} (a role that only fails again, with our argument specs: what '
-              'Ansible spends per host on including such a role); role/floor = {1:.3f} (the role\'s own work)'.format(
-                  floor_ratio, own_ratio))
+        print('  for information: included/baseline = {0:.3f} (include_role, with Ansible\'s check of the role\'s arguments '
+              'on every failed host: two more tasks per host)'.format(included_ratio))
         if per_host:
             print('  instructions each failed host adds (callgrind, slope from 4 to 12 hosts; the main process left out):')
             for name, (workers, started) in per_host.items():
