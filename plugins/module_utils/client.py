@@ -37,7 +37,10 @@ __metaclass__ = type
 
 import contextlib
 import email.utils
+import heapq
+import itertools
 import json
+import os
 import platform
 import socket
 import threading
@@ -97,44 +100,95 @@ MAX_API_ERROR_LENGTH = 2000
 _CURRENT = threading.local()
 
 
+class _Watchdog:
+    """One thread that ends the attempts whose time ran out, for every attempt of the process.
+
+    A thread per attempt would cost more than a request to a near API: its
+    start waits for the GIL, which the threads reading pages ahead hold.
+    """
+
+    def __init__(self):
+        self._pid = None
+        self._cond = None
+        self._heap = []
+        self._order = itertools.count()
+        self._start_lock = threading.Lock()
+
+    def _start(self):
+        with self._start_lock:
+            if self._pid == os.getpid():
+                return
+            # First use, or a forked child (a worker of the controller): the parent's thread is not here, and its
+            # condition may have been held at the fork.
+            self._cond = threading.Condition()
+            self._heap = []
+            thread = threading.Thread(target=self._run, args=(self._cond, self._heap), name='upsun-support-watchdog')
+            thread.daemon = True
+            thread.start()
+            self._pid = os.getpid()
+
+    def watch(self, attempt, seconds):
+        """Call ``attempt.expire()`` in ``seconds``, unless it is done by then."""
+        if self._pid != os.getpid():
+            self._start()
+        with self._cond:
+            heapq.heappush(self._heap, (time.monotonic() + seconds, next(self._order), attempt))
+            if self._heap[0][2] is attempt:
+                self._cond.notify()
+
+    @staticmethod
+    def _run(cond, heap):
+        while True:
+            with cond:
+                while True:
+                    while heap and heap[0][2].done:
+                        heapq.heappop(heap)
+                    wait = heap[0][0] - time.monotonic() if heap else None
+                    if wait is not None and wait <= 0:
+                        attempt = heapq.heappop(heap)[2]
+                        break
+                    cond.wait(wait)
+            attempt.expire()
+
+
+_WATCHDOG = _Watchdog()
+
+
 class _Attempt:
     """The time bound of one HTTP attempt: when it runs out, the sockets it used are shut down.
 
     A blocked read then returns at once, however slowly the answer was
-    arriving. ``finish()`` ends the watch (a connection kept alive for the
-    next attempt is never touched afterwards).
+    arriving. Leaving the ``with`` block ends the watch (a connection kept
+    alive for the next attempt is never touched afterwards).
     """
 
     def __init__(self, seconds):
         self.seconds = seconds
         self.expired = False
-        self._done = False
+        self.done = False
         self._lock = threading.Lock()
         self._connections = []
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
 
     def __enter__(self):
         _CURRENT.attempt = self
-        self._timer.start()
+        _WATCHDOG.watch(self, self.seconds)
         return self
 
     def __exit__(self, *exc_info):
         with self._lock:
-            self._done = True
-        self._timer.cancel()
+            self.done = True
         _CURRENT.attempt = None
 
     def watch(self, connection):
         with self._lock:
             self._connections.append(connection)
-            expired = self.expired and not self._done
+            expired = self.expired and not self.done
         if expired:
             _shut(connection)
 
-    def _expire(self):
+    def expire(self):
         with self._lock:
-            if self._done:
+            if self.done:
                 return
             self.expired = True
             connections = list(self._connections)
@@ -436,10 +490,12 @@ class Client:
         attempt = _Attempt(budget)
         try:
             with attempt:
-                with warnings.catch_warnings():
-                    if self.verify is False:
+                if self.verify is False:
+                    with warnings.catch_warnings():
                         # Said once, in our own words, when the client was made.
                         warnings.simplefilter('ignore', InsecureRequestWarning)
+                        response = self.session.request(method, url, timeout=(budget, budget), verify=False, **kwargs)
+                else:
                     response = self.session.request(method, url, timeout=(budget, budget), verify=self.verify, **kwargs)
         except (requests.exceptions.RequestException, OSError) as exc:
             return _Failure(exc, attempt.expired)
