@@ -15,7 +15,7 @@ ratios, with PASS or FAIL; whether the sandbox received any request (target: non
 the callback costs by itself: the import of its module (``python -X importtime``) and making it with its settings
 read (``set_options``), each the median of 5 runs. Exit status 1 when a target is missed or a run fails.
 
-    PYTHONPATH=tests/sandbox python tests/bench/bench_callback.py [--hosts 200] [--runs 3] [--forks 5] [--json]
+    PYTHONPATH=tests/sandbox python tests/bench/bench_callback.py [--hosts 200] [--runs 5] [--forks 5] [--json]
 """
 
 from __future__ import absolute_import, division, print_function
@@ -114,7 +114,9 @@ def set_options_ms(env):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n', 1)[0])
     parser.add_argument('--hosts', type=int, default=200)
-    parser.add_argument('--runs', type=int, default=3, help='rounds: timed runs of each play (default 3)')
+    # 5 rounds: the callback costs tens of milliseconds in a run of about 26 s, whose time moves by several percent
+    # from one run to the next on a shared machine; the median of more per-round ratios moves less.
+    parser.add_argument('--runs', type=int, default=5, help='rounds: timed runs of each play (default 5)')
     parser.add_argument('--forks', type=int, default=5, help='forks of both plays (default 5, as ansible.cfg)')
     parser.add_argument('--json', action='store_true', help='print the results as JSON')
     args = parser.parse_args(argv)

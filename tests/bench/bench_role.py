@@ -33,10 +33,10 @@ Per failed host the imported role runs one task, the fail that re-raises the dep
 its other tasks run once. Exit status 1 when a target is missed or a run is wrong.
 
 ``--instructions`` (needs valgrind, about 10 minutes) also runs the three plays under ``valgrind --tool=callgrind
---trace-children=yes`` at 4 and 12 hosts, and prints the instructions each failed host adds (the slope), which do not depend on the machine's speed: in the workers (the
-forked processes that run each task for a host) and in the processes they start (modules, shells). The main
-process is left out of the slope: it polls while it waits for its workers, so its count grows with the run's wall
-time (slower under valgrind).
+--trace-children=yes`` at 4 and 12 hosts, and prints the instructions each failed host adds (the slope), which do
+not depend on the machine's speed: in the workers (the forked processes that run each task for a host) and in the
+processes they start (modules, shells). The main process is left out of the slope: it polls while it waits for its
+workers, so its count grows with the run's wall time (slower under valgrind).
 """
 
 from __future__ import absolute_import, division, print_function

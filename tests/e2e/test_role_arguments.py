@@ -112,7 +112,6 @@ def test_right_arguments_are_checked_once_and_the_ticket_is_filed(sandbox, tmp_p
     assert sorted(failed) == ['web1', 'web2'] and failed['web1'] == 'migration failed on web1'
 
 
-
 def test_a_secret_given_as_a_wrong_argument_is_redacted(sandbox, tmp_path):
     # A value pasted into the wrong variable: Ansible's error quotes it ("got: ..."); the role's message must not.
     token = 'ghp_' + 'R8t2Kq9VxW4mZ7pL3nB6cD1fG5hJ0sA2eY8u'
