@@ -393,13 +393,15 @@ class Listing:
     """GET /tickets over ``total`` tickets (newest first), ``size`` a page, with the API's count and next links.
 
     Each answer waits ``delay(page)`` seconds (real time), so that requests overlap; the server side records how
-    many were in flight at most, and when each one arrived and was answered.
+    many were in flight at most, and when each one arrived and was answered. ``next_links`` maps a page to the page
+    its next link names instead of the following one.
     """
 
-    def __init__(self, total, size=2, delay=lambda number: 0.05, first_id=1000):
+    def __init__(self, total, size=2, delay=lambda number: 0.05, first_id=1000, next_links=None):  # pylint: disable=too-many-arguments
         self.ids = [first_id + total - index for index in range(total)]
         self.size = size
         self.delay = delay
+        self.next_links = next_links or {}
         self.in_flight = 0
         self.most_in_flight = 0
         self.arrivals = []
@@ -409,8 +411,8 @@ class Listing:
     def page(self, number):
         chunk = self.ids[(number - 1) * self.size:number * self.size]
         more = number * self.size < len(self.ids)
-        return dict(page([ticket(ticket_id) for ticket_id in chunk], next_page=number + 1 if more else None),
-                    count=len(self.ids))
+        next_page = self.next_links.get(number, number + 1 if more else None)
+        return dict(page([ticket(ticket_id) for ticket_id in chunk], next_page=next_page), count=len(self.ids))
 
     def __call__(self, call):
         number = int(call.query['page'][0])
@@ -569,15 +571,8 @@ def test_reading_pages_at_once_reads_no_page_past_the_limit_option(api, client):
 
 
 def test_a_next_link_that_stops_moving_while_pages_are_read_at_once_still_ends_the_listing(api, client, warned):
-    listing = Listing(20)
-
-    def answer(call):
-        status, body = listing(call)
-        if call.query['page'] == ['3']:
-            body['_links']['next'] = {'href': 'https://api.upsun.com/tickets?page=3'}
-        return status, body
-
-    api.on('GET', '/tickets', answer)
+    listing = Listing(20, next_links={3: 3})
+    api.on('GET', '/tickets', listing)
 
     tickets, dummy = search_tickets(client)
 
@@ -588,15 +583,8 @@ def test_a_next_link_that_stops_moving_while_pages_are_read_at_once_still_ends_t
 
 
 def test_a_next_link_that_skips_pages_read_ahead_is_followed(api, client):
-    listing = Listing(20)
-
-    def answer(call):
-        status, body = listing(call)
-        if call.query['page'] == ['2']:
-            body['_links']['next'] = {'href': 'https://api.upsun.com/tickets?page=5'}
-        return status, body
-
-    api.on('GET', '/tickets', answer)
+    listing = Listing(20, next_links={2: 5})
+    api.on('GET', '/tickets', listing)
 
     tickets, dummy = search_tickets(client)
 
