@@ -15,7 +15,10 @@ same CPUs, so that both share whatever else slows the machine at the time. With 
 per-round ratios of this benchmark ranged from 0.94 to 1.07 here (the machine's speed drifts within a minute); side by
 side, from 0.998 to 1.007. The callback's own cost is its loading, about a tenth of a second (printed at the end): no
 hook of it runs for a successful task. That cost is on the controller's main process, where callbacks run, so it adds
-to the wall time of its run side by side as it does alone; the CPU time of each run is printed for information.
+to the wall time of its run side by side as it does alone. A cost spread over the forks would show at about half its
+size in wall time (the run that ends first leaves the other both CPUs for its last part), and in full in CPU time:
+the CPU time of each run is printed for information, and a CPU-time ratio well above the wall-time one would point
+there.
 
 Printed: the median wall time of each, and with/without (target at most 1.02) as the geometric mean of the per-round
 wall-time ratios (see ``geometric_mean_ratio``), with PASS or FAIL; the same for the CPU time (user and system, of
