@@ -22,7 +22,7 @@ Printed: the median wall time of each, and many/one (target at most 1.6) as the 
 with PASS or FAIL. Every run is checked: all the tickets, in the API's order (newest first), the API's count, and
 as many GET /tickets as there are pages. Exit status 1 when the target is missed or a run is wrong.
 
-    PYTHONPATH=tests/sandbox python tests/bench/bench_paging.py [--runs 7] [--delay 0.05] [--json]
+    PYTHONPATH=tests/sandbox python tests/bench/bench_paging.py [--runs 9] [--delay 0.05] [--json]
 """
 
 from __future__ import absolute_import, division, print_function
@@ -83,7 +83,7 @@ def run_once(name, sandbox, expected, env, delay, cwd):  # pylint: disable=too-m
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n', 1)[0])
-    parser.add_argument('--runs', type=int, default=7, help='rounds: timed runs of each command (default 7)')
+    parser.add_argument('--runs', type=int, default=9, help='rounds: timed runs of each command (default 9)')
     parser.add_argument('--delay', type=float, default=0.05, help='seconds added to each request (default 0.05)')
     parser.add_argument('--json', action='store_true', help='print the results as JSON')
     args = parser.parse_args(argv)

@@ -24,7 +24,7 @@ times, with the ratio of the CPU times (ansible-playbook and its workers) for in
 by other work on the machine. Every run is checked: each host fails (once rescued) with the deploy's own error,
 and the role's ticket names every failed host.
 
-    PYTHONPATH=tests/sandbox python tests/bench/bench_role.py [--hosts 200] [--runs 3] [--forks 5]
+    PYTHONPATH=tests/sandbox python tests/bench/bench_role.py [--hosts 200] [--runs 6] [--forks 5]
         [--deploy command|fail] [--json] [--keep]
 
 ``--deploy command`` (default) fails in ``ansible.builtin.command`` like a real deploy step (a module run on each
@@ -178,7 +178,7 @@ def paired_ratio(values, numerator, denominator):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--hosts', type=int, default=200)
-    parser.add_argument('--runs', type=int, default=3, help='rounds: runs of each play (default 3)')
+    parser.add_argument('--runs', type=int, default=6, help='rounds: runs of each play (default 6: each of the 3 orders twice)')
     parser.add_argument('--forks', type=int, default=5, help='forks of both plays (default 5, as ansible.cfg)')
     parser.add_argument('--deploy', choices=sorted(DEPLOY_STEPS), default='command')
     parser.add_argument('--instructions', action='store_true',
