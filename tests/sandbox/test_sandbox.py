@@ -552,6 +552,28 @@ def test_fault_latency(quick):
     assert sandbox.journal()[-1]["fault"]["action"] == "latency"
 
 
+def test_fault_latency_counts_from_the_request_line(quick):
+    # A body that comes 0.4 s after its request line is inside the latency, as the rest of the request's time is.
+    sandbox, api = quick
+    api.login()
+    sandbox.fault("/tickets", method="POST", action="latency", delay=0.6)
+    head, _sep, body = raw_request(api, "POST", "/tickets", {"subject": "Late body", "description": "d"}).partition(b"\r\n\r\n")
+    parts = urlsplit(sandbox.url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        started = time.monotonic()
+        sock.sendall(head.replace(b"HTTP/1.1\r\n", b"HTTP/1.1\r\nConnection: close\r\n", 1) + b"\r\n\r\n")
+        time.sleep(0.4)
+        sock.sendall(body)
+        received = b""
+        while data := sock.recv(65536):
+            received += data
+        answered = time.monotonic() - started
+    status_line, _headers, reply = split_response(received)
+    assert status_line == "HTTP/1.1 200 OK" and json.loads(reply)["subject"] == "Late body"
+    # 0.6 s after the request line; counted from the body it would be 1.0 s at least.
+    assert 0.6 <= answered < 0.9
+
+
 def test_fault_latency_counts_the_work_inside_its_time():
     # The answer leaves `delay` seconds after the request arrived, however long the sandbox worked on it.
     fault = Fault.from_dict({"action": "latency", "path": "/tickets", "delay": 0.05})

@@ -24,6 +24,7 @@ class Incoming:
     headers: Message
     body: bytes
     connection: int = 0
+    arrived: float | None = None  # time.monotonic() when its request line was read
 
     @property
     def content_type(self) -> str:
@@ -43,12 +44,13 @@ class Reply:
     body: object = None
     content_type: str = JSON
     headers: dict[str, str] = field(default_factory=dict)
+    _data: bytes | None = field(default=None, init=False, repr=False, compare=False)
 
     def encode(self) -> bytes:
-        """The body as bytes (empty when there is none)."""
-        if self.body is None:
-            return b""
-        return json.dumps(self.body, indent=None, separators=(",", ":")).encode("utf-8")
+        """The body as bytes (empty when there is none), encoded once."""
+        if self._data is None:
+            self._data = b"" if self.body is None else json.dumps(self.body, indent=None, separators=(",", ":")).encode("utf-8")
+        return self._data
 
 
 def problem(status: int, error: str, headers: dict[str, str] | None = None, **extra) -> Reply:

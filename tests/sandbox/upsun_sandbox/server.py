@@ -38,6 +38,7 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
     # Headers and body go out in separate writes; without TCP_NODELAY, Nagle plus delayed ACK cost 40 ms a reply.
     disable_nagle_algorithm = True
+    arrived: float | None = None  # time.monotonic() when the current request line was read
     # Idle keep-alive connections give their thread back after this many seconds.
     timeout = 300
 
@@ -74,6 +75,11 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format, *args) -> None:  # pylint: disable=redefined-builtin
         self.server.sandbox.log(format % args)
 
+    def parse_request(self) -> bool:
+        # Called as soon as the request line is read: the latency fault counts from here.
+        self.arrived = time.monotonic()
+        return super().parse_request()
+
     def do_GET(self) -> None:
         """Every method goes through the same dispatcher."""
         self._serve()
@@ -87,7 +93,7 @@ class _Handler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         incoming = Incoming(method=self.command, path=split.path or "/",
                             query=parse_qsl(split.query, keep_blank_values=True),
-                            headers=self.headers, body=body, connection=self.connection_id)
+                            headers=self.headers, body=body, connection=self.connection_id, arrived=self.arrived)
         reply, fault = self.server.sandbox.dispatch(incoming)
         if reply is None:
             if fault is not None and fault.action == "create_later":
@@ -386,7 +392,7 @@ class Sandbox:
         """
         if incoming.path == PREFIX or incoming.path.startswith(PREFIX + "/"):
             return self._safely(self.hooks.handle, incoming), None
-        arrived = time.monotonic()
+        arrived = incoming.arrived if incoming.arrived is not None else time.monotonic()
         generation = self._generation
         fault = self.faults.take(incoming.method, incoming.path)
         action = fault.action if fault is not None else None
@@ -410,6 +416,8 @@ class Sandbox:
             self.journal.add(entry)
         marker = f" [fault {action}]" if fault is not None else ""
         self.log(f"#{incoming.connection} {incoming.method} {incoming.path} -> {entry['status']}{marker}")
+        if fault is not None and fault.action == "latency" and reply is not None:
+            reply.encode()  # ready before the wait ends, so the answer leaves when it should
         wait = fault.delay_after(time.monotonic() - arrived) if fault is not None else 0.0
         if wait:
             time.sleep(wait)
