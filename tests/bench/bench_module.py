@@ -19,9 +19,10 @@ the POST should share one); and whether the HTTP libraries the module imports ha
 
 The ratios are judged on instruction counts: each command also runs once under ``valgrind --tool=callgrind
 --trace-children=yes``, and the instructions executed are summed over every process of the run (controller, worker,
-shell, and the module's own ``AnsiballZ_*.py``, whose share is printed in brackets). They do not depend on the
-machine's speed: on the 2-CPU machines this runs on, ticket/ping in wall time moves between 1.09 and 1.17 from one
-run to the next, its instruction count by a few thousandths. About 80 s per command.
+shell, and the module's own ``AnsiballZ_*.py``, whose share is printed in brackets). They hardly depend on the
+machine's speed: on the 2-CPU machines this runs on, ticket/ping in wall time moved between 1.09 and 1.19 from one
+run to the next, its instruction count between 1.123 and 1.132 (the controller polls while it waits for the module,
+so a slower run executes a few more instructions). About 80 s per command.
 
 The timed ratios are printed for information (and judged where valgrind is missing, or with ``--no-instructions``):
 each is the median of its per-round ratios (ticket's time over ping's in the same round), with the ratio of the two
