@@ -416,8 +416,8 @@ class Sandbox:
             self.journal.add(entry)
         marker = f" [fault {action}]" if fault is not None else ""
         self.log(f"#{incoming.connection} {incoming.method} {incoming.path} -> {entry['status']}{marker}")
-        if fault is not None and fault.action == "latency" and reply is not None:
-            reply.encode()  # ready before the wait ends, so the answer leaves when it should
+        if reply is not None:
+            reply.encode()  # before any wait, so that the answer leaves when a fault says (latency counts this too)
         wait = fault.delay_after(time.monotonic() - arrived) if fault is not None else 0.0
         if wait:
             time.sleep(wait)
