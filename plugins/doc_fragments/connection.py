@@ -69,7 +69,8 @@ options:
       - A PEM file of CA certificates to check the servers' certificates against, for example behind a TLS-inspecting
         proxy. It wins over E(REQUESTS_CA_BUNDLE), E(CURL_CA_BUNDLE) and E(SSL_CERT_FILE).
       - Proxies are taken from the usual E(HTTPS_PROXY) (for C(https://) URLs, tunnelled with C(CONNECT)),
-        E(HTTP_PROXY) and E(NO_PROXY) variables (also in lower case), as for any program using requests.
+        E(HTTP_PROXY) and E(NO_PROXY) variables (also in lower case), as for any program using requests. A
+        C(~/.netrc) file is not read.
       - If not set, the E(UPSUN_SUPPORT_CA_PATH) environment variable is used.
     type: path
   retries:

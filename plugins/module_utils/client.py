@@ -26,9 +26,12 @@ have been created (no connection, ``429``, ``503``); a lost answer (timeout
 after sending, a reset after the headers or in the body) is raised as
 ``ResponseLostError`` so the caller can say the ticket may exist.
 
-``verify`` is passed with every request: requests would otherwise let
-``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` override ``validate_certs`` and
-``ca_path``. Proxies come from the environment, as requests reads them.
+The environment is read once per client, not by requests on every request
+(the sessions do not trust it): the proxies of each host, by requests' own
+rules (``HTTPS_PROXY``, ``HTTP_PROXY``, ``NO_PROXY``), and the CA bundle
+(``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``, only when neither
+``validate_certs`` nor ``ca_path`` says otherwise). So ``~/.netrc`` is never
+read: requests would put its login in place of the Bearer token.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -389,8 +392,12 @@ class Client:
         self._paused_until = 0.0
         # How many 429 answers this client got: a listing reading pages at once then reads one at a time.
         self.rate_limited = 0
-        # What requests gets as verify with every request (never left to the environment).
+        # What requests gets as verify with every request: the bundle variables only where requests would use them.
         self.verify = (self.ca_path or True) if self.validate_certs else False
+        if self.verify is True:
+            self.verify = os.environ.get('REQUESTS_CA_BUNDLE') or os.environ.get('CURL_CA_BUNDLE') or True
+        # The proxies of each origin (scheme://host:port), read from the environment at its first request.
+        self._proxies = {}
         if not self.validate_certs:
             hosts = []
             for url in (self.api_url, self.token_url):
@@ -408,6 +415,8 @@ class Client:
         session = getattr(self._local, 'session', None)
         if session is None:
             session = requests.Session()
+            # Not read from the environment on every request (see the module docstring).
+            session.trust_env = False
             session.headers['User-Agent'] = user_agent()
             session.verify = self.verify
             adapter = _WatchedAdapter()
@@ -485,18 +494,28 @@ class Client:
             return 0.0
         return min(BACKOFF_FACTOR * 2 ** (retry - 1), MAX_BACKOFF)
 
+    def proxies_for(self, url):
+        """The proxies for ``url``, as requests would read them from the environment; once per origin."""
+        origin = _origin(url)
+        proxies = self._proxies.get(origin)
+        if proxies is None:
+            proxies = self._proxies[origin] = requests.utils.get_environ_proxies(url)
+        return proxies
+
     def _attempt(self, method, url, budget, kwargs):
         """One HTTP attempt within ``budget`` seconds: the response, or a ``_Failure``."""
         attempt = _Attempt(budget)
+        options = dict(timeout=(budget, budget), verify=self.verify, proxies=self.proxies_for(url))
+        options.update(kwargs)
         try:
             with attempt:
                 if self.verify is False:
                     with warnings.catch_warnings():
                         # Said once, in our own words, when the client was made.
                         warnings.simplefilter('ignore', InsecureRequestWarning)
-                        response = self.session.request(method, url, timeout=(budget, budget), verify=False, **kwargs)
+                        response = self.session.request(method, url, **options)
                 else:
-                    response = self.session.request(method, url, timeout=(budget, budget), verify=self.verify, **kwargs)
+                    response = self.session.request(method, url, **options)
         except (requests.exceptions.RequestException, OSError) as exc:
             return _Failure(exc, attempt.expired)
         if attempt.expired:

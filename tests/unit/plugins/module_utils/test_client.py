@@ -61,6 +61,26 @@ def test_exchange_posts_form_with_basic_auth_then_sends_bearer(api, make_client,
     assert call.headers['Accept'] == 'application/json'
 
 
+@pytest.mark.parametrize('entry', ['default', 'machine 127.0.0.1'])
+def test_a_netrc_login_never_replaces_the_tokens(api, make_client, monkeypatch, tmp_path, tokens, entry):
+    # requests, left to trust the environment, sends the ~/.netrc login of the host instead of the Bearer token.
+    password = 'netrc-SECRET-0b9d4e'
+    netrc = tmp_path / '.netrc'
+    netrc.write_text('{0} login someone password {1}\n'.format(entry, password))
+    netrc.chmod(0o600)
+    monkeypatch.setenv('HOME', str(tmp_path))
+    monkeypatch.setenv('NETRC', str(netrc))
+    api.allow_exchange()
+    api.on('GET', '/tickets', (200, TICKETS))
+
+    assert make_client().request('GET', '/tickets') == (200, TICKETS)
+
+    exchange, call = api.calls
+    assert exchange.headers['Authorization'] == basic_auth('platform-api-user', '')
+    assert call.headers['Authorization'] == 'Bearer ' + tokens.exchanged
+    assert basic_auth('someone', password) not in [each.headers.get('Authorization') for each in api.calls]
+
+
 def test_one_exchange_for_several_calls(api, make_client):
     api.allow_exchange()
     api.on('GET', '/tickets', (200, TICKETS))
