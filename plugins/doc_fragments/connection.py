@@ -31,6 +31,8 @@ options:
   api_url:
     description:
       - Base URL of the Upsun API.
+      - A redirect (C(3xx)) from the API or the auth server is not followed. It fails, naming where it points, so
+        that neither the API token nor a ticket goes to an address that was not set here.
       - If not set, the E(UPSUN_CLI_API_URL) environment variable is used.
     type: str
     default: https://api.upsun.com

@@ -50,7 +50,7 @@ import threading
 import time
 import traceback
 import warnings
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
 from ansible.module_utils.basic import missing_required_lib
@@ -322,6 +322,22 @@ def _short_body(response):
     return None
 
 
+def _redirect_target(url, response):
+    """Where a redirect answer points (relative to ``url``), without credentials, query or fragment; or None."""
+    location = (response.headers.get('Location') or '').strip()
+    if not location:
+        return None
+    parts = urlsplit(urljoin(url, location))
+    host = parts.hostname or ''
+    if ':' in host:
+        host = '[{0}]'.format(host)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return '{0}://{1}{2}{3}'.format(parts.scheme, host, ':{0}'.format(port) if port else '', parts.path)
+
+
 def _origin(url):
     parts = urlsplit(url)
     return '{0}://{1}'.format(parts.scheme, parts.netloc)
@@ -505,7 +521,10 @@ class Client:
     def _attempt(self, method, url, budget, kwargs):
         """One HTTP attempt within ``budget`` seconds: the response, or a ``_Failure``."""
         attempt = _Attempt(budget)
-        options = dict(timeout=(budget, budget), verify=self.verify, proxies=self.proxies_for(url))
+        # A redirect is answered, not followed (see _api_error): requests would send a form body (the API token)
+        # or a ticket on to wherever it points, and turn a POST into a GET after a 301 or 302.
+        options = dict(timeout=(budget, budget), verify=self.verify, proxies=self.proxies_for(url),
+                       allow_redirects=False)
         options.update(kwargs)
         try:
             with attempt:
@@ -661,7 +680,7 @@ class Client:
                 'The Upsun API refused the access token for {0} {1} (HTTP 401: {2}). {3}'.format(
                     method, url, api_error_text(response) or 'no detail', advice),
                 status=401, url=url, api_error=api_error_text(response))
-        if response.status_code >= 400:
+        if response.status_code >= 300:
             raise self._api_error(method, url, response)
         if response.status_code == 204 or not response.content:
             return response.status_code, None
@@ -677,6 +696,13 @@ class Client:
 
     def _api_error(self, method, url, response, doing=None):
         status = response.status_code
+        if 300 <= status < 400:
+            target = _redirect_target(url, response)
+            return ApiError('The Upsun API answered {0} {1} with HTTP {2}{3}, a redirect {4}: it is not followed, so '
+                            'that neither a token nor a ticket goes to an address that was not set. {5}'.format(
+                                method, url, status, ' ' + doing if doing else '',
+                                'to ' + target if target else 'without a Location', ADVICE_REDIRECT),
+                            status=status, url=url)
         text = api_error_text(response)
         advice = ADVICE_BY_STATUS.get(status) or (ADVICE_SERVER_ERROR if status >= 500 else ADVICE_OTHER)
         if status in RETRY_STATUSES and _may_repeat(method, status):
@@ -697,6 +723,8 @@ ADVICE_BY_STATUS = {
     422: 'Fix the value the API names and run again.',
     429: 'The API is rate limiting this token; wait and run again, or raise retries.',
 }
+ADVICE_REDIRECT = ('Set api_url (UPSUN_CLI_API_URL), auth_url (UPSUN_CLI_AUTH_URL) or token_url '
+                   '(UPSUN_CLI_OAUTH2_TOKEN_URL) to the address the service answers at, if you trust it.')
 ADVICE_SERVER_ERROR = 'The Upsun API is failing; try again later, and contact Upsun support if it persists.'
 ADVICE_OTHER = 'Check the request options.'
 

@@ -442,6 +442,22 @@ def test_an_unreachable_proxy_is_named(sandbox, tmp_path):
     assert seconds < 30 and sandbox.tickets() == []
 
 
+@pytest.mark.parametrize('path, status', [('/oauth2/token', 307), ('/tickets', 308), ('/tickets', 301)])
+def test_a_redirect_is_not_followed_with_the_token_or_the_ticket(sandbox, tmp_path, path, status):
+    # The same sandbox under another host name: a followed redirect would show as a second request in its journal.
+    elsewhere = sandbox.url.replace('127.0.0.1', 'localhost') + path
+    sandbox.fault(path, method='POST', status=status, location=elsewhere)
+    seconds, run = timed(TICKET, dict(NEW), environment(sandbox, tmp_path))
+    assert run.returncode == 2, run.stdout + run.stderr
+    msg = result_of(run)['msg']
+    assert 'with HTTP {0}{1}, a redirect to {2}: it is not followed'.format(
+        status, ' for the token exchange' if path == '/oauth2/token' else '', elsewhere) in msg
+    sent = [('POST', '/oauth2/token')] + ([('POST', '/tickets')] if path == '/tickets' else [])
+    assert [(entry['method'], entry['path']) for entry in sandbox.journal()] == sent
+    assert sandbox.api_token not in run.stdout + run.stderr
+    assert seconds < 30 and sandbox.tickets() == []
+
+
 # --- attachments and inputs -----------------------------------------------------------------------------------------
 
 

@@ -516,6 +516,20 @@ def test_fault_status_with_retry_after(quick):
     assert sandbox.faults() == []
 
 
+def test_fault_status_with_location_is_a_redirect(quick):
+    sandbox, api = quick
+    api.login()
+    sandbox.fault("/tickets", method="POST", status=307, location="http://localhost:1/elsewhere?x=1")
+    response = api.call("POST", "/tickets", json={"subject": "s", "description": "d"}, allow_redirects=False)
+    assert response.status_code == 307
+    assert response.headers["Location"] == "http://localhost:1/elsewhere?x=1"
+    assert sandbox.tickets() == []
+    for bad in ("", "  ", 7):
+        with pytest.raises(SandboxError) as info:
+            sandbox.fault("/tickets", status=301, location=bad)
+        assert info.value.status == 400 and "location" in str(info.value)
+
+
 def test_fault_status_custom_body_method_and_prefix(quick):
     sandbox, api = quick
     api.login()

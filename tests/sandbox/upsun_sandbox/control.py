@@ -102,13 +102,14 @@ class SandboxClient:
         self._call("POST", "/reset")
 
     def fault(self, path: str, action: str = "status", *, method: str | None = None, count: int = 1,
-              status: int | None = None, retry_after=None, delay: float | None = None, body=None,
-              chunk: int | None = None, interval: float | None = None, create_after: float | None = None) -> dict:
+              status: int | None = None, retry_after=None, location: str | None = None, delay: float | None = None,
+              body=None, chunk: int | None = None, interval: float | None = None,
+              create_after: float | None = None) -> dict:
         """Queue a fault for the next `count` requests matching method and path; return it with its id."""
         spec = {"path": path, "action": action, "count": count}
         for name, value in (("method", method), ("status", status), ("retry_after", retry_after),
-                            ("delay", delay), ("body", body), ("chunk", chunk), ("interval", interval),
-                            ("create_after", create_after)):
+                            ("location", location), ("delay", delay), ("body", body), ("chunk", chunk),
+                            ("interval", interval), ("create_after", create_after)):
             if value is not None:
                 spec[name] = value
         return self._call("POST", "/faults", spec)

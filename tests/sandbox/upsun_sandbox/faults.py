@@ -19,7 +19,7 @@ ACTIONS = ("status", "delay", "latency", "drop", "create_then_drop", "create_lat
            "reset_after_headers", "reset_in_body", "endless_next", "stuck_next")
 # Actions that change what GET /tickets answers (its paging links).
 PAGING = ("endless_next", "stuck_next")
-KEYS = ("action", "path", "method", "count", "status", "retry_after", "delay", "body", "chunk", "interval",
+KEYS = ("action", "path", "method", "count", "status", "retry_after", "location", "delay", "body", "chunk", "interval",
         "create_after")
 
 
@@ -33,6 +33,7 @@ class Fault:
     count: int = 1
     status: int = 500
     retry_after: int | float | str | None = None
+    location: str | None = None
     delay: float = 0.0
     body: object = None
     chunk: int = 1
@@ -64,12 +65,16 @@ class Fault:
         status = data.get("status", 500)
         if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
             raise ValueError("status must be an HTTP status code")
+        location = data.get("location")
+        if location is not None and (not isinstance(location, str) or not location.strip()):
+            raise ValueError("location must be a non-empty string (the Location header of a redirect)")
         delay = _seconds(data, "delay", 1.0 if action in ("delay", "latency", "create_then_delay") else 0.0)
         chunk = data.get("chunk", 1)
         if not isinstance(chunk, int) or isinstance(chunk, bool) or chunk < 1:
             raise ValueError("chunk must be a positive integer (bytes per write)")
         return cls(action=action, path=path, method=method.upper() if method else None, count=count,
-                   status=status, retry_after=data.get("retry_after"), delay=delay, body=data.get("body"),
+                   status=status, retry_after=data.get("retry_after"), location=location, delay=delay,
+                   body=data.get("body"),
                    chunk=chunk, interval=_seconds(data, "interval", 1.0),
                    create_after=_seconds(data, "create_after", 2.0))
 
@@ -98,10 +103,12 @@ class Fault:
         return path == self.path
 
     def reply(self) -> Reply:
-        """The answer of a "status" fault: a problem body (or the given body) and Retry-After if asked."""
+        """The answer of a "status" fault: a problem body (or the given body), Retry-After and Location if asked."""
         headers = {}
         if self.retry_after is not None:
             headers["Retry-After"] = str(self.retry_after)
+        if self.location is not None:
+            headers["Location"] = self.location
         if self.body is not None:
             return Reply(self.status, copy.deepcopy(self.body), "application/problem+json", headers)
         return problem(self.status, f"Injected fault: HTTP {self.status}", headers)

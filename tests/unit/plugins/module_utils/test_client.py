@@ -464,6 +464,41 @@ def test_problem_json_error_is_api_error_with_api_text_status_and_url(api, make_
                                  'api_error': 'The category is not allowed for this subscription'}
 
 
+@pytest.mark.parametrize('status', [301, 302, 303, 307, 308])
+@pytest.mark.parametrize('method, path', [('POST', '/oauth2/token'), ('POST', '/tickets'), ('GET', '/tickets')])
+def test_a_redirect_is_answered_not_followed(api, make_client, tokens, retry_sleeps, method, path, status):
+    # Followed, a 307 or 308 sends the form (the API token) or the ticket on to another host, and a 301 or 302
+    # turns the POST that files a ticket into a GET.
+    elsewhere = api.url.replace('127.0.0.1', 'localhost') + '/elsewhere'
+    api.on(method, path, (status, None, {'Location': elsewhere + '?code=from-the-redirect#part'}))
+    for other in ('GET', 'POST'):
+        api.on(other, '/elsewhere', (200, TICKET))
+    client = make_client() if path == '/oauth2/token' else make_client(access_token=tokens.access)
+
+    with pytest.raises(ApiError) as info:
+        client.request(method, '/tickets', body={'subject': 's'} if method == 'POST' else None)
+
+    assert [(call.method, call.path) for call in api.calls] == [(method, path)]
+    assert retry_sleeps == []
+    error = info.value
+    assert error.status == status
+    assert error.url.endswith(path)
+    assert 'with HTTP {0}{1}, a redirect to {2}: it is not followed'.format(
+        status, ' for the token exchange' if path == '/oauth2/token' else '', elsewhere) in error.msg
+    assert 'from-the-redirect' not in error.msg and 'part' not in error.msg.split(elsewhere)[1]
+    assert 'UPSUN_CLI_API_URL' in error.msg and 'UPSUN_CLI_AUTH_URL' in error.msg
+    assert_no_secret(error.msg, tokens)
+
+
+def test_a_redirect_without_location_says_so(api, make_client, tokens):
+    api.on('GET', '/tickets', (302, None))
+
+    with pytest.raises(ApiError) as info:
+        make_client(access_token=tokens.access).request('GET', '/tickets')
+
+    assert 'with HTTP 302, a redirect without a Location: it is not followed' in info.value.msg
+
+
 def test_non_json_error_body_is_carried_as_text(api, make_client, tokens):
     api.on('GET', '/tickets', (404, '<html><body>Not Found</body></html>', {'Content-Type': 'text/html'}))
 
