@@ -11,7 +11,7 @@
 #   tests/bench/bench_callback.py  callback: a successful 200-host run with ticket_on_failure, against one without
 #   tests/bench/bench_role.py      role: a deploy failing on 200 hosts with the role in its rescue, against a re-raise
 #
-# All of them always run (about 23 minutes on 2 CPUs); the last line names the missed targets, and the exit status
+# All of them always run (23 to 26 minutes on 2 CPUs); the last line names the missed targets, and the exit status
 # is 1 when one is missed. Not part of `make test`: timings on a shared machine move by more than some targets.
 # Needs the tool venv ($VENV, default .venv: `make venv`) and the collections/ link to this checkout
 # (`make collections-link`).
