@@ -13,6 +13,8 @@ __metaclass__ = type
 import json
 import time
 
+import pytest
+
 from helpers import ansible_env, files_under, run_playbook, write  # pylint: disable=import-error
 
 # The sandbox fixtures, also when pytest runs without -p upsun_sandbox.pytest_plugin.
@@ -118,3 +120,35 @@ def test_a_ticket_that_may_exist_is_spooled_as_such_by_the_role_and_the_flush_fi
     assert sandbox.journal('POST', '/tickets') == []
     assert len(sandbox.tickets()) == 1
     assert 'already open' in flushed.stdout
+
+
+@pytest.mark.parametrize('source', ['callback', 'role'])
+def test_a_redirected_create_is_spooled_not_followed_and_the_flush_keeps_it_until_it_can_file(sandbox, tmp_path, source):
+    # The same sandbox under another host name: a followed redirect would post the ticket a second time.
+    elsewhere = sandbox.url.replace('127.0.0.1', 'localhost') + '/tickets'
+    sandbox.fault('/tickets', method='POST', status=307, location=elsewhere, count=2)
+    if source == 'callback':
+        env = env_for(sandbox, tmp_path, ANSIBLE_CALLBACKS_ENABLED=CALLBACK)
+        playbook = write(tmp_path / 'nightly.yml', FAILING)
+    else:
+        env = env_for(sandbox, tmp_path)
+        playbook = write(tmp_path / 'deploy.yml', json.dumps(ROLE_PLAY))
+    seconds, run = timed_playbook(playbook, env)
+
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert seconds < 60, seconds
+    record = spooled(tmp_path)
+    assert record['source'] == source and record['may_exist'] is False
+    assert 'a redirect to {0}: it is not followed'.format(elsewhere) in record['error']
+    assert len(sandbox.journal('POST', '/tickets')) == 1 and sandbox.tickets() == []
+
+    # The first flush meets the second redirect and keeps the ticket; the next one files it, once.
+    outputs = []
+    for expected in (2, 0):
+        flushed = run_playbook('upsun.support.flush_spool', 'localhost,', env_for(sandbox, tmp_path), args=['-c', 'local'])
+        outputs.append(flushed.stdout + flushed.stderr)
+        assert flushed.returncode == expected, outputs[-1]
+    assert 'it is not followed' in outputs[0]
+    assert len(sandbox.tickets()) == 1
+    assert files_under(tmp_path / 'home' / '.ansible' / 'upsun_support_spool') == []
+    assert sandbox.api_token not in run.stdout + run.stderr + ''.join(outputs) + json.dumps(record)
