@@ -510,7 +510,7 @@ class Client:
             return 0.0
         return min(BACKOFF_FACTOR * 2 ** (retry - 1), MAX_BACKOFF)
 
-    def proxies_for(self, url):
+    def _proxies_for(self, url):
         """The proxies for ``url``, as requests would read them from the environment; once per origin."""
         origin = _origin(url)
         proxies = self._proxies.get(origin)
@@ -523,18 +523,17 @@ class Client:
         attempt = _Attempt(budget)
         # A redirect is answered, not followed (see _api_error): requests would send a form body (the API token)
         # or a ticket on to wherever it points, and turn a POST into a GET after a 301 or 302.
-        options = dict(timeout=(budget, budget), verify=self.verify, proxies=self.proxies_for(url),
+        options = dict(timeout=(budget, budget), verify=self.verify, proxies=self._proxies_for(url),
                        allow_redirects=False)
         options.update(kwargs)
+        # Without certificate checks, urllib3's warning is silenced: it was said once, in our own words, when the
+        # client was made. Otherwise the process's warning filters are left alone (catch_warnings is not thread-safe).
+        quiet = warnings.catch_warnings() if self.verify is False else contextlib.nullcontext()
         try:
-            with attempt:
+            with attempt, quiet:
                 if self.verify is False:
-                    with warnings.catch_warnings():
-                        # Said once, in our own words, when the client was made.
-                        warnings.simplefilter('ignore', InsecureRequestWarning)
-                        response = self.session.request(method, url, **options)
-                else:
-                    response = self.session.request(method, url, **options)
+                    warnings.simplefilter('ignore', InsecureRequestWarning)
+                response = self.session.request(method, url, **options)
         except (requests.exceptions.RequestException, OSError) as exc:
             return _Failure(exc, attempt.expired)
         if attempt.expired:

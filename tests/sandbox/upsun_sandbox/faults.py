@@ -74,8 +74,7 @@ class Fault:
             raise ValueError("chunk must be a positive integer (bytes per write)")
         return cls(action=action, path=path, method=method.upper() if method else None, count=count,
                    status=status, retry_after=data.get("retry_after"), location=location, delay=delay,
-                   body=data.get("body"),
-                   chunk=chunk, interval=_seconds(data, "interval", 1.0),
+                   body=data.get("body"), chunk=chunk, interval=_seconds(data, "interval", 1.0),
                    create_after=_seconds(data, "create_after", 2.0))
 
     @property
