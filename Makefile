@@ -52,7 +52,7 @@ export NO_COLOR := 1
 endif
 
 .PHONY: help test print-test-steps venv collections-link sanity units e2e molecule lint shellcheck docs-lint \
-	docs changelog-lint build release test-matrix bench demo lock clean distclean
+	docs changelog-lint build release test-matrix bench demo sandbox lock clean distclean
 
 help: ## list the targets
 	@grep -E '^[a-z][a-zA-Z0-9_-]*:.*## ' $(MAKEFILE_LIST) \
@@ -140,6 +140,9 @@ build: venv ## ansible-galaxy collection build (from the synced copy) into .buil
 
 bench: venv collections-link ## the speed targets (ad hoc module, paging, callback, role on 200 hosts), each a ratio against a baseline of the same run; 23 to 26 min
 	@exec bash scripts/bench.sh
+
+sandbox: venv collections-link ## the offline Upsun API sandbox in the foreground, for trying things by hand (prints what to export)
+	@exec bash scripts/sandbox.sh
 
 demo: venv collections-link ## a deploy fails on purpose, its rescue files a ticket against the offline sandbox, the ticket is printed
 	@exec bash scripts/demo.sh

@@ -7,7 +7,8 @@
 #   1. antsibull-docs lint-collection-docs --plugin-docs --check-extra-docs-refs (plugin docs,
 #      docs/docsite/links.yml, docs/docsite/extra-docs.yml, the guides in docs/docsite/rst/, and
 #      every :ansplugin:/:ansopt:/... reference in them to this collection or ansible.builtin);
-#   2. antsibull-docs sphinx-init --use-current --fail-on-error into a scratch directory;
+#   2. antsibull-docs sphinx-init --use-current --fail-on-error into a scratch directory, whose placeholder
+#      landing page is replaced by docs/landing/index.rst;
 #   3. offline intersphinx: the generated conf.py's intersphinx_mapping (which would fetch the
 #      inventories of docs.ansible.com and docs.python.org) is replaced by one local inventory,
 #      made from docs/offline-intersphinx.txt, of the few docs.ansible.com targets the plugin
@@ -77,6 +78,9 @@ antsibull-docs sphinx-init --use-current --fail-on-error --dest-dir "${scratch}"
     --project "${collection}" --copyright 'upsun.support maintainers' \
     --title 'upsun.support collection documentation' --html-short-title "${collection}" \
     "${collection}" >/dev/null
+# Our own landing page instead of sphinx-init's placeholder ("Welcome to my Ansible collection documentation"): it
+# also lists what antsibull-docs does not index (playbooks, the event source, the credential types).
+cp "${repo_root}/docs/landing/index.rst" "${scratch}/rst/index.rst"
 
 # 3. offline intersphinx: a local inventory of docs/offline-intersphinx.txt only
 "${venv}/bin/python" - "${scratch}/conf.py" "${repo_root}/docs/offline-intersphinx.txt" "${scratch}/ansible_devel.inv" <<'PY'
@@ -122,6 +126,8 @@ antsibull-docs --config-file "${scratch}/antsibull-docs.cfg" collection --use-cu
 log "sphinx-build -W --keep-going -n"
 sphinx-build -M html "${scratch}/rst" "${scratch}/build" -c "${scratch}" -W --keep-going -n -q
 
+grep -q 'Upsun support tickets from Ansible' "${scratch}/build/html/index.html" \
+    || die "the landing page is not docs/landing/index.rst (did sphinx-init or antsibull-docs replace it?)"
 rm -rf "${output}"
 mkdir -p "$(dirname "${output}")"
 cp -a "${scratch}/build/html" "${output}"
