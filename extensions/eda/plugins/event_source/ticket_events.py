@@ -493,14 +493,12 @@ class TicketWatch:
     def _first(self, tickets, started):
         self.known = {}
         self.started = started
-        events = []
+        # oldest first: where the listings show two versions of a ticket, the newer one stays
         for ticket in self._ordered(tickets):
-            if ticket['ticket_id'] in self.known:
-                continue
-            if self.include_existing:
-                events.append(make_event(ticket, 'created', None))
             self._remember(ticket)
-        return events
+        if not self.include_existing:
+            return []
+        return [make_event(ticket, 'created', None) for ticket in self._ordered(self.known.values())]
 
     def _remember(self, ticket):
         self.known[ticket['ticket_id']] = ticket
