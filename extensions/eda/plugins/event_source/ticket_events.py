@@ -195,6 +195,8 @@ EXAMPLES = r'''
     # The API token comes from UPSUN_CLI_TOKEN (the EDA credential type of the collection sets it).
     - upsun.support.ticket_events:
         interval: 120
+        # what changes while the rulebook is stopped is emitted when it starts again
+        state_file: /var/lib/eda/upsun-ticket-events.json
   rules:
     - name: Support is waiting on us
       # "!= null", not "is defined": a path through a null value counts as defined in a condition
