@@ -1174,3 +1174,17 @@ def test_listing_command_line_options_refuse_bad_values(options, message, capsys
         parse_args(options)
     assert caught.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_in_process_listing_lag():
+    with Sandbox() as server:
+        server.tickets.configure_listing(lag=60, lag_scope="filtered", date_filter="same-day")
+        client = SandboxClient(server.url, server.api_token)
+        api = Api(client)
+        ticket = api.create()
+
+        assert listed_ids(api) == [ticket["ticket_id"]]
+        assert listed_ids(api, **{"filter[ticket_id]": ticket["ticket_id"]}) == []
+        assert client.listing() == {"lag": 60.0, "lag_scope": "filtered", "date_filter": "same-day", "pending": 1}
+        with pytest.raises(ValueError, match="lag_scope must be one of all, filtered"):
+            server.tickets.configure_listing(lag_scope="none")

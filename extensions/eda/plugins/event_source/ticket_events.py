@@ -311,17 +311,17 @@ def parse_arguments(args, environ=None):
         raise _argument_error(exc.msg)
     return Options(
         settings=settings,
-        interval=_seconds('interval', args.get('interval'), DEFAULT_INTERVAL, 'above 0'),
+        interval=_seconds('interval', args.get('interval'), DEFAULT_INTERVAL),
         include_existing=_flag('include_existing', args.get('include_existing')),
         filters=_filters(args),
         search=_text('search', args.get('search')),
-        lookback=_seconds('lookback', args.get('lookback'), DEFAULT_LOOKBACK, 'from 0 up'),
+        lookback=_seconds('lookback', args.get('lookback'), DEFAULT_LOOKBACK, zero_allowed=True),
         state_file=_state_file(args.get('state_file')),
     )
 
 
-def _seconds(name, value, default, allowed):
-    """A number of seconds: above 0, or (``allowed`` 'from 0 up') 0 or more."""
+def _seconds(name, value, default, zero_allowed=False):
+    """A finite number of seconds above 0 (or 0 and up)."""
     if value is None:
         return default
     try:
@@ -330,8 +330,9 @@ def _seconds(name, value, default, allowed):
         seconds = float(value)
     except (TypeError, ValueError):
         raise _argument_error('{0} must be a number of seconds, got {1!r}.'.format(name, value))
-    if not math.isfinite(seconds) or seconds < 0 or seconds == 0 and allowed == 'above 0':
-        raise _argument_error('{0} must be a number of seconds {1}, got {2!r}.'.format(name, allowed, value))
+    if not math.isfinite(seconds) or seconds < 0 or seconds == 0 and not zero_allowed:
+        raise _argument_error('{0} must be a number of seconds {1}, got {2!r}.'.format(
+            name, 'from 0 up' if zero_allowed else 'above 0', value))
     return seconds
 
 
@@ -574,7 +575,7 @@ class TicketSource:
 
     def _restore(self, path):
         try:
-            with open(path) as handle:
+            with open(path, encoding='utf-8') as handle:
                 state = json.load(handle)
         except FileNotFoundError:
             return
@@ -599,7 +600,7 @@ class TicketSource:
         try:
             handle, temporary = tempfile.mkstemp(prefix='.{0}.'.format(os.path.basename(path)), dir=os.path.dirname(path))
             try:
-                with os.fdopen(handle, 'w') as stream:
+                with os.fdopen(handle, 'w', encoding='utf-8') as stream:
                     json.dump(state, stream, sort_keys=True)
                     stream.flush()
                     os.fsync(stream.fileno())
