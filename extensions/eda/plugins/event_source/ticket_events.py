@@ -75,7 +75,7 @@ options:
   lookback:
     description:
       - "Seconds before the newest C(updated) time seen that each narrowed poll asks from (C(filter[updated])), from
-        V(0) up: how late the API's index may show a change and the change still be an event. Raise it if the API's
+        V(0) to V(2592000) (30 days): how late the API's index may show a change and the change still be an event. Raise it if the API's
         listings lag by more."
     type: float
     default: 900
@@ -196,7 +196,7 @@ EXAMPLES = r'''
     - upsun.support.ticket_events:
         interval: 120
         # what changes while the rulebook is stopped is emitted when it starts again
-        state_file: /var/lib/eda/upsun-ticket-events.json
+        state_file: ~/upsun-ticket-events.json
   rules:
     - name: Support is waiting on us
       # "!= null", not "is defined": a path through a null value counts as defined in a condition
@@ -262,6 +262,8 @@ LOGGER = logging.getLogger(SOURCE_NAME)
 DEFAULT_INTERVAL = 60.0
 # Longer than the "few minutes" Zendesk's search index may take to show a change.
 DEFAULT_LOOKBACK = 900.0
+# 30 days: more says the API is broken, not lagging (and keeps the times within what datetime can hold).
+MAX_LOOKBACK = 2592000.0
 # The source's own arguments; the connection arguments are the settings table's names.
 FILTER_CHOICES = dict(status=STATUSES, priority=PRIORITIES, type=TYPES)
 FILTER_NAMES = ('status', 'priority', 'type', 'requester_id')
@@ -315,13 +317,13 @@ def parse_arguments(args, environ=None):
         include_existing=_flag('include_existing', args.get('include_existing')),
         filters=_filters(args),
         search=_text('search', args.get('search')),
-        lookback=_seconds('lookback', args.get('lookback'), DEFAULT_LOOKBACK, zero_allowed=True),
+        lookback=_seconds('lookback', args.get('lookback'), DEFAULT_LOOKBACK, highest=MAX_LOOKBACK),
         state_file=_state_file(args.get('state_file')),
     )
 
 
-def _seconds(name, value, default, zero_allowed=False):
-    """A finite number of seconds above 0 (or 0 and up)."""
+def _seconds(name, value, default, highest=None):
+    """A number of seconds above 0, or with ``highest`` from 0 to ``highest``."""
     if value is None:
         return default
     try:
@@ -330,9 +332,10 @@ def _seconds(name, value, default, zero_allowed=False):
         seconds = float(value)
     except (TypeError, ValueError):
         raise _argument_error('{0} must be a number of seconds, got {1!r}.'.format(name, value))
-    if not math.isfinite(seconds) or seconds < 0 or seconds == 0 and not zero_allowed:
-        raise _argument_error('{0} must be a number of seconds {1}, got {2!r}.'.format(
-            name, 'from 0 up' if zero_allowed else 'above 0', value))
+    if highest is None and not (math.isfinite(seconds) and seconds > 0):
+        raise _argument_error('{0} must be a number of seconds above 0, got {1!r}.'.format(name, value))
+    if highest is not None and not 0 <= seconds <= highest:
+        raise _argument_error('{0} must be a number of seconds from 0 to {1:.0f}, got {2!r}.'.format(name, highest, value))
     return seconds
 
 
