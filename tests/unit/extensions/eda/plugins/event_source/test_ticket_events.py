@@ -650,8 +650,8 @@ def test_a_restart_with_a_state_file_emits_what_changed_while_stopped_once(sandb
     stop(third)
 
 
-def test_the_state_file_is_private_holds_no_token_and_is_replaced_atomically(sandbox, make_source, tmp_path,
-                                                                            sandbox_api_token):
+def test_the_state_file_is_private_holds_no_token_and_is_replaced_atomically(
+        sandbox, make_source, tmp_path, sandbox_api_token):
     (tmp_path / 'state').mkdir()
     state_file = tmp_path / 'state' / 'events.json'
     sandbox.add_ticket(subject='one')
