@@ -73,10 +73,10 @@ def workdir(tmp_path):
 class Rulebook:
     """A running ansible-rulebook, its output in files."""
 
-    def __init__(self, workdir, env, *args):
+    def __init__(self, workdir, env, *args, rulebook=RULEBOOK):
         self.out = open(workdir / 'rulebook.out', 'w+')  # pylint: disable=consider-using-with
         self.err = open(workdir / 'rulebook.err', 'w+')  # pylint: disable=consider-using-with
-        command = [ansible_rulebook(), '--rulebook', RULEBOOK, '-i', 'inventory.yml', '--vars', 'vars.yml'] + list(args)
+        command = [ansible_rulebook(), '--rulebook', rulebook, '-i', 'inventory.yml', '--vars', 'vars.yml'] + list(args)
         self.process = subprocess.Popen(command, cwd=str(workdir), env=env, stdin=subprocess.DEVNULL,  # pylint: disable=consider-using-with
                                         stdout=self.out, stderr=self.err, start_new_session=True)
 
@@ -147,6 +147,94 @@ def test_status_changes_in_the_sandbox_trigger_the_example_rulebook(sandbox_fact
     assert output.count('PLAY [Deploy again') == 1
     assert API_TOKEN not in output
     assert 'Bearer ' not in output
+    assert 'Traceback' not in output
+
+
+LAG_RULEBOOK = '''
+- name: Every Upsun ticket change, recorded once
+  hosts: localhost
+  sources:
+    - upsun.support.ticket_events:
+        interval: 1
+        state_file: "{{ state_file }}"
+  rules:
+    - name: Record it
+      condition: event.change == "updated"
+      action:
+        run_playbook:
+          name: record.yml
+'''
+RECORD = '''
+- name: Record the event in a file of its own
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Record it
+      ansible.builtin.copy:
+        dest: "{marker_dir}/{{{{ ansible_eda.event.ticket.ticket_id }}}}-{{{{ ansible_eda.event.ticket.status }}}}-{{{{ ansible_eda.event.meta.uuid }}}}"
+        content: "was {{{{ ansible_eda.event.previous.status }}}}\\n"
+        mode: "0600"
+'''
+
+
+def test_under_a_listing_lag_each_change_is_one_event_and_a_restart_emits_what_changed_while_stopped(
+        sandbox_factory, workdir):
+    sandbox = sandbox_factory('--listing-lag', '120', api_tokens=[API_TOKEN])
+    first, second = [sandbox.add_ticket(subject='Ticket of {0}'.format(day), updated=day, created=day)
+                     for day in ('2026-03-01T10:00:00Z', '2026-03-02T10:00:00Z')]
+    sandbox.catch_up()
+    markers = workdir / 'events'
+    markers.mkdir()
+    (workdir / 'state').mkdir(mode=0o700)
+    state_file = workdir / 'state' / 'events.json'
+    write(workdir / 'lag.yml', LAG_RULEBOOK)
+    write(workdir / 'record.yml', RECORD.format(marker_dir=markers))
+    write(workdir / 'vars.yml', 'state_file: {0}\n'.format(state_file))
+    env = ansible_env(sandbox, home=workdir / 'ansible-home', HOME=workdir / 'home')
+
+    def recorded(ticket, status):
+        return sorted(path.read_text() for path in markers.glob('{0}-{1}-*'.format(ticket['ticket_id'], status)))
+
+    def polls():
+        return len([entry for entry in sandbox.journal(method='GET', path='/tickets')
+                    if entry['query'].get('page') in ('1', ['1'])])
+
+    def more_polls(rulebook, count=3):
+        done = polls()
+        wait_for(lambda: polls() >= done + count, rulebook, '{0} more polls'.format(count))
+
+    rulebook = Rulebook(workdir, env, rulebook='lag.yml')
+    try:
+        wait_for(lambda: polls() >= 1, rulebook, 'the first poll')
+        sandbox.set_ticket(first['ticket_id'], status='pending')
+        # The index does not show it yet: no event (a few polls, time for a playbook run that should not come).
+        more_polls(rulebook, 5)
+        assert recorded(first, 'pending') == []
+        sandbox.catch_up()
+        wait_for(lambda: recorded(first, 'pending'), rulebook, 'the event of the change, once the index shows it')
+        more_polls(rulebook)
+    finally:
+        output = rulebook.stop()
+    assert recorded(first, 'pending') == ['was new\n'], output
+    assert oct(state_file.stat().st_mode & 0o777) == '0o600'
+    assert API_TOKEN not in state_file.read_text()
+
+    # While the rulebook is stopped, the other ticket is solved.
+    sandbox.set_ticket(second['ticket_id'], status='solved')
+    rulebook = Rulebook(workdir, env, rulebook='lag.yml')
+    try:
+        more_polls(rulebook, 6)
+        assert recorded(second, 'solved') == []
+        sandbox.catch_up()
+        wait_for(lambda: recorded(second, 'solved'), rulebook, 'the event of the change made while stopped')
+        more_polls(rulebook)
+    finally:
+        output += rulebook.stop()
+
+    assert recorded(second, 'solved') == ['was new\n'], output
+    assert recorded(first, 'pending') == ['was new\n'], output
+    assert len(list(markers.iterdir())) == 2, output
+    assert API_TOKEN not in output
     assert 'Traceback' not in output
 
 

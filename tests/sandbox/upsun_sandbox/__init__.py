@@ -18,6 +18,8 @@ Choices where the real API's behaviour is not documented:
 - ``filter[created]``, ``filter[updated]`` and ``filter[due]`` keep tickets whose time is at or after the
   given one (a ticket without ``due`` never matches ``filter[due]``). Other filters match exactly (UUIDs
   case-insensitively). ``search`` is a case-insensitive substring of the subject or the description.
+  ``--date-filter`` picks another meaning (``exactly``, ``same-day``); ``--listing-lag`` makes listings show
+  each change only after a while, as Zendesk's search index does (``SandboxClient.catch_up`` ends the wait).
 - Requests are validated with openapi-core against ``openapi.yaml``, which is stricter than the
   reference: unknown body fields, empty subject/description, and attachments without filename or with
   data that is not strict base64 are refused with 422.

@@ -12,6 +12,7 @@ import threading
 
 from .catalog import DEFAULT_API_TOKEN
 from .server import Sandbox
+from .store import DATE_FILTERS, LAG_SCOPES
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -24,12 +25,21 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--token-lifetime", type=int, default=900, metavar="SECONDS",
                         help="access token lifetime in seconds (default 900)")
     parser.add_argument("--page-size", type=int, default=5, help="tickets per page of GET /tickets (default 5)")
+    parser.add_argument("--listing-lag", type=float, default=0.0, metavar="SECONDS",
+                        help="listings show each change this many seconds after it is made, as a search index "
+                             "(default 0: at once); POST /_sandbox/listing/catch-up shows them all now")
+    parser.add_argument("--lag-scope", choices=LAG_SCOPES, default="all",
+                        help="which GET /tickets listings lag: all (default), or only those with search or a filter")
+    parser.add_argument("--date-filter", choices=DATE_FILTERS, default="at-or-after",
+                        help="what filter[created], filter[updated] and filter[due] mean (default at-or-after)")
     parser.add_argument("--quiet", action="store_true", help="no log line per request on stderr")
     parser.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS with this PEM certificate (with --tls-key)")
     parser.add_argument("--tls-key", metavar="FILE", help="the PEM private key of --tls-cert")
     args = parser.parse_args(argv)
     if args.page_size < 1:
         parser.error("--page-size must be at least 1")
+    if not 0 <= args.listing_lag < 10 ** 7:
+        parser.error("--listing-lag must be a number of seconds from 0 to 9999999")
     if bool(args.tls_cert) != bool(args.tls_key):
         parser.error("--tls-cert and --tls-key go together")
     return args
@@ -53,6 +63,7 @@ def main(argv=None) -> int:
     sandbox = Sandbox(host=args.host, port=args.port, api_tokens=args.api_tokens,
                       token_lifetime=args.token_lifetime, page_size=args.page_size, quiet=args.quiet,
                       tls_cert=args.tls_cert, tls_key=args.tls_key)
+    sandbox.tickets.configure_listing(lag=args.listing_lag, lag_scope=args.lag_scope, date_filter=args.date_filter)
     try:
         # openapi-core takes most of a second to import: print the URL first, load it right after.
         sandbox.start(warm_up=False)

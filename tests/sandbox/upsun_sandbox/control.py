@@ -125,3 +125,18 @@ class SandboxClient:
     def expire_tokens(self) -> int:
         """Expire every issued access token; return how many."""
         return self._call("POST", "/tokens/expire")["expired"]
+
+    def listing(self) -> dict:
+        """The listing settings ({lag, lag_scope, date_filter}) and how many changes the index does not show yet."""
+        return self._call("GET", "/listing")
+
+    def set_listing(self, lag: float | None = None, lag_scope: str | None = None,
+                    date_filter: str | None = None) -> dict:
+        """Change the listing lag (seconds; for the changes made after), its scope or the date filters' meaning."""
+        spec = {name: value for name, value in (("lag", lag), ("lag_scope", lag_scope), ("date_filter", date_filter))
+                if value is not None}
+        return self._call("POST", "/listing", spec)
+
+    def catch_up(self, seconds: float | None = None) -> dict:
+        """Make the lagging listings show every change made so far (or move them `seconds` on): {released, pending}."""
+        return self._call("POST", "/listing/catch-up", {} if seconds is None else {"seconds": seconds})

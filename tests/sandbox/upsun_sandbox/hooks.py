@@ -34,6 +34,8 @@ class ControlHooks:
             "/_sandbox/reset": {"POST": self.reset},
             "/_sandbox/faults": {"GET": self.faults, "POST": self.add_fault, "DELETE": self.clear_faults},
             "/_sandbox/tokens/expire": {"POST": self.expire_tokens},
+            "/_sandbox/listing": {"GET": self.listing, "POST": self.set_listing},
+            "/_sandbox/listing/catch-up": {"POST": self.catch_up},
         }
         match = _TICKET.match(incoming.path)
         if match:
@@ -66,6 +68,7 @@ class ControlHooks:
             "access_tokens_issued": sandbox.tokens.issued,
             "connections": sandbox.connections_opened,
             "tls": sandbox.tls,
+            "listing": sandbox.tickets.listing(),
         })
 
     def journal(self, _payload) -> Reply:
@@ -118,3 +121,19 @@ class ControlHooks:
     def expire_tokens(self, _payload) -> Reply:
         """Expire every issued access token."""
         return Reply(200, {"expired": self.sandbox.tokens.expire_all()})
+
+    def listing(self, _payload) -> Reply:
+        """The listing settings: lag, lag_scope, date_filter, and the changes the index does not show yet."""
+        return Reply(200, self.sandbox.tickets.listing())
+
+    def set_listing(self, payload) -> Reply:
+        """Change some listing settings: {"lag": seconds, "lag_scope": ..., "date_filter": ...}."""
+        if not isinstance(payload, dict) or set(payload) - {"lag", "lag_scope", "date_filter"}:
+            raise ValueError("the body must be a JSON object with some of lag, lag_scope, date_filter")
+        return Reply(200, self.sandbox.tickets.configure_listing(**payload))
+
+    def catch_up(self, payload) -> Reply:
+        """Let the lagging index show every change so far, or those due within {"seconds": N}."""
+        if not isinstance(payload, dict) or set(payload) - {"seconds"}:
+            raise ValueError('the body must be empty or {"seconds": N}')
+        return Reply(200, self.sandbox.tickets.catch_up(payload.get("seconds")))

@@ -8,6 +8,7 @@
 - `sandbox_factory`: start(*options, api_tokens=None, tls=False) for sandboxes with other settings
   (e.g. start("--page-size", "2", "--token-lifetime", "1")); all are stopped after the test. With tls=True
   the sandbox serves HTTPS with a fresh self-signed certificate: its path is the client's `ca_file`.
+  With start("--listing-lag", "120") the listings lag as the live API's do; `client.catch_up()` ends the wait.
 """
 
 import pytest

@@ -22,6 +22,12 @@ FIRST_TICKET_ID = 1001
 # Statuses in which Zendesk refuses any further change.
 LOCKED_STATUSES = ("closed", "deleted")
 
+# What filter[created], filter[updated] and filter[due] may mean (the API does not say): the ticket's time is at or
+# after the given one, equal to it (to the second), or on the same UTC day.
+DATE_FILTERS = ("at-or-after", "exactly", "same-day")
+# Which listings of GET /tickets come from the lagging index: all of them, or only those with search or a filter.
+LAG_SCOPES = ("all", "filtered")
+
 
 def utc_now() -> str:
     """The current time as the API writes it: ISO 8601, UTC, whole seconds, "Z" suffix."""
@@ -53,13 +59,15 @@ class TicketStore:
         self._tickets: dict[int, dict] = {}
         self._attachments: dict[int, list[dict]] = {}
         self._next_id = FIRST_TICKET_ID
+        self.index = ListingIndex()
 
     def reset(self) -> None:
-        """Forget every ticket and number again from FIRST_TICKET_ID."""
+        """Forget every ticket and number again from FIRST_TICKET_ID (the listing settings stay)."""
         with self._lock:
             self._tickets.clear()
             self._attachments.clear()
             self._next_id = FIRST_TICKET_ID
+            self.index.forget()
 
     def _new(self, fields: dict) -> dict:
         ticket_id = self._next_id
@@ -79,6 +87,7 @@ class TicketStore:
         ticket.update(copy.deepcopy(fields))
         self._tickets[ticket_id] = ticket
         self._attachments[ticket_id] = []
+        self.index.stage(ticket)
         return ticket
 
     def create(self, body: dict) -> dict:
@@ -133,6 +142,7 @@ class TicketStore:
                 raise TicketLocked(ticket["status"])
             ticket.update(changes)
             ticket["updated"] = utc_now()
+            self.index.stage(ticket)
             return copy.deepcopy(ticket)
 
     def set_fields(self, ticket_id: int, fields: dict) -> dict:
@@ -148,6 +158,7 @@ class TicketStore:
             ticket.update(copy.deepcopy(fields))
             if "updated" not in fields:
                 ticket["updated"] = utc_now()
+            self.index.stage(ticket)
             return self._dump_one(ticket_id)
 
     def find(self, filters: dict, search: str | None = None, start: int = 0,
@@ -156,17 +167,37 @@ class TicketStore:
 
         Newest (highest id) first. Only the tickets asked for are copied, so that a page of a long
         listing costs little. Filters hold openapi-core's unmarshalled values: exact match for ids,
-        enums and booleans; "at or after" for the created, updated and due datetimes (a ticket
-        without a due date never matches filter[due]).
+        enums and booleans; the created, updated and due datetimes as the index's date filter says
+        (a ticket without a due date never matches filter[due]). A listing in the index's lag scope
+        sees the tickets as the index holds them (see ListingIndex).
         """
         needle = search.casefold() if search else None
         with self._lock:
-            found = [ticket for ticket in sorted(self._tickets.values(), key=lambda item: item["ticket_id"], reverse=True)
-                     if _matches(ticket, filters) and (
+            lagged = self.index.applies(bool(filters) or search is not None)
+            tickets = self.index.view() if lagged else self._tickets
+            meaning = self.index.date_filter
+            found = [ticket for ticket in sorted(tickets.values(), key=lambda item: item["ticket_id"], reverse=True)
+                     if _matches(ticket, filters, meaning) and (
                          needle is None
                          or needle in (ticket.get("subject") or "").casefold()
                          or needle in (ticket.get("description") or "").casefold())]
             return len(found), [copy.deepcopy(ticket) for ticket in found[start:stop]]
+
+    def listing(self) -> dict:
+        """The listing settings (lag, lag_scope, date_filter) and how many changes the index does not show yet."""
+        with self._lock:
+            return self.index.settings()
+
+    def configure_listing(self, lag=None, lag_scope=None, date_filter=None) -> dict:
+        """Change the listing settings given; return them all."""
+        with self._lock:
+            self.index.configure(lag=lag, scope=lag_scope, date_filter=date_filter)
+            return self.index.settings()
+
+    def catch_up(self, seconds=None) -> dict:
+        """Let the index show every change made so far (or move it `seconds` on)."""
+        with self._lock:
+            return self.index.catch_up(seconds)
 
     def _dump_one(self, ticket_id: int) -> dict:
         ticket = copy.deepcopy(self._tickets[ticket_id])
@@ -193,14 +224,14 @@ def _stored_attachment(item: dict) -> dict:
     return {"filename": item.get("filename"), "size": len(base64.b64decode(data)), "data": data}
 
 
-def _matches(ticket: dict, filters: dict) -> bool:
+def _matches(ticket: dict, filters: dict, date_filter: str = "at-or-after") -> bool:
     for name, wanted in filters.items():
         value = ticket.get(name)
         if name in ("created", "updated", "due"):
             if wanted.tzinfo is None:
                 # Defensive: the date-time format check normally refuses a time without an offset.
                 wanted = wanted.replace(tzinfo=timezone.utc)
-            if value is None or parse_time(value) < wanted:
+            if value is None or not _date_matches(parse_time(value), wanted, date_filter):
                 return False
         elif isinstance(wanted, (bool, int)):
             if value != wanted:
@@ -209,6 +240,103 @@ def _matches(ticket: dict, filters: dict) -> bool:
             # UUIDs come back from openapi-core as uuid.UUID; compare their text, case-insensitively.
             return False
     return True
+
+
+def _date_matches(value: datetime, wanted: datetime, meaning: str) -> bool:
+    if meaning == "exactly":
+        return value == wanted.replace(microsecond=0)
+    if meaning == "same-day":
+        return value.astimezone(timezone.utc).date() == wanted.astimezone(timezone.utc).date()
+    return value >= wanted
+
+
+class ListingIndex:
+    """The search index that listings read, as Zendesk's: each change reaches it `lag` seconds after it was made.
+
+    Every version of a ticket is staged with the time it becomes visible; a lagging listing sees, for each ticket,
+    the newest version already visible (a ticket none of whose versions is visible is absent). `catch_up` makes
+    the index reach the tickets' present state (or moves it `seconds` closer), so tests need not sleep the lag out.
+    A new lag applies to the changes made after it is set. The caller (TicketStore) holds its lock.
+    """
+
+    def __init__(self, lag: float = 0.0, scope: str = "all", date_filter: str = "at-or-after") -> None:
+        self.lag = 0.0
+        self.scope = "all"
+        self.date_filter = "at-or-after"
+        self.configure(lag=lag, scope=scope, date_filter=date_filter)
+        self._seq = 0
+        # ticket_id -> (sequence number, the ticket as the index holds it)
+        self._visible: dict[int, tuple[int, dict]] = {}
+        # (visible at, on the monotonic clock; sequence number; the ticket then), in staging order
+        self._pending: list[tuple[float, int, dict]] = []
+
+    def configure(self, lag=None, scope=None, date_filter=None) -> None:
+        """Change the settings given (None keeps one); refuse bad values with ValueError, changing nothing."""
+        if lag is not None and (isinstance(lag, bool) or not isinstance(lag, (int, float)) or not 0 <= lag < 10 ** 7):
+            raise ValueError(f"lag must be a number of seconds from 0 to 9999999, got {lag!r}")
+        if scope is not None and scope not in LAG_SCOPES:
+            raise ValueError(f"lag_scope must be one of {', '.join(LAG_SCOPES)}, got {scope!r}")
+        if date_filter is not None and date_filter not in DATE_FILTERS:
+            raise ValueError(f"date_filter must be one of {', '.join(DATE_FILTERS)}, got {date_filter!r}")
+        self.lag = self.lag if lag is None else float(lag)
+        self.scope = scope or self.scope
+        self.date_filter = date_filter or self.date_filter
+
+    def settings(self) -> dict:
+        """The settings and how many staged versions the index does not show yet."""
+        self._release(time.monotonic())
+        return {"lag": self.lag, "lag_scope": self.scope, "date_filter": self.date_filter,
+                "pending": len(self._pending)}
+
+    def applies(self, filtered: bool) -> bool:
+        """Whether a listing (with search or a filter, or not) reads the index."""
+        return self.scope == "all" or filtered
+
+    def stage(self, ticket: dict) -> None:
+        """Record the ticket's new version; visible at once without a lag."""
+        self._seq += 1
+        version = (time.monotonic() + self.lag, self._seq, copy.deepcopy(ticket))
+        if self.lag > 0:
+            self._pending.append(version)
+        else:
+            self._show(version)
+
+    def view(self) -> dict[int, dict]:
+        """ticket_id -> the ticket as the index shows it now."""
+        self._release(time.monotonic())
+        return {ticket_id: ticket for ticket_id, (_seq, ticket) in self._visible.items()}
+
+    def catch_up(self, seconds: float | None = None) -> dict:
+        """Show every staged version, or move the index `seconds` on; say how many were released and remain."""
+        if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, (int, float))
+                                    or not 0 <= seconds < 10 ** 7):
+            raise ValueError(f"seconds must be a number from 0 to 9999999, got {seconds!r}")
+        before = len(self._pending)
+        if seconds is None:
+            self._release(float("inf"))
+        else:
+            self._pending = [(due - seconds, seq, ticket) for due, seq, ticket in self._pending]
+            self._release(time.monotonic())
+        return {"released": before - len(self._pending), "pending": len(self._pending)}
+
+    def forget(self) -> None:
+        """No ticket in the index (the store was reset)."""
+        self._visible.clear()
+        self._pending.clear()
+
+    def _release(self, horizon: float) -> None:
+        due = [version for version in self._pending if version[0] <= horizon]
+        if due:
+            self._pending = [version for version in self._pending if version[0] > horizon]
+            for version in sorted(due, key=lambda item: item[1]):
+                self._show(version)
+
+    def _show(self, version: tuple[float, int, dict]) -> None:
+        _due, seq, ticket = version
+        shown = self._visible.get(ticket["ticket_id"])
+        # A version staged under a longer lag may come due after a newer one: the newer one stays.
+        if shown is None or shown[0] < seq:
+            self._visible[ticket["ticket_id"]] = (seq, ticket)
 
 
 class TokenStore:

@@ -15,6 +15,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import asyncio
+import json
 import logging
 import os
 import time
@@ -151,6 +152,16 @@ def test_own_arguments_are_read():
     assert options.include_existing is True
     assert options.filters == {'status': 'pending', 'priority': 'urgent', 'type': 'incident', 'requester_id': REQUESTER}
     assert options.search == 'release 42'
+    assert options.lookback == ticket_events.DEFAULT_LOOKBACK == 900
+    assert options.state_file is None
+
+
+def test_lookback_and_state_file_are_read(tmp_path):
+    options = ticket_events.parse_arguments(
+        {'api_token': 'x', 'lookback': '0', 'state_file': str(tmp_path / 'events.json')}, environ={})
+
+    assert options.lookback == 0
+    assert options.state_file == str(tmp_path / 'events.json')
 
 
 @pytest.mark.parametrize('args, names', [
@@ -171,6 +182,16 @@ def test_own_arguments_are_read():
     ({'timeout': 0}, ['timeout', 'above 0']),
     ({'retries': 'many'}, ['retries', 'integer']),
     ({'validate_certs': 'sometimes'}, ['validate_certs']),
+    ({'lookback': -1}, ['lookback', 'from 0 to 2592000, got -1.']),
+    ({'lookback': 1e300}, ['lookback', 'from 0 to 2592000, got 1e+300.']),
+    ({'lookback': float('nan')}, ['lookback', 'from 0 to 2592000']),
+    ({'lookback': 'long'}, ['lookback', "'long'"]),
+    ({'lookback': float('inf')}, ['lookback']),
+    ({'lookback': True}, ['lookback']),
+    ({'state_file': 42}, ['state_file', 'string']),
+    ({'state_file': ''}, ['state_file', 'path of a file']),
+    ({'state_file': '/nonexistent-dir-9c1/events.json'}, ['state_file', '/nonexistent-dir-9c1', 'must exist']),
+    ({'state_file': '/'}, ['state_file', 'is a directory']),
 ], ids=str)
 def test_a_bad_argument_is_refused_naming_it(args, names):
     arguments = {'api_token': 'x'}
@@ -251,6 +272,8 @@ def test_the_documentation_gives_each_connection_argument_its_type_default_and_v
 def test_the_documentation_of_the_own_arguments_matches_the_code():
     assert OPTIONS['interval']['default'] == ticket_events.DEFAULT_INTERVAL
     assert OPTIONS['include_existing']['default'] is False
+    assert OPTIONS['lookback']['default'] == ticket_events.DEFAULT_LOOKBACK
+    assert OPTIONS['state_file']['type'] == 'path'
     assert OPTIONS['status']['choices'] == list(STATUSES)
     assert OPTIONS['priority']['choices'] == list(PRIORITIES)
     assert OPTIONS['type']['choices'] == list(TYPES)
@@ -349,18 +372,152 @@ def test_a_change_is_never_put_on_the_queue_twice(sandbox, make_source):
     assert [len(found) for found in events] == [1, 0, 0, 0]
 
 
-def test_polls_ask_only_for_tickets_updated_at_or_after_the_newest_seen(sandbox, make_source):
+def seed_days(sandbox, count=3):
+    """``count`` tickets last updated on different days in the past: a listing that can tell the date filters apart."""
+    times = ['2026-03-0{0}T10:00:00Z'.format(day) for day in range(1, count + 1)]
+    return [sandbox.add_ticket(subject='seeded {0}'.format(when), created=when, updated=when) for when in times]
+
+
+def updated_asked(sandbox):
+    """The filter[updated] of each GET /tickets page 1, None where there was none."""
+    found = []
+    for entry in ticket_polls(sandbox):
+        query = dict((name, value[0] if isinstance(value, list) else value) for name, value in entry['query'].items())
+        if query.get('page', '1') == '1':
+            found.append(query.get('filter[updated]'))
+    return found
+
+
+def test_polls_narrow_from_lookback_before_the_newest_seen_once_a_full_listing_shows_the_filter_means_at_or_after(
+        sandbox, make_source, caplog):
+    seeded = seed_days(sandbox)
+    source = make_source(lookback=60)
+
+    poll(source)
+    assert source.watch.narrowing is True
+    sandbox.set_ticket(seeded[0]['ticket_id'], status='open', updated=LATER)
+    assert len(poll(source)) == 1
+    poll(source)
+
+    # The full listing, the check of the filter with the second newest time, then narrowed polls.
+    assert updated_asked(sandbox) == [None, '2026-03-02T10:00:00Z', '2026-03-03T09:59:00Z', '2029-12-31T23:59:00Z']
+    assert 'keeps the tickets updated at or after' in caplog.text
+
+
+@pytest.mark.parametrize('meaning', ['exactly', 'same-day'])
+def test_a_filter_that_does_not_mean_at_or_after_is_never_used_to_narrow(sandbox, make_source, caplog, meaning):
+    sandbox.set_listing(date_filter=meaning)
+    seed_days(sandbox)
+    source = make_source()
+
+    poll(source)
+    poll(source)
+    poll(source)
+
+    assert source.watch.narrowing is False
+    assert updated_asked(sandbox) == [None, '2026-03-02T10:00:00Z', None, None]
+    assert warnings_of(caplog) == ['upsun.support.ticket_events: filter[updated] does not keep the tickets updated at '
+                                   'or after the time given: each poll reads the whole listing.']
+
+
+def test_without_tickets_that_tell_the_meanings_apart_every_poll_reads_the_whole_listing(sandbox, make_source):
     ticket = sandbox.add_ticket()
     source = make_source()
     poll(source)
     sandbox.set_ticket(ticket['ticket_id'], status='open', updated=LATER)
     poll(source)
-    poll(source)
 
-    queries = [entry['query'] for entry in ticket_polls(sandbox)]
-    assert 'filter[updated]' not in queries[0]
-    assert queries[1]['filter[updated]'] in (ticket['updated'], [ticket['updated']])
-    assert queries[2]['filter[updated]'] in (LATER, [LATER])
+    assert source.watch.narrowing is None
+    assert updated_asked(sandbox) == [None, None]
+
+
+@pytest.mark.parametrize('lag', [0, 120])
+@pytest.mark.parametrize('meaning', ['at-or-after', 'exactly', 'same-day'])
+def test_each_change_is_one_event_whatever_the_date_filter_means_and_the_listings_lag(sandbox, make_source,
+                                                                                      meaning, lag):
+    sandbox.set_listing(date_filter=meaning, lag=lag)
+    seeded = seed_days(sandbox)
+    sandbox.catch_up()
+    source = make_source()
+    assert poll(source) == []
+
+    for round_number in range(3):
+        sandbox.set_ticket(seeded[round_number]['ticket_id'], status='pending')
+        created = sandbox.add_ticket(subject='new in round {0}'.format(round_number))
+        if lag:
+            # Not in the listings yet: no event, and nothing forgotten either.
+            assert poll(source) == []
+            sandbox.catch_up()
+        events = poll(source)
+
+        assert sorted((event['ticket']['ticket_id'], event['change'], event['previous'] and event['previous'].get(
+            'status')) for event in events) == [(seeded[round_number]['ticket_id'], 'updated', 'new'),
+                                                (created['ticket_id'], 'created', None)]
+        assert poll(source) == []
+    assert source.watch.narrowing is (meaning == 'at-or-after')
+
+
+def test_a_change_the_index_shows_after_newer_ones_is_found_within_the_lookback(sandbox, make_source):
+    seeded = seed_days(sandbox)
+    source = make_source(lookback=600)
+    poll(source)
+    assert source.watch.narrowing is True
+
+    # The index shows the change of 00:00 only after the change of 00:05 (Zendesk's index is not first in, first out).
+    sandbox.set_listing(lag=120)
+    sandbox.set_ticket(seeded[0]['ticket_id'], status='open', updated='2030-01-01T00:00:00Z')
+    sandbox.set_listing(lag=0)
+    sandbox.set_ticket(seeded[1]['ticket_id'], status='open', updated='2030-01-01T00:05:00Z')
+    assert [event['ticket']['ticket_id'] for event in poll(source)] == [seeded[1]['ticket_id']]
+    sandbox.catch_up()
+
+    assert [event['ticket']['ticket_id'] for event in poll(source)] == [seeded[0]['ticket_id']]
+    assert updated_asked(sandbox)[-1] == '2029-12-31T23:55:00Z'
+    assert poll(source) == []
+
+
+def test_a_lagging_listing_showing_an_older_version_is_no_event():
+    """Two listings of one poll (or two polls) may come from index copies at different points: older is not news."""
+    watch = ticket_events.TicketWatch()
+    first = {'ticket_id': 7, 'status': 'new', 'created': '2030-01-01T00:00:00Z', 'updated': '2030-01-01T00:00:00Z'}
+    second = dict(first, status='open', updated='2030-01-01T00:01:00Z')
+    watch.observe([first], now=ticket_events._parse_time('2029-12-31T00:00:00Z'))  # pylint: disable=protected-access
+
+    assert [event['previous'] for event in watch.observe([second])] == [{'status': 'new', 'updated': first['updated']}]
+    assert watch.observe([first, second]) == []
+    assert watch.observe([first]) == []
+    assert watch.known[7] == second
+
+
+def test_the_first_poll_keeps_the_newest_version_it_sees():
+    watch = ticket_events.TicketWatch(include_existing=True)
+    older = {'ticket_id': 7, 'status': 'new', 'updated': '2030-01-01T00:00:00Z'}
+    newer = dict(older, status='open', updated='2030-01-01T00:01:00Z')
+
+    events = watch.observe([newer, older])
+
+    assert [event['ticket'] for event in events] == [newer]
+    assert watch.observe([older, newer]) == []
+
+
+def test_a_change_made_before_the_start_that_the_index_shows_late_is_no_event(sandbox, make_source):
+    sandbox.set_listing(lag=120)
+    seeded = seed_days(sandbox)
+    sandbox.catch_up()
+    sandbox.set_ticket(seeded[0]['ticket_id'], status='open')
+    late = sandbox.add_ticket(subject='filed just before the start')
+    # The source starts a second later than the changes.
+    time.sleep(1.1)
+    source = make_source()
+    poll(source)
+    sandbox.catch_up()
+
+    assert poll(source) == []
+    assert source.watch.known[late['ticket_id']]['subject'] == 'filed just before the start'
+    sandbox.set_ticket(late['ticket_id'], status='pending')
+    sandbox.catch_up()
+    assert [(event['ticket']['ticket_id'], event['previous']) for event in poll(source)] == [
+        (late['ticket_id'], {'status': 'new', 'updated': late['updated']})]
 
 
 def test_changes_in_the_same_second_are_each_reported_once(sandbox, make_source):
@@ -449,6 +606,119 @@ def test_a_ticket_that_comes_to_match_a_filter_is_updated_with_unknown_earlier_v
 
     assert (events[old['ticket_id']]['change'], events[old['ticket_id']]['previous']) == ('updated', {})
     assert (events[new['ticket_id']]['change'], events[new['ticket_id']]['previous']) == ('created', None)
+
+
+# --- state file -------------------------------------------------------------------------------------------------------
+
+
+def stop(source):
+    """What ``run`` does after each poll, then the end of the source."""
+    source.save()
+    source.client.close()
+
+
+@pytest.mark.parametrize('lag', [0, 120])
+def test_a_restart_with_a_state_file_emits_what_changed_while_stopped_once(sandbox, make_source, tmp_path, lag):
+    sandbox.set_listing(lag=lag)
+    state_file = tmp_path / 'events.json'
+    seeded = seed_days(sandbox)
+    sandbox.catch_up()
+    source = make_source(state_file=str(state_file))
+    poll(source)
+    sandbox.set_ticket(seeded[0]['ticket_id'], status='open')
+    sandbox.catch_up()
+    assert len(poll(source)) == 1
+    stop(source)
+
+    # While it is stopped: a change, a new ticket.
+    sandbox.set_ticket(seeded[1]['ticket_id'], status='pending')
+    created = sandbox.add_ticket(subject='filed while the source was stopped')
+    restarted = make_source(state_file=str(state_file))
+    if lag:
+        assert poll(restarted) == []
+        sandbox.catch_up()
+    events = poll(restarted)
+
+    assert [(event['ticket']['ticket_id'], event['change'], event['previous']) for event in events] == [
+        (seeded[1]['ticket_id'], 'updated', {'status': 'new', 'updated': seeded[1]['updated']}),
+        (created['ticket_id'], 'created', None)]
+    assert poll(restarted) == []
+    stop(restarted)
+    # A third start: nothing again.
+    third = make_source(state_file=str(state_file))
+    assert poll(third) == []
+    stop(third)
+
+
+def test_the_state_file_is_private_holds_no_token_and_is_replaced_atomically(
+        sandbox, make_source, tmp_path, sandbox_api_token):
+    (tmp_path / 'state').mkdir()
+    state_file = tmp_path / 'state' / 'events.json'
+    sandbox.add_ticket(subject='one')
+    source = make_source(state_file=str(state_file))
+    poll(source)
+    stop(source)
+    first_inode = state_file.stat().st_ino
+    source = make_source(state_file=str(state_file))
+    poll(source)
+    stop(source)
+
+    assert oct(state_file.stat().st_mode & 0o777) == '0o600'
+    assert state_file.stat().st_ino != first_inode
+    text = state_file.read_text()
+    assert sandbox_api_token not in text and 'access_token' not in text
+    state = json.loads(text)
+    assert sorted(state) == ['format', 'started', 'tickets', 'watched']
+    assert [ticket['subject'] for ticket in state['tickets']] == ['one']
+    assert os.listdir(str(tmp_path / 'state')) == ['events.json']
+
+
+def test_without_a_state_file_the_source_has_written_nothing_and_starts_afresh(sandbox, make_source, tmp_path):
+    ticket = sandbox.add_ticket()
+    source = make_source()
+    poll(source)
+    stop(source)
+    sandbox.set_ticket(ticket['ticket_id'], status='open')
+
+    assert poll(make_source()) == []
+
+
+@pytest.mark.parametrize('content, message', [
+    ('not json', 'cannot be read'),
+    ('[]', 'it is not a state file of this source'),
+    ('{"format": 1, "started": "2030-01-01T00:00:00Z", "tickets": [], "watched": {"filters": {"status": "open"}, '
+     '"search": null}}', 'it was written for other filters ({"filters": {"status": "open"}, "search": null})'),
+    ('{"format": 99, "started": "2030-01-01T00:00:00Z", "tickets": [], "watched": {"filters": {}, "search": null}}',
+     'it is not a state file of this source (format 1)'),
+    ('{"format": 1, "started": "never", "tickets": [], "watched": {"filters": {}, "search": null}}',
+     'it is not a state file of this source'),
+    ('{"format": 1, "started": "2030-01-01T00:00:00Z", "tickets": [{"subject": "no id"}], '
+     '"watched": {"filters": {}, "search": null}}', 'it is not a state file of this source'),
+])
+def test_a_state_file_that_is_not_one_of_this_source_stops_main_before_any_request(sandbox, tmp_path, content,
+                                                                                   message):
+    state_file = tmp_path / 'events.json'
+    state_file.write_text(content)
+
+    with pytest.raises(InputError) as info:
+        run_main(QueueStandIn(), source_args(sandbox, state_file=str(state_file)))
+
+    assert info.value.msg.startswith('upsun.support.ticket_events: state_file {0}'.format(state_file))
+    assert message in info.value.msg
+    assert sandbox.journal() == []
+    assert state_file.read_text() == content
+
+
+def test_a_state_file_that_cannot_be_written_is_a_warning(sandbox, make_source, tmp_path, caplog):
+    directory = tmp_path / 'state'
+    directory.mkdir()
+    source = make_source(state_file=str(directory / 'events.json'))
+    poll(source)
+    directory.rmdir()
+    source.save()
+
+    assert len(warnings_of(caplog)) == 1
+    assert 'cannot write the state_file {0}'.format(directory / 'events.json') in warnings_of(caplog)[0]
 
 
 # --- faults -----------------------------------------------------------------------------------------------------------
