@@ -12,8 +12,6 @@ __metaclass__ = type
 import pytest
 import yaml
 
-from ansible.module_utils.basic import env_fallback
-
 from ansible_collections.upsun.support.plugins.doc_fragments.connection import ModuleDocFragment
 from ansible_collections.upsun.support.plugins.module_utils.errors import InputError
 from ansible_collections.upsun.support.plugins.module_utils.settings import (
@@ -79,11 +77,11 @@ def test_upsun_cli_token_wins_over_the_platformsh_one(tokens):
     assert resolve(dict(PLATFORMSH_CLI_TOKEN=tokens.api)).token_source() == 'the PLATFORMSH_CLI_TOKEN environment variable'
 
 
-def test_a_module_value_taken_from_the_environment_is_named_by_its_variable(tokens):
-    # A module's env_fallback already filled the value: the adapter still names its source.
-    settings = resolve(dict(UPSUN_CLI_TOKEN=tokens.api), api_token=tokens.api)
+def test_a_value_left_unset_is_named_by_its_variable_and_a_given_one_is_the_option(tokens):
+    # The environment is read here, where the origin is recorded, not guessed afterwards by comparing values.
+    settings = resolve(dict(UPSUN_CLI_TOKEN=tokens.api), api_token=None)
     assert settings.token_source() == 'the UPSUN_CLI_TOKEN environment variable'
-    settings = resolve(dict(UPSUN_CLI_TOKEN='another-token'), api_token=tokens.api)
+    settings = resolve(dict(UPSUN_CLI_TOKEN=tokens.api), api_token=tokens.api)
     assert settings.token_source() == 'the api_token option'
 
 
@@ -167,10 +165,8 @@ def test_the_module_spec_is_made_from_the_table():
         assert entry['type'] == setting.type
         assert entry['no_log'] is setting.secret
         assert entry.get('default') == setting.default
-        if setting.env:
-            assert entry['fallback'] == (env_fallback, list(setting.env))
-        else:
-            assert 'fallback' not in entry
+        # The environment is read by resolve_connection (the token's family), never by AnsibleModule.
+        assert 'fallback' not in entry
 
 
 # --- the doc fragment documents the same table ------------------------------------------------------------------------
