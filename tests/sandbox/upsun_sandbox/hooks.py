@@ -66,6 +66,7 @@ class ControlHooks:
             "access_tokens_issued": sandbox.tokens.issued,
             "connections": sandbox.connections_opened,
             "tls": sandbox.tls,
+            "validation_errors": sandbox.validator.style,
         })
 
     def journal(self, _payload) -> Reply:
