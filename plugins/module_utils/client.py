@@ -378,9 +378,8 @@ def _field_advice(response):
         option = option_of_field(field)
         where = 'the {0} option'.format(option) + ('' if option == field else ' ({0})'.format(field))
         parts.append('{0}: {1}'.format(where, message))
-    text = 'The API refused {0}. Fix {1} and run again.'.format(
-        '; '.join(parts), 'it' if len(parts) == 1 else 'them')
-    return text[:MAX_API_ERROR_LENGTH]
+    advice = 'The API refused {0}. Fix {1} and run again.'.format('; '.join(parts), 'it' if len(parts) == 1 else 'them')
+    return advice[:MAX_API_ERROR_LENGTH]
 
 
 def _renewal_time(sent, response):
@@ -591,7 +590,8 @@ class Client:
     def warn(self, message):
         """Tell the user something (a module warning, the callback's output)."""
         if self._warn is not None:
-            self._warn(mask_userinfo(message))
+            message = mask_userinfo(message)
+            self._warn(message)
 
     def restart_deadline(self):
         """Start the deadline clock again, for a client that serves one operation after another (the event source)."""
