@@ -1120,3 +1120,12 @@ def test_credentials_in_urls_are_masked_in_api_errors(api, make_client, tokens):
         make_client(api_url=url, access_token=tokens.access).request('GET', '/tickets')
 
     assert 'hunter2-SECRET' not in json.dumps(info.value.to_result())
+
+
+def test_credentials_in_a_proxy_url_are_masked(make_client, closed_port_url, monkeypatch, warned, tokens):
+    monkeypatch.setenv('HTTP_PROXY', closed_port_url.replace('http://', 'http://robot:hunter2-SECRET@'))
+
+    with pytest.raises(TransportError) as info:
+        make_client(api_url='http://api.example.invalid', access_token=tokens.access, retries=1).request('GET', '/tickets')
+
+    assert 'hunter2-SECRET' not in json.dumps([info.value.to_result(), warned, str(info.value)])
