@@ -1025,31 +1025,29 @@ def test_an_access_token_is_exchanged_again_shortly_before_it_expires(api, make_
     assert client.exchanges == 2
 
 
+def exchanges_over_a_long_wait(make_client, **options):
+    """How many exchanges two requests a very long time apart make."""
+    client = make_client(**options)
+    clock = client.clock = FakeClock()
+    client.request('GET', '/tickets')
+    clock.now += 10 ** 6
+    client.request('GET', '/tickets')
+    return client.exchanges
+
+
 @pytest.mark.parametrize('answer', [{'access_token': 'first-token'}, {'access_token': 'first-token', 'expires_in': 'soon'},
                                     {'access_token': 'first-token', 'expires_in': -5}])
 def test_without_a_usable_lifetime_the_token_is_kept_until_a_401(api, make_client, answer):
     api.on('POST', '/oauth2/token', (200, answer))
     api.on('GET', '/tickets', (200, TICKETS))
-    client = make_client()
-    clock = client.clock = FakeClock()
 
-    client.request('GET', '/tickets')
-    clock.now += 10 ** 6
-    client.request('GET', '/tickets')
-
-    assert client.exchanges == 1
+    assert exchanges_over_a_long_wait(make_client) == 1
 
 
 def test_an_access_token_given_as_is_is_never_exchanged_ahead(api, make_client, tokens):
     api.on('GET', '/tickets', (200, TICKETS))
-    client = make_client(access_token=tokens.access)
-    clock = client.clock = FakeClock()
 
-    client.request('GET', '/tickets')
-    clock.now += 10 ** 6
-    client.request('GET', '/tickets')
-
-    assert client.exchanges == 0
+    assert exchanges_over_a_long_wait(make_client, access_token=tokens.access) == 0
 
 
 # --- the API's messages by field, with the option that sets it (issue 24) ---------------------------------------------
