@@ -226,7 +226,8 @@ options:
         key: page_concurrency
 notes:
   - The connection settings can also be set in the C([upsun_support]) section of C(ansible.cfg); the environment
-    variables win over it (those of the Upsun CLI's other family than the token's are ignored). Keep the tokens in the environment (or your CI's secret store) rather than in a file.
+    variables win over it (those of the Upsun CLI's other family than the token's are ignored). Keep the tokens in
+    the environment (or your CI's secret store) rather than in a file.
 '''
 
     # For modules in the upsun.support.upsun action group.
