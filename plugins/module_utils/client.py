@@ -45,6 +45,7 @@ import email.utils
 import heapq
 import itertools
 import json
+import math
 import os
 import platform
 import socket
@@ -388,7 +389,7 @@ def _renewal_time(sent, response):
         lifetime = float(response.json().get('expires_in'))
     except (ValueError, TypeError, AttributeError):
         return None
-    if not lifetime > 0:
+    if lifetime <= 0 or not math.isfinite(lifetime):
         return None
     return sent + lifetime - min(TOKEN_RENEWAL_MARGIN, lifetime / 2)
 

@@ -1036,7 +1036,8 @@ def exchanges_over_a_long_wait(make_client, **options):
 
 
 @pytest.mark.parametrize('answer', [{'access_token': 'first-token'}, {'access_token': 'first-token', 'expires_in': 'soon'},
-                                    {'access_token': 'first-token', 'expires_in': -5}])
+                                    {'access_token': 'first-token', 'expires_in': -5},
+                                    {'access_token': 'first-token', 'expires_in': 'nan'}])
 def test_without_a_usable_lifetime_the_token_is_kept_until_a_401(api, make_client, answer):
     api.on('POST', '/oauth2/token', (200, answer))
     api.on('GET', '/tickets', (200, TICKETS))
