@@ -16,8 +16,9 @@ options:
   api_token:
     description:
       - An Upsun API token, created in the Upsun console under C(My profile > API tokens). This is a secret.
-      - It is exchanged for a short-lived access token at O(token_url) before the first API call, and once more when
-        the API answers C(401) (an expired access token).
+      - It is exchanged for a short-lived access token at O(token_url) before the first API call, again a minute
+        before that access token expires (halfway through its life if it lives less than two minutes), and once more
+        when the API answers C(401).
       - If not set, the E(UPSUN_CLI_TOKEN) environment variable is used, then E(PLATFORMSH_CLI_TOKEN), the variables
         the Upsun CLI reads. When both are set, E(UPSUN_CLI_TOKEN) wins.
       - The family of the variable the token came from (E(UPSUN_CLI_*) or E(PLATFORMSH_CLI_*)) is the one the other

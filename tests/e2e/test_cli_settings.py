@@ -14,6 +14,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import shutil
+import subprocess
+
 import pytest
 
 from helpers import adhoc_result, ansible_env, closed_port_url, one_line, run_adhoc  # pylint: disable=import-error
@@ -97,6 +100,20 @@ def test_ssl_cert_file_is_trusted_as_by_the_cli(tls_sandbox, tmp_path):
     client, dummy = tls_sandbox
 
     run, result = file_ticket(environment(tmp_path, client, SSL_CERT_FILE=client.ca_file))
+
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert result['changed'] is True and len(client.tickets()) == 1
+
+
+def test_ssl_cert_dir_is_trusted_as_by_the_cli(tls_sandbox, tmp_path):
+    # A hashed directory, as OpenSSL reads it (openssl rehash names the links <subject hash>.0).
+    client, dummy = tls_sandbox
+    directory = tmp_path / 'certs'
+    directory.mkdir()
+    shutil.copy(client.ca_file, str(directory / 'sandbox.pem'))
+    subprocess.run(['openssl', 'rehash', str(directory)], check=True, capture_output=True)
+
+    run, result = file_ticket(environment(tmp_path, client, SSL_CERT_DIR=directory))
 
     assert run.returncode == 0, run.stdout + run.stderr
     assert result['changed'] is True and len(client.tickets()) == 1
