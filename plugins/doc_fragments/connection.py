@@ -16,10 +16,16 @@ options:
   api_token:
     description:
       - An Upsun API token, created in the Upsun console under C(My profile > API tokens). This is a secret.
-      - It is exchanged for a short-lived access token at O(token_url) before the first API call, and once more when
-        the API answers C(401) (an expired access token).
+      - It is exchanged for a short-lived access token at O(token_url) before the first API call, again a minute
+        before that access token expires (halfway through its life if it lives less than two minutes), and once more
+        when the API answers C(401).
       - If not set, the E(UPSUN_CLI_TOKEN) environment variable is used, then E(PLATFORMSH_CLI_TOKEN), the variables
-        the Upsun CLI reads.
+        the Upsun CLI reads. When both are set, E(UPSUN_CLI_TOKEN) wins.
+      - The family of the variable the token came from (E(UPSUN_CLI_*) or E(PLATFORMSH_CLI_*)) is the one the other
+        variables of the Upsun CLI are read from (URLs, timeout, skip SSL), so that a token meant for another API is
+        never sent to U(https://api.upsun.com). A token given as an option reads the E(UPSUN_CLI_*) family.
+      - Whitespace around the token (the last newline of a file or a secret store) is removed. A token with
+        whitespace or control characters inside is refused before any request.
       - One of O(api_token) or O(access_token) is required.
     type: str
   access_token:
@@ -33,43 +39,54 @@ options:
       - Base URL of the Upsun API.
       - A redirect (C(3xx)) from the API or the auth server is not followed. It fails, naming where it points, so
         that neither the API token nor a ticket goes to an address that was not set here.
-      - If not set, the E(UPSUN_CLI_API_URL) environment variable is used.
+      - Credentials written in the URL (C(https://user:password@host)) are masked in every message.
+      - If not set, the E(UPSUN_CLI_API_URL) environment variable is used, or its config-key spelling
+        E(UPSUN_CLI_API_BASE_URL); with a token from E(PLATFORMSH_CLI_TOKEN), E(PLATFORMSH_CLI_API_URL) or
+        E(PLATFORMSH_CLI_API_BASE_URL) instead.
     type: str
     default: https://api.upsun.com
   auth_url:
     description:
       - Base URL of the Upsun auth server.
-      - If not set, the E(UPSUN_CLI_AUTH_URL) environment variable is used.
+      - If not set, the E(UPSUN_CLI_AUTH_URL) environment variable is used, or E(UPSUN_CLI_API_AUTH_URL); with a token
+        from E(PLATFORMSH_CLI_TOKEN), E(PLATFORMSH_CLI_AUTH_URL) or E(PLATFORMSH_CLI_API_AUTH_URL) instead.
     type: str
     default: https://auth.upsun.com
   token_url:
     description:
       - The OAuth2 token endpoint the API token is exchanged at. Defaults to C({auth_url}/oauth2/token).
-      - If not set, the E(UPSUN_CLI_OAUTH2_TOKEN_URL) environment variable is used.
+      - If not set, the E(UPSUN_CLI_OAUTH2_TOKEN_URL) environment variable is used; with a token from
+        E(PLATFORMSH_CLI_TOKEN), E(PLATFORMSH_CLI_OAUTH2_TOKEN_URL) instead.
     type: str
   timeout:
     description:
       - Seconds one HTTP attempt may take, from connecting to the last byte of the answer. An answer that is still
         arriving when it runs out counts as lost, however steadily its bytes trickle in.
       - Each retry is a new attempt with the same timeout, cut to what is left of O(deadline).
-      - If not set, the E(UPSUN_CLI_DEFAULT_TIMEOUT) environment variable is used.
+      - If not set, the E(UPSUN_CLI_DEFAULT_TIMEOUT) environment variable is used, or E(UPSUN_CLI_API_DEFAULT_TIMEOUT);
+        with a token from E(PLATFORMSH_CLI_TOKEN), E(PLATFORMSH_CLI_DEFAULT_TIMEOUT) or
+        E(PLATFORMSH_CLI_API_DEFAULT_TIMEOUT) instead.
     type: float
     default: 30
   validate_certs:
     description:
       - Whether to check the TLS certificates of O(api_url), O(auth_url) and O(token_url). Only turn this off for a
         test server.
-      - If not set, it is V(true) unless the E(UPSUN_CLI_SKIP_SSL) environment variable of the Upsun CLI is set to a
-        true value (V(1), V(true), V(yes), V(on)).
+      - If not set, it is V(true) unless the E(UPSUN_CLI_SKIP_SSL) environment variable of the Upsun CLI (or
+        E(UPSUN_CLI_API_SKIP_SSL); with a token from E(PLATFORMSH_CLI_TOKEN), E(PLATFORMSH_CLI_SKIP_SSL) or
+        E(PLATFORMSH_CLI_API_SKIP_SSL)) is set to a true value (V(1), V(true), V(yes), V(on)).
       - When it is V(false), for either reason, a warning says so on every run.
-      - It holds whatever E(REQUESTS_CA_BUNDLE), E(CURL_CA_BUNDLE) or E(SSL_CERT_FILE) say. With O(validate_certs=true)
-        and no O(ca_path), the CA bundle named by E(REQUESTS_CA_BUNDLE) (or E(CURL_CA_BUNDLE)) is used when set, as
-        for any program using requests.
+      - What the certificates are checked against, first match wins. V(false) here checks nothing; then O(ca_path);
+        then the bundle named by E(REQUESTS_CA_BUNDLE) (or E(CURL_CA_BUNDLE)), as for any program using requests;
+        then E(SSL_CERT_FILE) and E(SSL_CERT_DIR), as the Upsun CLI and OpenSSL read them; then the operating
+        system's trust store, where the C(truststore) Python package is installed (as pip does); else requests' own
+        bundle (certifi).
     type: bool
   ca_path:
     description:
       - A PEM file of CA certificates to check the servers' certificates against, for example behind a TLS-inspecting
-        proxy. It wins over E(REQUESTS_CA_BUNDLE), E(CURL_CA_BUNDLE) and E(SSL_CERT_FILE).
+        proxy. It wins over E(REQUESTS_CA_BUNDLE), E(CURL_CA_BUNDLE), E(SSL_CERT_FILE), E(SSL_CERT_DIR) and the
+        operating system's trust store.
       - Proxies are taken from the usual E(HTTPS_PROXY) (for C(https://) URLs, tunnelled with C(CONNECT)),
         E(HTTP_PROXY) and E(NO_PROXY) variables (also in lower case), as for any program using requests. A
         C(~/.netrc) file is not read.
@@ -142,24 +159,34 @@ options:
         key: access_token
   api_url:
     env:
+      - name: PLATFORMSH_CLI_API_BASE_URL
+      - name: PLATFORMSH_CLI_API_URL
+      - name: UPSUN_CLI_API_BASE_URL
       - name: UPSUN_CLI_API_URL
     ini:
       - section: upsun_support
         key: api_url
   auth_url:
     env:
+      - name: PLATFORMSH_CLI_API_AUTH_URL
+      - name: PLATFORMSH_CLI_AUTH_URL
+      - name: UPSUN_CLI_API_AUTH_URL
       - name: UPSUN_CLI_AUTH_URL
     ini:
       - section: upsun_support
         key: auth_url
   token_url:
     env:
+      - name: PLATFORMSH_CLI_OAUTH2_TOKEN_URL
       - name: UPSUN_CLI_OAUTH2_TOKEN_URL
     ini:
       - section: upsun_support
         key: token_url
   timeout:
     env:
+      - name: PLATFORMSH_CLI_API_DEFAULT_TIMEOUT
+      - name: PLATFORMSH_CLI_DEFAULT_TIMEOUT
+      - name: UPSUN_CLI_API_DEFAULT_TIMEOUT
       - name: UPSUN_CLI_DEFAULT_TIMEOUT
     ini:
       - section: upsun_support
@@ -200,7 +227,8 @@ options:
         key: page_concurrency
 notes:
   - The connection settings can also be set in the C([upsun_support]) section of C(ansible.cfg); the environment
-    variables win over it. Keep the tokens in the environment (or your CI's secret store) rather than in a file.
+    variables win over it (those of the Upsun CLI's other family than the token's are ignored). Keep the tokens in
+    the environment (or your CI's secret store) rather than in a file.
 '''
 
     # For modules in the upsun.support.upsun action group.

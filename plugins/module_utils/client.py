@@ -28,10 +28,12 @@ after sending, a reset after the headers or in the body) is raised as
 
 The environment is read once per client, not by requests on every request
 (the sessions do not trust it): the proxies of each host, by requests' own
-rules (``HTTPS_PROXY``, ``HTTP_PROXY``, ``NO_PROXY``), and the CA bundle
-(``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``, only when neither
-``validate_certs`` nor ``ca_path`` says otherwise). So ``~/.netrc`` is never
-read: requests would put its login in place of the Bearer token.
+rules (``HTTPS_PROXY``, ``HTTP_PROXY``, ``NO_PROXY``), and the trust store
+(see ``trust_store``). So ``~/.netrc`` is never read: requests would put its
+login in place of the Bearer token.
+
+An access token is exchanged again shortly before it expires (as the Upsun
+SDKs do), not only after a ``401``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -43,9 +45,11 @@ import email.utils
 import heapq
 import itertools
 import json
+import math
 import os
 import platform
 import socket
+import ssl
 import threading
 import time
 import traceback
@@ -53,18 +57,26 @@ import warnings
 from urllib.parse import urljoin, urlsplit
 
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
-from ansible.module_utils.basic import missing_required_lib
+from ansible.module_utils.basic import _load_params, missing_required_lib
 
 from ansible_collections.upsun.support.plugins.module_utils.constants import COLLECTION_NAME, COLLECTION_VERSION, OAUTH_CLIENT_ID, TOKEN_PATH
 from ansible_collections.upsun.support.plugins.module_utils.errors import (
     ApiError,
     AuthenticationError,
     DeadlineError,
+    InputError,
     ResponseLostError,
     TransportError,
     UpsunError,
+    mask_userinfo,
 )
-from ansible_collections.upsun.support.plugins.module_utils.settings import resolve_connection
+from ansible_collections.upsun.support.plugins.module_utils.settings import (
+    CA_BUNDLE_ENV,
+    CONNECTION_NAMES,
+    SSL_CERT_DIR_ENV,
+    SSL_CERT_FILE_ENV,
+    resolve_connection,
+)
 
 try:
     import requests
@@ -98,6 +110,8 @@ DEFAULT_PAGE_CONCURRENCY = 4
 RATE_LIMITED = 429
 # Longest API error text carried into a result.
 MAX_API_ERROR_LENGTH = 2000
+# An access token is exchanged again this long before it expires (at most half its lifetime), as the SDKs do.
+TOKEN_RENEWAL_MARGIN = 60.0
 
 # The attempt running in this thread, for the connection pools below.
 _CURRENT = threading.local()
@@ -235,17 +249,77 @@ def _watch_pools(manager):
 
 
 class _WatchedAdapter(HTTPAdapter):
-    """requests' adapter, without retries of its own, on watched connection pools."""
+    """requests' adapter, without retries of its own, on watched connection pools.
 
-    def __init__(self):
+    With ``ssl_context``, certificates are checked against that context's
+    trust store only (this session's, not the process's: nothing global is
+    changed, unlike ``truststore.inject_into_ssl()``).
+    """
+
+    def __init__(self, ssl_context=None):
+        # Set first: requests' __init__ makes the pool manager.
+        self._ssl_context = ssl_context
         super(_WatchedAdapter, self).__init__(max_retries=0)
 
     def init_poolmanager(self, *args, **kwargs):
+        if self._ssl_context is not None:
+            kwargs['ssl_context'] = self._ssl_context
         super(_WatchedAdapter, self).init_poolmanager(*args, **kwargs)
         _watch_pools(self.poolmanager)
 
     def proxy_manager_for(self, proxy, **proxy_kwargs):
+        if self._ssl_context is not None:
+            proxy_kwargs['ssl_context'] = self._ssl_context
         return _watch_pools(super(_WatchedAdapter, self).proxy_manager_for(proxy, **proxy_kwargs))
+
+    def cert_verify(self, conn, url, verify, cert):
+        super(_WatchedAdapter, self).cert_verify(conn, url, verify, cert)
+        if self._ssl_context is not None and verify is True:
+            # requests would add its own bundle (certifi) to the context: the context alone decides.
+            conn.ca_certs = None
+            conn.ca_cert_dir = None
+
+
+def trust_store(validate_certs, ca_path, environ=None):
+    """How certificates are checked: ``(verify, ssl_context, what is trusted)``, in this order of precedence.
+
+    ``validate_certs`` false; ``ca_path``; ``REQUESTS_CA_BUNDLE`` or
+    ``CURL_CA_BUNDLE`` (as requests reads them); ``SSL_CERT_FILE`` and
+    ``SSL_CERT_DIR`` (as OpenSSL and the Upsun CLI read them); the operating
+    system's store where the ``truststore`` package is importable (as pip
+    does); else requests' own bundle (certifi).
+    """
+    environ = os.environ if environ is None else environ
+    if not validate_certs:
+        return False, None, 'nothing'
+    if ca_path:
+        return ca_path, None, 'the CA bundle of ca_path ({0})'.format(ca_path)
+    for name in CA_BUNDLE_ENV:
+        if environ.get(name):
+            return environ[name], None, 'the CA bundle of {0} ({1})'.format(name, environ[name])
+    cafile, capath = environ.get(SSL_CERT_FILE_ENV) or None, environ.get(SSL_CERT_DIR_ENV) or None
+    if cafile or capath:
+        names = ' and '.join('{0} ({1})'.format(name, value) for name, value in (
+            (SSL_CERT_FILE_ENV, cafile), (SSL_CERT_DIR_ENV, capath)) if value)
+        try:
+            context = ssl.create_default_context(cafile=cafile, capath=capath)
+        except (OSError, ValueError) as exc:
+            raise InputError('Cannot load the CA certificates of {0}: {1}. Set it to a PEM file (SSL_CERT_FILE) or a '
+                             'hashed directory (SSL_CERT_DIR) of CA certificates, or unset it.'.format(names, exc))
+        return True, context, 'the CA certificates of {0}'.format(names)
+    context = _system_context()
+    if context is not None:
+        return True, context, "the operating system's trust store (truststore)"
+    return True, None, "requests' CA bundle (certifi)"
+
+
+def _system_context():
+    """An SSL context on the operating system's trust store, or None when truststore is not importable."""
+    try:
+        import truststore  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        return None
+    return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 def user_agent():
@@ -266,10 +340,58 @@ def api_error_text(response):
     parts = []
     for key in ('error', 'title', 'error_description', 'detail', 'message'):
         value = body.get(key)
+        if value and isinstance(value, dict):
+            value = '; '.join('{0}: {1}'.format(field, message) for field, message in value.items())
         if value and isinstance(value, (str, int, float)) and str(value) not in parts:
             parts.append(str(value))
     text = ': '.join(parts) if parts else json.dumps(body)
     return text[:MAX_API_ERROR_LENGTH]
+
+
+def field_messages(response):
+    """The API's messages by field, when its ``detail`` is an object of field -> message, else an empty list."""
+    try:
+        body = response.json()
+    except ValueError:
+        return []
+    detail = body.get('detail') if isinstance(body, dict) else None
+    if not isinstance(detail, dict):
+        return []
+    return [(str(field), message if isinstance(message, str) else json.dumps(message)) for field, message in detail.items()]
+
+
+def option_of_field(field):
+    """The option that sets an API field: ``attachments[0].filename`` -> ``attachments``, ``filter[type]`` -> ``type``."""
+    if field.startswith('filter[') and ']' in field:
+        return field[len('filter['):field.index(']')]
+    for mark in ('[', '.'):
+        field = field.split(mark, 1)[0]
+    return field
+
+
+def _field_advice(response):
+    """What to do about a refusal whose detail names the fields: each option, with the API's message, or None."""
+    messages = field_messages(response)
+    if not messages:
+        return None
+    parts = []
+    for field, message in messages:
+        option = option_of_field(field)
+        where = 'the {0} option'.format(option) + ('' if option == field else ' ({0})'.format(field))
+        parts.append('{0}: {1}'.format(where, message))
+    advice = 'The API refused {0}. Fix {1} and run again.'.format('; '.join(parts), 'it' if len(parts) == 1 else 'them')
+    return advice[:MAX_API_ERROR_LENGTH]
+
+
+def _renewal_time(sent, response):
+    """When an access token answered to a request sent at ``sent`` is to be exchanged again; None if not said."""
+    try:
+        lifetime = float(response.json().get('expires_in'))
+    except (ValueError, TypeError, AttributeError):
+        return None
+    if lifetime <= 0 or not math.isfinite(lifetime):
+        return None
+    return sent + lifetime - min(TOKEN_RENEWAL_MARGIN, lifetime / 2)
 
 
 def _is_connect_failure(exc):
@@ -408,10 +530,11 @@ class Client:
         self._paused_until = 0.0
         # How many 429 answers this client got: a listing reading pages at once then reads one at a time.
         self.rate_limited = 0
-        # What requests gets as verify with every request: the bundle variables only where requests would use them.
-        self.verify = (self.ca_path or True) if self.validate_certs else False
-        if self.verify is True:
-            self.verify = os.environ.get('REQUESTS_CA_BUNDLE') or os.environ.get('CURL_CA_BUNDLE') or True
+        # What requests gets as verify with every request, the SSL context of the sessions, and what that trusts.
+        self.verify, self._ssl_context, self.trusted = trust_store(self.validate_certs, self.ca_path)
+        # When the access token is to be exchanged again (the clock's time), or None: not known, or no API token.
+        self.clock = time.monotonic
+        self._renew_at = None
         # The proxies of each origin (scheme://host:port), read from the environment at its first request.
         self._proxies = {}
         if not self.validate_certs:
@@ -435,7 +558,7 @@ class Client:
             session.trust_env = False
             session.headers['User-Agent'] = user_agent()
             session.verify = self.verify
-            adapter = _WatchedAdapter()
+            adapter = _WatchedAdapter(self._ssl_context)
             session.mount('http://', adapter)
             session.mount('https://', adapter)
             self._local.session = session
@@ -468,6 +591,7 @@ class Client:
     def warn(self, message):
         """Tell the user something (a module warning, the callback's output)."""
         if self._warn is not None:
+            message = mask_userinfo(message)
             self._warn(message)
 
     def restart_deadline(self):
@@ -606,7 +730,8 @@ class Client:
         if failure.kind == 'tls':
             return TransportError(
                 'TLS verification failed for {0}: {1}. Set ca_path to the CA bundle that signs the server certificate '
-                '(or validate_certs=false for a test server only).'.format(url, reason), url=url)
+                '(or validate_certs=false for a test server only). Trusted: {2}.'.format(url, reason, self.trusted),
+                url=url)
         if failure.kind == 'proxy':
             return TransportError('The proxy refused {0} {1}: {2}.{3} Check the HTTPS_PROXY/HTTP_PROXY/NO_PROXY '
                                   'environment.'.format(method, url, reason, gave_up), url=url)
@@ -630,6 +755,7 @@ class Client:
             raise AuthenticationError(
                 'The access token was refused and no API token is set to get a new one. Set api_token '
                 '(or the UPSUN_CLI_TOKEN environment variable) so the module can exchange it.')
+        sent = self.clock()
         response = self._send(
             'POST', self.token_url,
             data={'grant_type': 'api_token', 'api_token': self._api_token},
@@ -649,6 +775,13 @@ class Client:
             raise ApiError('The auth server at {0} answered HTTP 200 without an access_token. Check auth_url/UPSUN_CLI_AUTH_URL.'.format(
                 self.token_url), status=200, url=self.token_url)
         self._access_token = token
+        self._renew_at = _renewal_time(sent, response)
+
+    def _token_due(self):
+        """Whether there is no access token yet, or the one held expires soon and the API token can renew it."""
+        if not self._access_token:
+            return True
+        return bool(self._api_token) and self._renew_at is not None and self.clock() >= self._renew_at
 
     def request(self, method, path, params=None, body=None):
         """Call the API and return ``(status, decoded JSON or None)``.
@@ -657,9 +790,9 @@ class Client:
         more on a ``401``.
         """
         url = self.api_url + path
-        if not self._access_token:
+        if self._token_due():
             with self._token_lock:
-                if not self._access_token:
+                if self._token_due():
                     self.exchange_token()
         token = self._access_token
         response = self._authorized(method, url, params, body, token)
@@ -703,7 +836,8 @@ class Client:
                                 'to ' + target if target else 'without a Location', ADVICE_REDIRECT),
                             status=status, url=url)
         text = api_error_text(response)
-        advice = ADVICE_BY_STATUS.get(status) or (ADVICE_SERVER_ERROR if status >= 500 else ADVICE_OTHER)
+        advice = _field_advice(response) or ADVICE_BY_STATUS.get(status) or (
+            ADVICE_SERVER_ERROR if status >= 500 else ADVICE_OTHER)
         if status in RETRY_STATUSES and _may_repeat(method, status):
             no_retry = getattr(response, 'upsun_no_retry', None)
             advice = 'Gave up after {0} retries{1}. {2}'.format(
@@ -757,7 +891,9 @@ def module_client(module):
         module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
     client = None
     try:
-        settings = resolve_connection(module.params)
+        settings = resolve_connection(*_given_connection(module))
+        # Values read from the environment are not in the module's parameters: hide them in its output too.
+        module.no_log_values.update(settings.secret_values() + settings.url_passwords())
         settings.validate()
         client = client_from_settings(settings, warn=module.warn)
         yield client
@@ -766,3 +902,10 @@ def module_client(module):
     finally:
         if client is not None:
             client.close()
+
+
+def _given_connection(module):
+    """The connection values the task set (``module_defaults`` included), not the spec's defaults, and their origin."""
+    given = _load_params()
+    values = dict((name, module.params.get(name)) for name in CONNECTION_NAMES if given.get(name) is not None)
+    return values, dict((name, 'option') for name in values)

@@ -15,21 +15,40 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
+# user:password@ (or user@) after a scheme: the credentials of a URL, in a URL or in a message quoting one.
+_USERINFO = re.compile(r'(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\s]*@')
+
+
+def mask_userinfo(text):
+    """``text`` with the credentials of every URL in it (``scheme://user:password@``) replaced by ``***``.
+
+    Every error of the collection goes through it (``UpsunError``), and so
+    does every warning of the client: a password written in api_url, auth_url,
+    token_url or a proxy URL is never shown.
+    """
+    if not isinstance(text, str):
+        return text
+    return _USERINFO.sub(r'\1***@', text)
+
 
 class UpsunError(Exception):
     """Base class: a failure with a message meant for the user.
 
     ``status``, ``url`` and ``api_error`` are added to the module result when
     known. No secret may be passed in any of them: callers build messages from
-    option names, URLs and the API's own error text only.
+    option names, URLs and the API's own error text only; the credentials of
+    any URL in them are masked here.
     """
 
     def __init__(self, msg, status=None, url=None, api_error=None):
+        msg = mask_userinfo(msg)
         super(UpsunError, self).__init__(msg)
         self.msg = msg
         self.status = status
-        self.url = url
-        self.api_error = api_error
+        self.url = mask_userinfo(url)
+        self.api_error = mask_userinfo(api_error)
 
     def to_result(self):
         """Return the keyword arguments for ``module.fail_json()``."""

@@ -7,10 +7,23 @@
 
 Modules build their argument spec from ``CONNECTION_SETTINGS``; plugins (the
 callback, the flush, the event source) read the same names from their own
-configuration. Both then hand the values to ``resolve_connection``, which
-fills what is unset from the same environment variables and defaults, checks
-the values and says where each came from. The ``upsun.support.connection``
-doc fragment documents the same table; a unit test keeps the two in step.
+configuration. Both then hand the values they were given to
+``resolve_connection``, which fills what is unset from the environment
+variables and defaults of this table, checks the values and records where each
+came from. This is the one file that names the environment variables; the
+``upsun.support.connection`` doc fragment documents the same table, and a unit
+test keeps the two in step.
+
+Precedence: a given value (module option, plugin argument or configuration) >
+the environment > the default. The Upsun CLI's variables come in two families,
+``UPSUN_CLI_*`` (the ``upsun`` command) and ``PLATFORMSH_CLI_*`` (the older
+``platform`` command). The token is read from ``UPSUN_CLI_TOKEN`` first, then
+``PLATFORMSH_CLI_TOKEN``; the other CLI settings (URLs, timeout, skip SSL) are
+read from the family the token came from, so that a token meant for another API
+never goes to api.upsun.com because its URL was read from the other family. A
+token given as an option, or none, reads the ``UPSUN_CLI_*`` family. Within a
+family, the CLI's own name (``API_URL``) wins over its config-key spelling
+(``API_BASE_URL``).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -18,17 +31,25 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
 from urllib.parse import urlparse
 
-from ansible.module_utils.basic import env_fallback
-
 from ansible_collections.upsun.support.plugins.module_utils.constants import DEFAULT_API_URL, DEFAULT_AUTH_URL, TOKEN_PATH
-from ansible_collections.upsun.support.plugins.module_utils.errors import InputError
+from ansible_collections.upsun.support.plugins.module_utils.errors import InputError, mask_userinfo
 
 # The section of ansible.cfg that plugins read the connection settings from.
 INI_SECTION = 'upsun_support'
-# The Upsun CLI's switch for TLS verification: set and true means do not verify.
-SKIP_SSL_ENV = 'UPSUN_CLI_SKIP_SSL'
+# The Upsun CLI's variable prefixes, the first one first: its token wins when both are set.
+CLI_FAMILIES = ('UPSUN_CLI_', 'PLATFORMSH_CLI_')
+# The Upsun CLI's switch for TLS verification (after the prefix): set and true means do not verify.
+SKIP_SSL_NAMES = ('SKIP_SSL', 'API_SKIP_SSL')
+SKIP_SSL_ENV = CLI_FAMILIES[0] + SKIP_SSL_NAMES[0]
+# Where the trust store comes from, after validate_certs, ca_path and requests' own variables (client.py).
+CA_BUNDLE_ENV = ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE')
+SSL_CERT_FILE_ENV = 'SSL_CERT_FILE'
+SSL_CERT_DIR_ENV = 'SSL_CERT_DIR'
+# Whitespace or control characters inside a token: never part of a real token, always a copy-and-paste accident.
+_NOT_IN_TOKEN = re.compile(r'[\s\x00-\x1f\x7f]')
 
 _TRUE = ('1', 'true', 'yes', 'on', 'y', 't')
 _FALSE = ('0', 'false', 'no', 'off', 'n', 'f', '')
@@ -37,31 +58,40 @@ _FALSE = ('0', 'false', 'no', 'off', 'n', 'f', '')
 class Setting:
     """One connection setting: how it is typed, where it comes from, and whether it is a secret."""
 
-    def __init__(self, name, type, env=(), default=None, secret=False):  # pylint: disable=redefined-builtin
+    def __init__(self, name, type, env=(), default=None, secret=False, cli=()):  # pylint: disable=redefined-builtin
         self.name = name
         self.type = type
-        self.env = tuple(env)
+        # ``cli``: the Upsun CLI's names after the family prefix; ``env``: every variable, in the order read.
+        self.cli = tuple(cli)
+        self.env = tuple(family + key for family in CLI_FAMILIES for key in self.cli) + tuple(env)
         self.default = default
         self.secret = secret
 
+    def variables(self, family=CLI_FAMILIES[0]):
+        """The variables this setting is read from when the token's family is ``family``, in order."""
+        if self.name == 'validate_certs':
+            return tuple(family + key for key in SKIP_SSL_NAMES)
+        if self.name == 'api_token':
+            return self.env
+        return tuple(family + key for key in self.cli) + tuple(name for name in self.env if not _in_cli_family(name))
+
     def module_spec(self):
-        """The ``AnsibleModule`` argument spec entry: the same variables and default as the adapter's."""
+        """The ``AnsibleModule`` argument spec entry; the environment is read by ``resolve_connection``."""
         spec = dict(type=self.type, no_log=self.secret)
-        if self.env:
-            spec['fallback'] = (env_fallback, list(self.env))
         if self.default is not None:
             spec['default'] = self.default
         return spec
 
 
 CONNECTION_SETTINGS = (
-    Setting('api_token', 'str', env=('UPSUN_CLI_TOKEN', 'PLATFORMSH_CLI_TOKEN'), secret=True),
+    Setting('api_token', 'str', cli=('TOKEN',), secret=True),
     Setting('access_token', 'str', env=('UPSUN_SUPPORT_ACCESS_TOKEN',), secret=True),
-    Setting('api_url', 'str', env=('UPSUN_CLI_API_URL',), default=DEFAULT_API_URL),
-    Setting('auth_url', 'str', env=('UPSUN_CLI_AUTH_URL',), default=DEFAULT_AUTH_URL),
+    # The CLI's own name, then its config-key spelling (<SECTION>_<KEY>, for the config key api.base_url).
+    Setting('api_url', 'str', cli=('API_URL', 'API_BASE_URL'), default=DEFAULT_API_URL),
+    Setting('auth_url', 'str', cli=('AUTH_URL', 'API_AUTH_URL'), default=DEFAULT_AUTH_URL),
     # Default: {auth_url}/oauth2/token.
-    Setting('token_url', 'str', env=('UPSUN_CLI_OAUTH2_TOKEN_URL',)),
-    Setting('timeout', 'float', env=('UPSUN_CLI_DEFAULT_TIMEOUT',), default=30.0),
+    Setting('token_url', 'str', cli=('OAUTH2_TOKEN_URL',)),
+    Setting('timeout', 'float', cli=('DEFAULT_TIMEOUT', 'API_DEFAULT_TIMEOUT'), default=30.0),
     # Default true; the Upsun CLI's UPSUN_CLI_SKIP_SSL turns it off (an inverted variable, read by the adapter).
     Setting('validate_certs', 'bool'),
     Setting('ca_path', 'path', env=('UPSUN_SUPPORT_CA_PATH',)),
@@ -103,9 +133,11 @@ class ConnectionSettings:
     passed to the client only: ``public()`` is what may be shown or stored.
     """
 
-    def __init__(self, values, origins):
+    def __init__(self, values, origins, family=CLI_FAMILIES[0]):
         self.values = values
         self.origins = origins
+        # The Upsun CLI family (variable prefix) the environment was read from: the token's.
+        self.family = family
 
     def __getattr__(self, name):
         try:
@@ -151,17 +183,25 @@ class ConnectionSettings:
             parsed = urlparse(value or '')
             if parsed.scheme not in ('http', 'https') or not parsed.netloc:
                 raise InputError('{0} must be an absolute http:// or https:// URL, got {1!r} ({2}).'.format(
-                    name, value, _source(name, self.origins[name])))
+                    name, _shown_url(value), _source(name, self.origins[name], self.family)))
         for name, allowed, wording in NUMBER_RANGES:
             if not allowed(self.values[name]):
                 raise InputError('{0} must be {1}, got {2!r} ({3}).'.format(
-                    name, wording, self.values[name], _source(name, self.origins[name])))
+                    name, wording, self.values[name], _source(name, self.origins[name], self.family)))
+
+    def url_passwords(self):
+        """The passwords written in the URLs (``https://user:password@host``), for a module's ``no_log_values``."""
+        found = []
+        for name in ('api_url', 'auth_url', 'token_url'):
+            password = urlparse(self.values.get(name) or '').password
+            if password:
+                found.append(password)
+        return found
 
 
-def _source(name, origin):
+def _source(name, origin, family=CLI_FAMILIES[0]):
     """Where a value came from, and where else it can be set, for an error message."""
-    setting = SETTINGS_BY_NAME[name]
-    variables = setting.env or ((SKIP_SSL_ENV,) if name == 'validate_certs' else ())
+    variables = SETTINGS_BY_NAME[name].variables(family)
     if origin.startswith('env: '):
         return 'from the {0} environment variable'.format(origin[len('env: '):])
     if origin in ('default', 'derived'):
@@ -178,27 +218,38 @@ def _source(name, origin):
 def resolve_connection(values, origins=None, environ=None):
     """Resolve the connection settings; raise ``InputError`` naming a value that cannot be used.
 
-    ``values`` maps setting names to what the caller was given (module params,
-    or a plugin's options), ``None`` meaning unset. Unset values come from the
-    environment variables of the table, then from its defaults. ``origins``
-    optionally says where the given values came from (a plugin's configuration
-    origin); it defaults to ``'option'``.
+    ``values`` maps setting names to what the caller was given (module
+    options, or a plugin's options), ``None`` meaning unset. Unset values come
+    from the environment variables of the table (of the token's family, see
+    the module's docstring), then from its defaults. ``origins`` says where the
+    given values came from (a plugin's configuration origin, ``'env: NAME'``
+    when its configuration read a variable); a value without one is an
+    ``'option'``, unless it equals the default (a plugin's configuration hands
+    defaults over as values).
     """
     environ = os.environ if environ is None else environ
     origins = dict(origins or {})
+    token = SETTINGS_BY_NAME['api_token']
+    token_value, token_origin = _given(token, values, origins, token.env)
+    if token_value is None:
+        token_value, token_origin = _from_environment(token, environ, token.env)
+    family = _family_of(token_origin)
     resolved = {}
     where = {}
     for setting in CONNECTION_SETTINGS:
-        value = values.get(setting.name)
-        origin = origins.get(setting.name) or _origin_of(setting, value, environ)
-        if setting.name not in origins and origin == 'option' and setting.default is not None and value == setting.default:
-            # A module's argument spec, or a plugin's configuration, hands the default over as if it were given.
-            origin = 'default'
-        if value is None or value == '' and setting.type != 'str':
-            value, origin = _from_environment(setting, environ)
+        variables = setting.variables(family)
+        if setting is token:
+            value, origin = token_value, token_origin
+        else:
+            value, origin = _given(setting, values, origins, variables)
+            if value is None:
+                value, origin = _from_environment(setting, environ, variables)
         if value is None:
             value, origin = setting.default, 'default'
-        resolved[setting.name] = _convert(setting, value, origin)
+        value = _convert(setting, value, origin, family)
+        if setting.secret:
+            value = _trimmed(setting.name, value, origin, family)
+        resolved[setting.name] = value
         where[setting.name] = origin
     if resolved['validate_certs'] is None:
         resolved['validate_certs'] = True
@@ -209,45 +260,85 @@ def resolve_connection(values, origins=None, environ=None):
         where['token_url'] = 'derived'
     if resolved['ca_path']:
         resolved['ca_path'] = os.path.expanduser(resolved['ca_path'])
-    return ConnectionSettings(resolved, where)
+    return ConnectionSettings(resolved, where, family)
 
 
 def set_in_environment(name, environ=None):
-    """Whether an environment variable of the setting ``name`` is set (and not empty)."""
+    """Whether an environment variable of the setting ``name`` is set (and not empty), in the token's family."""
     environ = os.environ if environ is None else environ
-    setting = SETTINGS_BY_NAME[name]
-    variables = setting.env or ((SKIP_SSL_ENV,) if name == 'validate_certs' else ())
+    token = SETTINGS_BY_NAME['api_token']
+    dummy, token_origin = _from_environment(token, environ, token.env)
+    variables = SETTINGS_BY_NAME[name].variables(_family_of(token_origin))
     return any(environ.get(variable) not in (None, '') for variable in variables)
 
 
-def _origin_of(setting, value, environ):
-    """``'option'``, or the variable a module's ``env_fallback`` took ``value`` from."""
-    if value is not None:
-        for name in setting.env:
-            if environ.get(name) not in (None, '') and environ.get(name) == str(value):
-                return 'env: ' + name
-    return 'option'
+def _shown_url(value):
+    """A URL that is not valid, as it may be shown: without what could be credentials (``user:password@``)."""
+    if isinstance(value, str) and '@' in value and '://' not in value:
+        return '***@' + value.rsplit('@', 1)[1]
+    return mask_userinfo(value)
 
 
-def _from_environment(setting, environ):
-    if setting.name == 'validate_certs':
-        raw = environ.get(SKIP_SSL_ENV)
-        if raw is None:
+def _in_cli_family(variable):
+    return variable.startswith(CLI_FAMILIES)
+
+
+def _family_of(origin):
+    """The Upsun CLI family of the variable ``origin`` names; the first family for any other origin."""
+    variable = origin[len('env: '):] if origin and origin.startswith('env: ') else ''
+    for family in CLI_FAMILIES:
+        if variable.startswith(family):
+            return family
+    return CLI_FAMILIES[0]
+
+
+def _given(setting, values, origins, variables):
+    """The value the caller gave and its origin, or ``(None, None)`` when the environment and defaults decide."""
+    value = values.get(setting.name)
+    origin = origins.get(setting.name)
+    if value is None or value == '' and setting.type != 'str':
+        return None, None
+    if origin is None:
+        if setting.default is not None and value == setting.default:
+            # A plugin's configuration hands the default over as if it were given.
             return None, None
-        skip = _boolean(raw, SKIP_SSL_ENV, 'which turns validate_certs off when true')
-        return (not skip), 'env: ' + SKIP_SSL_ENV
-    for name in setting.env:
+        return value, 'option'
+    if origin.startswith('env: ') and _in_cli_family(origin[len('env: '):]) and origin[len('env: '):] not in variables:
+        # A plugin's configuration read the variable of the other family than the token's: not this run's.
+        return None, None
+    return value, origin
+
+
+def _from_environment(setting, environ, variables):
+    """The first of ``variables`` that is set, and its origin; ``(None, None)`` when none is."""
+    for name in variables:
         raw = environ.get(name)
-        if raw not in (None, ''):
-            return raw, 'env: ' + name
+        if raw in (None, ''):
+            continue
+        if setting.name == 'validate_certs':
+            return (not _boolean(raw, name, 'which turns validate_certs off when true')), 'env: ' + name
+        return raw, 'env: ' + name
     return None, None
 
 
-def _convert(setting, value, origin):
+def _trimmed(name, value, origin, family):
+    """A token without the whitespace around it (a file's last newline); one with whitespace inside is refused."""
+    if value is None:
+        return None
+    value = value.strip()
+    if _NOT_IN_TOKEN.search(value):
+        raise InputError(
+            '{0} holds whitespace or control characters inside the token ({1}); a token is one word: copy it again '
+            'from the Upsun console (My profile > API tokens) without line breaks or spaces.'.format(
+                name, _source(name, origin, family)))
+    return value or None
+
+
+def _convert(setting, value, origin, family=CLI_FAMILIES[0]):
     """``value`` as the setting's type; a value of another type is an ``InputError`` naming its source."""
     if value is None:
         return None
-    source = _source(setting.name, origin)
+    source = _source(setting.name, origin, family)
     if setting.type in ('str', 'path'):
         if not isinstance(value, str):
             raise InputError('{0} must be a string, got {1} ({2}).'.format(setting.name, type(value).__name__, source))

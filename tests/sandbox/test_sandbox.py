@@ -141,6 +141,27 @@ def test_token_exchange_bad_grant(quick):
     assert response.json()["error"] == "unsupported_grant_type"
 
 
+def test_token_exchange_with_the_cli_client_id_in_the_body(quick):
+    # The Upsun CLI sends client_id=upsun-cli in the form body instead of HTTP Basic; the auth server takes both.
+    api = quick[1]
+    form = {"grant_type": "api_token", "api_token": api.api_token, "client_id": "upsun-cli"}
+    response = api.session.post(f"{api.url}/oauth2/token", data=form, timeout=10)
+    assert response.status_code == 200, response.text
+    access = response.json()["access_token"]
+    listed = api.session.get(f"{api.url}/tickets", headers={"Authorization": f"Bearer {access}"}, timeout=10)
+    assert listed.status_code == 200
+    journaled = quick[0].journal(path="/oauth2/token")[0]
+    assert journaled["body"]["client_id"] == "upsun-cli" and journaled["body"]["api_token"] == "<redacted>"
+
+
+@pytest.mark.parametrize("client_id", ["someone-else", ""])
+def test_token_exchange_refuses_another_client_id_in_the_body(quick, client_id):
+    api = quick[1]
+    form = {"grant_type": "api_token", "api_token": api.api_token, "client_id": client_id}
+    response = api.session.post(f"{api.url}/oauth2/token", data=form, timeout=10)
+    assert response.status_code == 401 and response.json()["error"] == "invalid_client"
+
+
 def test_token_exchange_extra_api_tokens(sandbox_factory):
     client = sandbox_factory(api_tokens=["first-token", "second-token"])
     api = Api(client)
@@ -1188,3 +1209,33 @@ def test_in_process_listing_lag():
         assert client.listing() == {"lag": 60.0, "lag_scope": "filtered", "date_filter": "same-day", "pending": 1}
         with pytest.raises(ValueError, match="lag_scope must be one of all, filtered"):
             server.tickets.configure_listing(lag_scope="none")
+# Validation errors as the live API answers them --------------------------------------------------------------
+
+def test_validation_errors_as_a_400_whose_detail_maps_each_field_to_its_message(sandbox_factory):
+    client = sandbox_factory("--validation-errors", "detail")
+    api = Api(client)
+    body = {"subject": "s", "description": "d", "requester_id": "not-a-uuid",
+            "attachments": [{"filename": "a.txt", "data": "not base64!"}]}
+
+    response = api.call("POST", "/tickets", json=body)
+
+    assert response.status_code == 400, response.text
+    assert response.headers["Content-Type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["error"] == "Bad Request"
+    assert set(problem["detail"]) == {"requester_id", "attachments[0].data"}
+    assert "uuid" in problem["detail"]["requester_id"]
+    assert "base64" in problem["detail"]["attachments[0].data"]
+    assert client.info()["validation_errors"] == "detail"
+    assert client.tickets() == []
+    listed = api.call("GET", "/tickets", params={"filter[priority]": "critical"})
+    assert listed.status_code == 400 and set(listed.json()["detail"]) == {"filter[priority]"}
+
+
+def test_validation_errors_default_to_the_422_list(quick):
+    assert quick[0].info()["validation_errors"] == "list"
+
+
+def test_an_unknown_validation_error_style_is_refused():
+    with pytest.raises(ValueError):
+        Sandbox(validation_errors="xml")

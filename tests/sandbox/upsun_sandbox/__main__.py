@@ -13,6 +13,7 @@ import threading
 from .catalog import DEFAULT_API_TOKEN
 from .server import Sandbox
 from .store import DATE_FILTERS, LAG_SCOPES
+from .validation import VALIDATION_ERROR_STYLES
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -35,6 +36,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--quiet", action="store_true", help="no log line per request on stderr")
     parser.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS with this PEM certificate (with --tls-key)")
     parser.add_argument("--tls-key", metavar="FILE", help="the PEM private key of --tls-cert")
+    parser.add_argument("--validation-errors", choices=VALIDATION_ERROR_STYLES, default="list",
+                        help="list: 422 naming every field (default); detail: 400 whose detail maps field -> message, "
+                             "as the live API answers")
     args = parser.parse_args(argv)
     if args.page_size < 1:
         parser.error("--page-size must be at least 1")
@@ -62,7 +66,7 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGINT, _stop)
     sandbox = Sandbox(host=args.host, port=args.port, api_tokens=args.api_tokens,
                       token_lifetime=args.token_lifetime, page_size=args.page_size, quiet=args.quiet,
-                      tls_cert=args.tls_cert, tls_key=args.tls_key)
+                      tls_cert=args.tls_cert, tls_key=args.tls_key, validation_errors=args.validation_errors)
     sandbox.tickets.configure_listing(lag=args.listing_lag, lag_scope=args.lag_scope, date_filter=args.date_filter)
     try:
         # openapi-core takes most of a second to import: print the URL first, load it right after.

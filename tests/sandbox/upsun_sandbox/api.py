@@ -9,7 +9,7 @@ import binascii
 import re
 from urllib.parse import parse_qsl, urlencode
 
-from .catalog import CLIENT_ID, category_list, priority_list
+from .catalog import CLI_CLIENT_ID, CLIENT_ID, category_list, priority_list
 from .messages import FORM, Incoming, Reply, oauth_error, problem
 from .store import TicketLocked, TicketNotFound, TicketStore, TokenStore
 from .validation import Validator
@@ -81,15 +81,19 @@ class UpsunApi:
         return self.update_ticket(incoming, checked.path["ticket_id"])
 
     def exchange_token(self, incoming: Incoming) -> Reply:
-        """POST /oauth2/token, grant_type=api_token, client platform-api-user over HTTP Basic (RFC 6749)."""
+        """POST /oauth2/token, grant_type=api_token (RFC 6749): the client platform-api-user over HTTP Basic, or, as
+        the Upsun CLI sends it, client_id=upsun-cli in the form body."""
+        is_form = incoming.content_type == FORM
+        form = dict(parse_qsl(incoming.body.decode("utf-8", "replace"), keep_blank_values=True)) if is_form else {}
         client = _basic_client(incoming.headers.get("Authorization"))
-        if client != CLIENT_ID:
+        if client is None and "Authorization" not in incoming.headers and form.get("client_id") == CLI_CLIENT_ID:
+            client = CLI_CLIENT_ID
+        if client not in (CLIENT_ID, CLI_CLIENT_ID):
             return oauth_error(401, "invalid_client", "Client authentication failed: use HTTP Basic with the "
-                               f"client id {CLIENT_ID} and an empty password.",
+                               f"client id {CLIENT_ID} and an empty password, or client_id={CLI_CLIENT_ID} in the body.",
                                {"WWW-Authenticate": 'Basic realm="Upsun sandbox"'})
-        if incoming.content_type != FORM:
+        if not is_form:
             return oauth_error(400, "invalid_request", f"The request body must be {FORM}.")
-        form = dict(parse_qsl(incoming.body.decode("utf-8", "replace"), keep_blank_values=True))
         grant_type = form.get("grant_type")
         if not grant_type:
             return oauth_error(400, "invalid_request", "The grant_type parameter is missing.")

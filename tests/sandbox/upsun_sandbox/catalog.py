@@ -10,6 +10,8 @@ SANDBOX_USER_ID = "5b1e2c3d-4f5a-4b6c-8d7e-9f0a1b2c3d4e"
 
 DEFAULT_API_TOKEN = "sandbox-api-token"
 CLIENT_ID = "platform-api-user"
+# The Upsun CLI's own client, sent as client_id in the form body rather than over HTTP Basic.
+CLI_CLIENT_ID = "upsun-cli"
 RECIPIENT = "support@upsun.com"
 
 CATEGORIES = (

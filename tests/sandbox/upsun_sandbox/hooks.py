@@ -69,6 +69,7 @@ class ControlHooks:
             "connections": sandbox.connections_opened,
             "tls": sandbox.tls,
             "listing": sandbox.tickets.listing(),
+            "validation_errors": sandbox.validator.style,
         })
 
     def journal(self, _payload) -> Reply:

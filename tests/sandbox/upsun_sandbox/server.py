@@ -266,7 +266,8 @@ class Sandbox:
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, api_tokens=None, token_lifetime: int = 900,
-                 page_size: int = 5, quiet: bool = True, log_stream=None, tls_cert=None, tls_key=None) -> None:
+                 page_size: int = 5, quiet: bool = True, log_stream=None, tls_cert=None, tls_key=None,
+                 validation_errors: str = "list") -> None:
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
         if (tls_cert is None) != (tls_key is None):
@@ -283,7 +284,7 @@ class Sandbox:
         self.tickets = TicketStore()
         self.journal = Journal()
         self.faults = FaultQueue()
-        self.validator = Validator()
+        self.validator = Validator(style=validation_errors)
         self.api = UpsunApi(self.tickets, self.tokens, self.validator, page_size, lambda: self.url)
         self.hooks = ControlHooks(self)
         self._server: _Server | None = None

@@ -68,11 +68,19 @@ class _OpenAPIRequest:
         )
 
 
+# How validation errors are answered: "list" (422 with "errors", the sandbox's own) or "detail" (400 whose "detail"
+# is an object of field -> message, as the live API answers).
+VALIDATION_ERROR_STYLES = ("list", "detail")
+
+
 class Validator:
     """Validates requests against openapi.yaml; thread-safe, loads openapi-core once."""
 
-    def __init__(self, spec_path: Path = SPEC_PATH) -> None:
+    def __init__(self, spec_path: Path = SPEC_PATH, style: str = "list") -> None:
+        if style not in VALIDATION_ERROR_STYLES:
+            raise ValueError(f"the validation error style must be one of {', '.join(VALIDATION_ERROR_STYLES)}")
         self.spec_path = spec_path
+        self.style = style
         self._lock = threading.Lock()
         self._openapi = None
 
@@ -97,12 +105,13 @@ class Validator:
         with self._lock:
             result = self._load().unmarshal_request(request)
         if result.errors:
-            return Checked(error=error_reply(result.errors))
+            return Checked(error=error_reply(result.errors, self.style))
         return Checked(query=dict(result.parameters.query), path=dict(result.parameters.path))
 
 
-def error_reply(errors) -> Reply:
-    """A problem reply whose "error" text names every offending field."""
+def error_reply(errors, style: str = "list") -> Reply:
+    """A problem reply whose "error" text names every offending field (style "list"), or whose "detail" maps each
+    offending field to its message (style "detail": 400 {"error": "Bad Request", "detail": {field: message}})."""
     from openapi_core.deserializing.media_types.exceptions import MediaTypeDeserializeError
     from openapi_core.templating.media_types.exceptions import MediaTypeNotFound
 
@@ -115,6 +124,8 @@ def error_reply(errors) -> Reply:
         if isinstance(cause, MediaTypeDeserializeError):
             return problem(400, "The request body is not valid JSON")
         details.extend(_details(error))
+    if style == "detail":
+        return problem(400, "Bad Request", detail={item["field"]: item["message"] for item in details})
     text = "; ".join(f"{item['field']}: {item['message']}" for item in details)
     return problem(status, f"Invalid request: {text}", errors=details)
 

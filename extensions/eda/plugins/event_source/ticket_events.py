@@ -117,6 +117,8 @@ options:
     description:
       - An Upsun API token. This is a secret.
       - If not set, the E(UPSUN_CLI_TOKEN) environment variable is used, then E(PLATFORMSH_CLI_TOKEN).
+      - The other variables of the Upsun CLI are read from the family of the token's (E(UPSUN_CLI_*) or
+        E(PLATFORMSH_CLI_*)), as for the modules.
       - One of O(api_token) or O(access_token) is required.
     type: str
   access_token:
@@ -127,24 +129,29 @@ options:
   api_url:
     description:
       - Base URL of the Upsun API.
-      - If not set, the E(UPSUN_CLI_API_URL) environment variable is used.
+      - If not set, the E(UPSUN_CLI_API_URL) (or E(UPSUN_CLI_API_BASE_URL)) environment variable is used;
+        with a token from E(PLATFORMSH_CLI_TOKEN), E(PLATFORMSH_CLI_API_URL) (or E(PLATFORMSH_CLI_API_BASE_URL)).
     type: str
     default: https://api.upsun.com
   auth_url:
     description:
       - Base URL of the Upsun auth server.
-      - If not set, the E(UPSUN_CLI_AUTH_URL) environment variable is used.
+      - If not set, the E(UPSUN_CLI_AUTH_URL) (or E(UPSUN_CLI_API_AUTH_URL)) environment variable is used;
+        with a token from E(PLATFORMSH_CLI_TOKEN), E(PLATFORMSH_CLI_AUTH_URL) (or E(PLATFORMSH_CLI_API_AUTH_URL)).
     type: str
     default: https://auth.upsun.com
   token_url:
     description:
       - The OAuth2 token endpoint. Defaults to C({auth_url}/oauth2/token).
-      - If not set, the E(UPSUN_CLI_OAUTH2_TOKEN_URL) environment variable is used.
+      - If not set, the E(UPSUN_CLI_OAUTH2_TOKEN_URL) environment variable is used; with a token from
+        E(PLATFORMSH_CLI_TOKEN), E(PLATFORMSH_CLI_OAUTH2_TOKEN_URL).
     type: str
   timeout:
     description:
       - Seconds to wait for a connection and for each answer.
-      - If not set, the E(UPSUN_CLI_DEFAULT_TIMEOUT) environment variable is used.
+      - If not set, the E(UPSUN_CLI_DEFAULT_TIMEOUT) (or E(UPSUN_CLI_API_DEFAULT_TIMEOUT)) environment variable is
+        used; with a token from E(PLATFORMSH_CLI_TOKEN), E(PLATFORMSH_CLI_DEFAULT_TIMEOUT) (or
+        E(PLATFORMSH_CLI_API_DEFAULT_TIMEOUT)).
     type: float
     default: 30
   validate_certs:

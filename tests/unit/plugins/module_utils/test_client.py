@@ -882,3 +882,249 @@ def test_a_forked_child_starts_its_own_watchdog(monkeypatch):
     watchdog.watch(child_attempt, 0.05)
     assert watchdog._cond is not first
     assert child_connection.sock.shut.wait(5) and connection.sock.shut.wait(5)
+
+
+# --- trust store: what certificates are checked against (issue 24) ----------------------------------------------------
+
+
+@pytest.fixture
+def system_store(monkeypatch):
+    """The operating system's store as truststore would give it (a marker context), whether or not it is installed."""
+    import ssl
+
+    context = ssl.create_default_context()
+    monkeypatch.setattr(client_module, '_system_context', lambda: context)
+    return context
+
+
+@pytest.fixture
+def ca_file(tmp_path):
+    """A PEM file of CA certificates: a copy of a few of certifi's, which no other trust store holds alone."""
+    import certifi
+
+    with open(certifi.where()) as handle:
+        pem = handle.read()
+    end = '-----END CERTIFICATE-----\n'
+    path = tmp_path / 'ca.pem'
+    path.write_text(end.join(pem.split(end)[:3]) + end)
+    return str(path)
+
+
+ALL_SOURCES = dict(REQUESTS_CA_BUNDLE='/ci/requests-ca.pem', CURL_CA_BUNDLE='/ci/curl-ca.pem')
+
+
+@pytest.mark.parametrize('validate_certs, ca_path, environ, verify, trusted', [
+    (False, '/etc/ca.pem', dict(ALL_SOURCES), False, 'nothing'),
+    (True, '/etc/ca.pem', dict(ALL_SOURCES), '/etc/ca.pem', 'ca_path'),
+    (True, None, dict(ALL_SOURCES), '/ci/requests-ca.pem', 'REQUESTS_CA_BUNDLE'),
+    (True, None, dict(CURL_CA_BUNDLE='/ci/curl-ca.pem'), '/ci/curl-ca.pem', 'CURL_CA_BUNDLE'),
+])
+def test_the_certificate_options_and_requests_variables_come_first(system_store, ca_file, validate_certs, ca_path,
+                                                                   environ, verify, trusted):
+    environ = dict(environ, SSL_CERT_FILE=ca_file)
+
+    got, context, what = client_module.trust_store(validate_certs, ca_path, environ)
+
+    assert (got, context) == (verify, None)
+    assert trusted in what
+
+
+def test_ssl_cert_file_and_dir_come_before_the_system_store(system_store, ca_file, tmp_path):
+    got, context, what = client_module.trust_store(True, None, dict(SSL_CERT_FILE=ca_file, SSL_CERT_DIR=str(tmp_path)))
+
+    assert got is True and context is not system_store
+    # The context trusts that file's CAs, and nothing else (not the rest of certifi, not the system store).
+    assert len(context.get_ca_certs()) == 3
+    assert 'SSL_CERT_FILE ({0})'.format(ca_file) in what and 'SSL_CERT_DIR' in what
+
+
+def test_the_system_store_comes_before_certifi(system_store):
+    assert client_module.trust_store(True, None, {}) == (True, system_store, "the operating system's trust store (truststore)")
+
+
+def test_certifi_is_the_last_resort(monkeypatch):
+    monkeypatch.setattr(client_module, '_system_context', lambda: None)
+    assert client_module.trust_store(True, None, {}) == (True, None, "requests' CA bundle (certifi)")
+
+
+def test_without_truststore_there_is_no_system_context(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, 'truststore', None)
+    assert client_module._system_context() is None
+
+
+def test_a_bad_ssl_cert_file_is_named(tmp_path):
+    from ansible_collections.upsun.support.plugins.module_utils.errors import InputError
+
+    with pytest.raises(InputError) as info:
+        client_module.trust_store(True, None, dict(SSL_CERT_FILE=str(tmp_path / 'missing.pem')))
+    assert 'SSL_CERT_FILE' in info.value.msg and 'missing.pem' in info.value.msg
+
+
+def test_the_sessions_check_certificates_with_the_trust_store_context(make_client, monkeypatch, system_store):
+    client = make_client()
+    adapter = client.session.get_adapter('https://api.upsun.com')
+
+    assert client.verify is True
+    assert adapter.poolmanager.connection_pool_kw['ssl_context'] is system_store
+    assert adapter.proxy_manager_for('http://proxy.example:3128').connection_pool_kw['ssl_context'] is system_store
+
+
+def test_requests_own_bundle_is_not_added_to_the_context(make_client, system_store):
+    from urllib3.connectionpool import HTTPSConnectionPool
+
+    adapter = make_client().session.get_adapter('https://api.upsun.com')
+    pool = HTTPSConnectionPool('api.upsun.com')
+
+    adapter.cert_verify(pool, 'https://api.upsun.com/tickets', True, None)
+
+    assert pool.cert_reqs == 'CERT_REQUIRED'
+    assert pool.ca_certs is None and pool.ca_cert_dir is None
+
+
+def test_the_tls_error_says_what_was_trusted(api, make_client, tokens, monkeypatch):
+    monkeypatch.setattr(client_module, '_system_context', lambda: None)
+    tls_url = api.url.replace('http://', 'https://')
+
+    with pytest.raises(TransportError) as info:
+        make_client(api_url=tls_url, access_token=tokens.access).request('GET', '/tickets')
+
+    assert info.value.msg.endswith("Trusted: requests' CA bundle (certifi).")
+
+
+# --- access tokens exchanged again before they expire (issue 24) ------------------------------------------------------
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.mark.parametrize('lifetime, renewed_after', [(900, 840), (60, 30)])
+def test_an_access_token_is_exchanged_again_shortly_before_it_expires(api, make_client, lifetime, renewed_after):
+    api.on('POST', '/oauth2/token', *[(200, {'access_token': token, 'expires_in': lifetime, 'token_type': 'bearer'})
+                                      for token in ('first-token', 'second-token')])
+    api.on('GET', '/tickets', (200, TICKETS))
+    client = make_client()
+    clock = client.clock = FakeClock()
+
+    client.request('GET', '/tickets')
+    clock.now += renewed_after - 1
+    client.request('GET', '/tickets')
+    clock.now += 1
+    client.request('GET', '/tickets')
+
+    calls = [(call.method, call.headers.get('Authorization')) for call in api.calls]
+    assert calls == [('POST', basic_auth('platform-api-user', '')), ('GET', 'Bearer first-token'),
+                     ('GET', 'Bearer first-token'),
+                     ('POST', basic_auth('platform-api-user', '')), ('GET', 'Bearer second-token')]
+    assert client.exchanges == 2
+
+
+def exchanges_over_a_long_wait(make_client, **options):
+    """How many exchanges two requests a very long time apart make."""
+    client = make_client(**options)
+    clock = client.clock = FakeClock()
+    client.request('GET', '/tickets')
+    clock.now += 10 ** 6
+    client.request('GET', '/tickets')
+    return client.exchanges
+
+
+@pytest.mark.parametrize('answer', [{'access_token': 'first-token'}, {'access_token': 'first-token', 'expires_in': 'soon'},
+                                    {'access_token': 'first-token', 'expires_in': -5},
+                                    {'access_token': 'first-token', 'expires_in': 'nan'}])
+def test_without_a_usable_lifetime_the_token_is_kept_until_a_401(api, make_client, answer):
+    api.on('POST', '/oauth2/token', (200, answer))
+    api.on('GET', '/tickets', (200, TICKETS))
+
+    assert exchanges_over_a_long_wait(make_client) == 1
+
+
+def test_an_access_token_given_as_is_is_never_exchanged_ahead(api, make_client, tokens):
+    api.on('GET', '/tickets', (200, TICKETS))
+
+    assert exchanges_over_a_long_wait(make_client, access_token=tokens.access) == 0
+
+
+# --- the API's messages by field, with the option that sets it (issue 24) ---------------------------------------------
+
+
+def test_a_400_whose_detail_names_fields_names_the_options(api, make_client, tokens):
+    detail = {'requester_id': 'This value is not a valid UUID.', 'attachments[0].filename': 'This value should not be blank.'}
+    api.on('POST', '/tickets', (400, {'error': 'Bad Request', 'detail': detail},
+                                {'Content-Type': 'application/problem+json'}))
+
+    with pytest.raises(ApiError) as info:
+        make_client(access_token=tokens.access).request('POST', '/tickets', body={'subject': 's'})
+
+    msg = info.value.msg
+    assert 'HTTP 400' in msg
+    assert 'the requester_id option: This value is not a valid UUID.' in msg
+    assert 'the attachments option (attachments[0].filename): This value should not be blank.' in msg
+    assert 'Fix them and run again.' in msg
+    assert 'check the option the message names' not in msg
+    assert info.value.api_error == ('Bad Request: requester_id: This value is not a valid UUID.; '
+                                    'attachments[0].filename: This value should not be blank.')
+
+
+@pytest.mark.parametrize('field, option', [
+    ('requester_id', 'requester_id'), ('attachments[0].filename', 'attachments'), ('filter[type]', 'type'),
+    ('collaborator_ids[2]', 'collaborator_ids'), ('body.subject', 'body'),
+])
+def test_option_of_field(field, option):
+    assert client_module.option_of_field(field) == option
+
+
+def test_a_detail_that_is_text_keeps_the_generic_advice(api, make_client, tokens):
+    api.on('POST', '/tickets', (400, {'error': 'Bad Request', 'detail': 'The body could not be read.'}))
+
+    with pytest.raises(ApiError) as info:
+        make_client(access_token=tokens.access).request('POST', '/tickets', body={})
+
+    assert 'Bad Request: The body could not be read.' in info.value.msg
+    assert 'check the option the message names' in info.value.msg
+
+
+# --- credentials in URLs are never shown (issue 22) -------------------------------------------------------------------
+
+
+def test_credentials_in_api_url_are_masked_in_connection_errors(make_client, closed_port_url, warned, tokens):
+    url = closed_port_url.replace('http://', 'http://robot:hunter2-SECRET@')
+
+    with pytest.raises(TransportError) as info:
+        make_client(api_url=url, access_token=tokens.access, retries=1).request('GET', '/tickets')
+
+    shown = json.dumps([info.value.to_result(), warned, str(info.value)])
+    assert 'hunter2-SECRET' not in shown and 'robot' not in shown
+    assert closed_port_url.replace('http://', 'http://***@') + '/tickets' in info.value.msg
+    assert warned
+
+
+def test_credentials_in_urls_are_masked_in_the_validate_certs_warning(make_client, warned):
+    make_client(api_url='https://robot:hunter2-SECRET@api.example.com', validate_certs=False)
+
+    assert warned and 'hunter2-SECRET' not in warned[0] and 'https://***@api.example.com' in warned[0]
+
+
+def test_credentials_in_urls_are_masked_in_api_errors(api, make_client, tokens):
+    api.on('GET', '/tickets', (404, {'error': 'Not Found'}))
+    url = api.url.replace('http://', 'http://robot:hunter2-SECRET@')
+
+    with pytest.raises(ApiError) as info:
+        make_client(api_url=url, access_token=tokens.access).request('GET', '/tickets')
+
+    assert 'hunter2-SECRET' not in json.dumps(info.value.to_result())
+
+
+def test_credentials_in_a_proxy_url_are_masked(make_client, closed_port_url, monkeypatch, warned, tokens):
+    monkeypatch.setenv('HTTP_PROXY', closed_port_url.replace('http://', 'http://robot:hunter2-SECRET@'))
+
+    with pytest.raises(TransportError) as info:
+        make_client(api_url='http://api.example.invalid', access_token=tokens.access, retries=1).request('GET', '/tickets')
+
+    assert 'hunter2-SECRET' not in json.dumps([info.value.to_result(), warned, str(info.value)])

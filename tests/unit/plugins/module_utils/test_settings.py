@@ -12,8 +12,6 @@ __metaclass__ = type
 import pytest
 import yaml
 
-from ansible.module_utils.basic import env_fallback
-
 from ansible_collections.upsun.support.plugins.doc_fragments.connection import ModuleDocFragment
 from ansible_collections.upsun.support.plugins.module_utils.errors import InputError
 from ansible_collections.upsun.support.plugins.module_utils.settings import (
@@ -79,11 +77,11 @@ def test_upsun_cli_token_wins_over_the_platformsh_one(tokens):
     assert resolve(dict(PLATFORMSH_CLI_TOKEN=tokens.api)).token_source() == 'the PLATFORMSH_CLI_TOKEN environment variable'
 
 
-def test_a_module_value_taken_from_the_environment_is_named_by_its_variable(tokens):
-    # A module's env_fallback already filled the value: the adapter still names its source.
-    settings = resolve(dict(UPSUN_CLI_TOKEN=tokens.api), api_token=tokens.api)
+def test_a_value_left_unset_is_named_by_its_variable_and_a_given_one_is_the_option(tokens):
+    # The environment is read here, where the origin is recorded, not guessed afterwards by comparing values.
+    settings = resolve(dict(UPSUN_CLI_TOKEN=tokens.api), api_token=None)
     assert settings.token_source() == 'the UPSUN_CLI_TOKEN environment variable'
-    settings = resolve(dict(UPSUN_CLI_TOKEN='another-token'), api_token=tokens.api)
+    settings = resolve(dict(UPSUN_CLI_TOKEN=tokens.api), api_token=tokens.api)
     assert settings.token_source() == 'the api_token option'
 
 
@@ -167,10 +165,8 @@ def test_the_module_spec_is_made_from_the_table():
         assert entry['type'] == setting.type
         assert entry['no_log'] is setting.secret
         assert entry.get('default') == setting.default
-        if setting.env:
-            assert entry['fallback'] == (env_fallback, list(setting.env))
-        else:
-            assert 'fallback' not in entry
+        # The environment is read by resolve_connection (the token's family), never by AnsibleModule.
+        assert 'fallback' not in entry
 
 
 # --- the doc fragment documents the same table ------------------------------------------------------------------------
@@ -198,3 +194,131 @@ def test_the_fragment_gives_each_setting_its_type_default_and_variables(setting)
     for variable in setting.env or (SKIP_SSL_ENV,):
         assert 'E({0})'.format(variable) in description
     assert ('This is a secret.' in description) is setting.secret
+
+
+# --- the Upsun CLI's two families and its config-key spellings (issue 24) ---------------------------------------------
+
+
+def test_a_platformsh_token_reads_the_platformsh_urls_never_the_upsun_ones(tokens):
+    environ = dict(PLATFORMSH_CLI_TOKEN=tokens.api, PLATFORMSH_CLI_API_URL='https://api.platform.sh',
+                   PLATFORMSH_CLI_AUTH_URL='https://auth.platform.sh', PLATFORMSH_CLI_DEFAULT_TIMEOUT='12',
+                   UPSUN_CLI_API_URL='https://api.upsun.example', UPSUN_CLI_AUTH_URL='https://auth.upsun.example',
+                   UPSUN_CLI_DEFAULT_TIMEOUT='99', UPSUN_CLI_SKIP_SSL='1')
+
+    settings = resolve(environ)
+
+    assert (settings.api_url, settings.auth_url) == ('https://api.platform.sh', 'https://auth.platform.sh')
+    assert settings.token_url == 'https://auth.platform.sh/oauth2/token'
+    assert settings.timeout == 12.0
+    assert settings.validate_certs is True
+    assert settings.origins['api_url'] == 'env: PLATFORMSH_CLI_API_URL'
+    assert settings.family == 'PLATFORMSH_CLI_'
+
+
+def test_a_platformsh_token_without_platformsh_urls_gets_the_defaults_not_the_upsun_variables(tokens):
+    settings = resolve(dict(PLATFORMSH_CLI_TOKEN=tokens.api, UPSUN_CLI_API_URL='https://api.upsun.example'))
+
+    assert settings.api_url == 'https://api.upsun.com'
+    assert settings.origins['api_url'] == 'default'
+
+
+def test_an_upsun_token_never_reads_the_platformsh_urls(tokens):
+    settings = resolve(dict(UPSUN_CLI_TOKEN=tokens.api, PLATFORMSH_CLI_TOKEN='older', PLATFORMSH_CLI_API_URL='https://p.example',
+                            PLATFORMSH_CLI_OAUTH2_TOKEN_URL='https://p.example/token', PLATFORMSH_CLI_SKIP_SSL='1'))
+
+    assert settings.api_token == tokens.api
+    assert (settings.api_url, settings.token_url) == ('https://api.upsun.com', 'https://auth.upsun.com/oauth2/token')
+    assert settings.validate_certs is True
+
+
+def test_a_token_given_as_an_option_reads_the_upsun_family(tokens):
+    settings = resolve(dict(PLATFORMSH_CLI_API_URL='https://p.example', UPSUN_CLI_API_URL='https://u.example'),
+                       api_token=tokens.api)
+    assert settings.api_url == 'https://u.example'
+
+
+@pytest.mark.parametrize('family', ['UPSUN_CLI_', 'PLATFORMSH_CLI_'])
+def test_the_config_key_spellings_are_read_and_the_cli_names_win(tokens, family):
+    environ = {family + 'TOKEN': tokens.api, family + 'API_BASE_URL': 'https://base.example',
+               family + 'API_AUTH_URL': 'https://auth.example', family + 'API_DEFAULT_TIMEOUT': '7',
+               family + 'API_SKIP_SSL': 'yes'}
+
+    settings = resolve(environ)
+
+    assert (settings.api_url, settings.auth_url, settings.timeout) == ('https://base.example', 'https://auth.example', 7.0)
+    assert settings.validate_certs is False
+    assert settings.origins['api_url'] == 'env: {0}API_BASE_URL'.format(family)
+    environ.update({family + 'API_URL': 'https://cli-name.example', family + 'SKIP_SSL': '0'})
+    settings = resolve(environ)
+    assert settings.api_url == 'https://cli-name.example'
+    assert settings.validate_certs is True
+
+
+def test_a_plugin_value_read_from_the_other_family_is_dropped(tokens):
+    # A plugin's configuration reads every listed variable: the token's family decides which one counts.
+    settings = resolve_connection(
+        dict(api_token=tokens.api, api_url='https://u.example'),
+        origins=dict(api_token='env: PLATFORMSH_CLI_TOKEN', api_url='env: UPSUN_CLI_API_URL'),
+        environ=dict(PLATFORMSH_CLI_API_URL='https://p.example'))
+
+    assert settings.api_url == 'https://p.example'
+
+
+def test_set_in_environment_follows_the_token_family(tokens):
+    from ansible_collections.upsun.support.plugins.module_utils.settings import set_in_environment
+
+    environ = dict(PLATFORMSH_CLI_TOKEN=tokens.api, UPSUN_CLI_API_URL='https://u.example')
+    assert not set_in_environment('api_url', environ)
+    environ['PLATFORMSH_CLI_API_BASE_URL'] = 'https://p.example'
+    assert set_in_environment('api_url', environ)
+
+
+def test_a_bad_value_of_the_platformsh_family_names_its_variables(tokens):
+    with pytest.raises(InputError) as caught:
+        resolve(dict(PLATFORMSH_CLI_TOKEN=tokens.api, PLATFORMSH_CLI_API_URL='api.platform.sh')).validate()
+    assert 'from the PLATFORMSH_CLI_API_URL environment variable' in caught.value.msg
+
+
+# --- tokens trimmed (issue 24) ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize('padded', ['{0}\n', '{0}\r\n', '  {0}\t', '\n{0}'])
+def test_whitespace_around_a_token_is_removed(tokens, padded):
+    assert resolve(dict(UPSUN_CLI_TOKEN=padded.format(tokens.api))).api_token == tokens.api
+    assert resolve(api_token=padded.format(tokens.api)).api_token == tokens.api
+    assert resolve(access_token=padded.format(tokens.access)).access_token == tokens.access
+
+
+@pytest.mark.parametrize('name, values, environ, where', [
+    ('api_token', dict(api_token='abc def'), {}, 'from the api_token option'),
+    ('api_token', {}, dict(UPSUN_CLI_TOKEN='abc\ndef\n'), 'from the UPSUN_CLI_TOKEN environment variable'),
+    ('api_token', {}, dict(PLATFORMSH_CLI_TOKEN='abc\x00def'), 'from the PLATFORMSH_CLI_TOKEN environment variable'),
+    ('access_token', dict(access_token='abc\x1bdef'), {}, 'from the access_token option'),
+])
+def test_a_token_with_whitespace_or_control_characters_inside_is_refused(name, values, environ, where):
+    with pytest.raises(InputError) as caught:
+        resolve_connection(values, environ=environ)
+    assert caught.value.msg.startswith(name + ' holds whitespace or control characters inside the token')
+    assert where in caught.value.msg
+    assert 'abc' not in caught.value.msg and 'def' not in caught.value.msg
+
+
+def test_a_token_of_whitespace_only_is_no_token():
+    with pytest.raises(InputError, match='No Upsun credentials'):
+        resolve(dict(UPSUN_CLI_TOKEN='\n')).validate()
+
+
+# --- credentials in URLs (issue 22) -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize('value', ['ftp://robot:hunter2@host/x', 'robot:hunter2@api.upsun.com'])
+def test_a_bad_url_is_shown_without_its_credentials(value):
+    with pytest.raises(InputError) as caught:
+        resolve(api_token='t', api_url=value).validate()
+    assert 'hunter2' not in caught.value.msg and 'robot' not in caught.value.msg
+    assert '***@' in caught.value.msg
+
+
+def test_url_passwords_are_given_for_no_log():
+    settings = resolve(api_token='t', api_url='https://robot:hunter2@api.example.com', auth_url='https://a.example.com')
+    assert settings.url_passwords() == ['hunter2']

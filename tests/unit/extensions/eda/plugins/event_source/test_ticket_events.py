@@ -118,7 +118,9 @@ def test_each_connection_setting_comes_from_the_modules_environment_variables(se
               'auth_url': 'https://auth.example.com', 'token_url': 'https://auth.example.com/token',
               'timeout': '12.5', 'ca_path': str(tmp_path), 'retries': '7',
               'deadline': '45.5', 'page_limit': '9', 'page_concurrency': '2'}
-    environ = {setting.env[-1]: values[setting.name]}
+    # The last variable of the token (PLATFORMSH_CLI_TOKEN), the first of the others (of the UPSUN_CLI_TOKEN's family).
+    variable = setting.env[-1] if setting.name == 'api_token' else setting.env[0]
+    environ = {variable: values[setting.name]}
     if setting.name != 'api_token':
         environ['UPSUN_CLI_TOKEN'] = 'tok'
 
@@ -126,7 +128,7 @@ def test_each_connection_setting_comes_from_the_modules_environment_variables(se
 
     got = options.settings.values[setting.name]
     assert str(got) == values[setting.name] or got == float(values[setting.name])
-    assert options.settings.origins[setting.name] == 'env: ' + setting.env[-1]
+    assert options.settings.origins[setting.name] == 'env: ' + variable
 
 
 def test_the_upsun_cli_skip_ssl_variable_turns_certificate_checks_off():
