@@ -117,7 +117,7 @@ def test_the_report_groups_hosts_that_failed_the_same_way():
 
 
 def test_unhandled_failures_leave_out_the_ones_the_role_reported():
-    run = RunFailures(REDACT)
+    run = RunFailures(lambda: REDACT)
     reported = type('Task', (), dict(vars={'__deploy_failure_ticket_reported': True}, action='fail', name='Fail again',
                                      get_name=lambda self: 'Fail again'))()
     other = type('Task', (), dict(vars={}, action='command', name='Other', get_name=lambda self: 'Other'))()
