@@ -22,6 +22,7 @@ __metaclass__ = type
 import datetime
 import json
 import os
+import re
 
 from collections.abc import Mapping
 
@@ -37,8 +38,11 @@ MAX_OUTPUT_LINES = 20
 MAX_LABEL_CHARS = 80
 MAX_ITEMS = 3
 # The most characters of one value (a msg, a stream, a label) that are redacted and kept: beyond, only its start and
-# its end, so that a task that printed megabytes cannot stall the end of a run.
-MAX_VALUE_CHARS = 65536
+# its end, so that a task that printed megabytes cannot stall the end of a run. Runs of characters without a space
+# longer than MAX_WORD_CHARS are left out whole: no readable text is that long, and a secret is never kept in part.
+MAX_VALUE_CHARS = 16384
+MAX_WORD_CHARS = 4096
+_LONG_WORD = re.compile(r'(?<!\S)\S{%d,}' % (MAX_WORD_CHARS + 1))
 # Where common CI systems say which job is running, to link the ticket to it.
 CI_JOB_URL_VARIABLES = ('CI_JOB_URL', 'BUILD_URL', 'CIRCLE_BUILD_URL', 'BUILDKITE_BUILD_URL')
 
@@ -92,14 +96,22 @@ def _same(text):
 
 
 def bounded(text, limit=MAX_VALUE_CHARS):
-    """``text``, or when longer than ``limit`` its start and its end, each cut between lines (else between words).
+    """``text`` made cheap to redact: its start and end only when longer than ``limit``, and no over-long word.
 
     The cuts fall on a line break, or on a space when a half has none, so that
     no secret is split into pieces the redaction no longer recognises; a half
-    with no break at all is left out whole.
+    with no break at all, and a word longer than ``MAX_WORD_CHARS``, are left
+    out whole.
     """
-    if len(text) <= limit:
-        return text
+    if len(text) > limit:
+        text = _start_and_end(text, limit)
+    if len(text) > MAX_WORD_CHARS:
+        text = _LONG_WORD.sub(lambda match: '[... {0} characters without a space left out ...]'.format(len(match.group(0))),
+                              text)
+    return text
+
+
+def _start_and_end(text, limit):
     half = limit // 2
     head, rest = text[:half], text[-half:]
     end = head.rfind('\n')
@@ -111,6 +123,17 @@ def bounded(text, limit=MAX_VALUE_CHARS):
     rest = rest[start + 1:]
     left_out = len(text) - len(head) - len(rest)
     return '{0}\n[... {1} characters left out ...]\n{2}'.format(head, left_out, rest)
+
+
+def memoized(redact):
+    """``redact`` redacting each distinct text once: hosts that failed the same way have the same texts."""
+    done = {}
+
+    def redact_once(text):
+        if text not in done:
+            done[text] = redact(text)
+        return done[text]
+    return redact_once
 
 
 def cut(text, limit):
@@ -215,6 +238,7 @@ def failures_from_hostvars(hostvars, hosts, redact, handled=None, max_chars=MAX_
     to fail it again with.
     """
     handled = handled or {}
+    redact = memoized(redact)
     failures = []
     messages = {}
     for host in hosts or []:
@@ -262,11 +286,11 @@ class RunFailures:
         self._in_rescued_block[id(failure)] = kind == 'failed' and rescued_block
         self.failures.append(failure)
 
-    def _redacted(self, failure):
+    def _redacted(self, failure, redact):
         result, no_log = self._results.get(id(failure), (None, None))
         if result is None:
             return failure
-        return Failure.from_result(failure.host, result, self.redactor(), task=failure.task, action=failure.action, no_log=no_log,
+        return Failure.from_result(failure.host, result, redact, task=failure.task, action=failure.action, no_log=no_log,
                                    kind=failure.kind, max_chars=self.max_chars, play=failure.play,
                                    delegate_to=failure.delegate_to, reported=failure.reported)
 
@@ -294,7 +318,8 @@ class RunFailures:
                     unhandled = failed[-count:]
             keep.update(id(failure) for failure in unhandled)
             keep.update(id(failure) for failure in failures if failure.kind == 'unreachable')
-        result = [self._redacted(failure) for failure in self.failures if id(failure) in keep and not failure.reported]
+        redact = memoized(self.redactor())
+        result = [self._redacted(failure, redact) for failure in self.failures if id(failure) in keep and not failure.reported]
         for host, count in sorted((counts or {}).items()):
             if count > 0 and host not in by_host:
                 result.append(Failure(host, error='failed; no detail reached the callback'))
