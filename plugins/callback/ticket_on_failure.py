@@ -386,8 +386,8 @@ class CallbackModule(CallbackBase):
             try:
                 variables = play.get_variable_manager().get_vars(play=play, host=host, include_hostvars=False)
             except Exception:  # pylint: disable=broad-except
-                # Variables that cannot be read here (a vars file gone): what can be read is still masked.
-                continue
+                # Variables that cannot be read whole here (a vars file gone): the play's own still are.
+                variables = play.get_vars()
             known.collect(variables)
             template = _templater(play, variables)
             known.module_defaults(getattr(play, 'module_defaults', None), template)

@@ -144,7 +144,7 @@ class KnownSecrets:
 
     def module_defaults(self, module_defaults, template=None):
         """Add the credentials set in ``module_defaults`` for this collection's modules (templated by ``template``)."""
-        for entry in module_defaults or []:
+        for entry in module_defaults if isinstance(module_defaults, (list, tuple)) else []:
             if not isinstance(entry, Mapping):
                 continue
             for action, arguments in entry.items():
