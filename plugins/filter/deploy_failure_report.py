@@ -32,13 +32,13 @@ from ansible_collections.upsun.support.plugins.plugin_utils.redaction import REP
 from ansible_collections.upsun.support.plugins.plugin_utils.rendering import ticket_request
 
 
-def _redactor(context, redaction, hosts_facts=()):
+def _redactor(variables, redaction, hosts_facts=()):
     """The run's ``Redactor``: the role's ``redaction`` settings (``patterns``, ``disable``, ``replacement``), and the
-    values known to be secret in the variables of the template ``context`` and in ``hosts_facts``."""
+    values known to be secret in ``variables`` (the Jinja context of the task) and in ``hosts_facts``."""
     redaction = redaction or {}
     if not isinstance(redaction, Mapping):
         raise AnsibleFilterError('redaction must be a dict with patterns, disable and replacement, got {0!r}'.format(redaction))
-    known = KnownSecrets().credentials().collect(getattr(context, 'parent', None))
+    known = KnownSecrets().credentials().collect(getattr(variables, 'parent', None))
     for facts in hosts_facts:
         # A host's raw variables (HostVarsVars keeps them in _vars): read without templating them.
         known.collect(getattr(facts, '_vars', facts))
@@ -61,7 +61,7 @@ def _hosts_facts(hostvars, hosts):
 
 
 @pass_context
-def deploy_failure_report(context, hostvars, hosts, play=None, environment=None, handled=None, redaction=None, max_chars=4000,
+def deploy_failure_report(variables, hostvars, hosts, play=None, environment=None, handled=None, redaction=None, max_chars=4000,
                           play_hosts_count=None, context=None, ansible_version=None, argument_errors=None):
     """The failure report of a deploy, as data; also ``messages`` and ``task_uuids`` per failed host.
 
@@ -69,7 +69,7 @@ def deploy_failure_report(context, hostvars, hosts, play=None, environment=None,
     failed host's message is its error followed by the argument errors, redacted with the default rules.
     """
     facts = _hosts_facts(hostvars, hosts)
-    redact = _redactor(context, None if argument_errors else redaction, facts.values())
+    redact = _redactor(variables, None if argument_errors else redaction, facts.values())
     # The errors quote the wrong values, which may be secrets pasted into the wrong variable.
     argument_errors = [redact(str(error)) for error in argument_errors or []]
     failures, messages = failures_from_hostvars(facts, hosts, redact, handled=handled,
@@ -86,16 +86,16 @@ def deploy_failure_report(context, hostvars, hosts, play=None, environment=None,
 
 
 @pass_context
-def deploy_failure_logs(context, hostvars, hosts, register, marker, tail_bytes=65536, max_total_bytes=4194304,
+def deploy_failure_logs(variables, hostvars, hosts, register, marker, tail_bytes=65536, max_total_bytes=4194304,
                         redaction=None):
     """The log tails the role's reader registered as ``register`` on ``hosts``, as attachments."""
     facts = _hosts_facts(hostvars, hosts)
     reads = [(host, facts[host].get(register), marker) for host in hosts or [] if host in facts]
-    return log_attachments(reads, _redactor(context, redaction, facts.values()), int(tail_bytes), int(max_total_bytes))
+    return log_attachments(reads, _redactor(variables, redaction, facts.values()), int(tail_bytes), int(max_total_bytes))
 
 
 @pass_context
-def deploy_failure_ticket(context, report, redaction=None, options=None, subject=None, description=None, dedupe_key=None,
+def deploy_failure_ticket(variables, report, redaction=None, options=None, subject=None, description=None, dedupe_key=None,
                           dedupe=True, attachments=None, max_attachment_size=None, recovery_key=None):
     """The ``upsun.support.ticket`` options that file ``report``, its text redacted."""
     try:
@@ -103,16 +103,16 @@ def deploy_failure_ticket(context, report, redaction=None, options=None, subject
     except TypeError as exc:
         raise AnsibleFilterError(str(exc))
     request, dummy = ticket_request(
-        failure_report, _redactor(context, redaction), options=options, subject=subject or None, description=description or None,
+        failure_report, _redactor(variables, redaction), options=options, subject=subject or None, description=description or None,
         dedupe_key=dedupe_key or None, dedupe=dedupe, attachments=attachments, max_attachment_size=max_attachment_size,
         recovery_key=recovery_key or None)
     return request
 
 
 @pass_context
-def redact_secrets(context, text, patterns=None, disable=None, replacement=REPLACEMENT):
+def redact_secrets(variables, text, patterns=None, disable=None, replacement=REPLACEMENT):
     """``text`` with its secrets replaced by ``replacement``."""
-    return _redactor(context, dict(patterns=patterns, disable=disable, replacement=replacement)).redact(text)
+    return _redactor(variables, dict(patterns=patterns, disable=disable, replacement=replacement)).redact(text)
 
 
 class FilterModule(object):
