@@ -25,8 +25,10 @@ description:
     are the vault-encrypted variables and the results of C(no_log) tasks of the failed hosts, and the collection's
     credentials (its options, E(UPSUN_CLI_TOKEN), E(PLATFORMSH_CLI_TOKEN), C(module_defaults) of
     C(group/upsun.support.upsun)).
-  - The callback keeps at most the first and last 32 KiB of each value of a failed result (its message, its output),
-    cut between lines, so that a task that printed megabytes cannot hold up the end of the run.
+  - Text is redacted before it is cut (loop item labels, the subject, error messages), so a cut never leaves the start
+    of a secret. Each value of a failed result (its message, its output) is kept to its first and last 8 KiB, cut
+    between lines, and a run of more than 4096 characters without a space is left out whole, so that a task that
+    printed megabytes cannot hold up the end of the run.
   - A failure the role already filed a ticket for (the role failing the host again with the deploy's error) is not
     filed a second time.
   - The ticket carries a dedupe reference (see O(dedupe_key)), so rerunning the same failure files no second ticket
