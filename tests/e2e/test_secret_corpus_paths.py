@@ -24,6 +24,7 @@ import time
 import pytest
 
 from helpers import SecretCorpus, ansible_env, closed_port_url, files_under, run_playbook, run_runner_cli, write  # pylint: disable=import-error
+from test_secrets_and_spool import ours, strings, ticket_text  # pylint: disable=import-error
 
 # The sandbox fixtures, also when pytest runs without -p upsun_sandbox.pytest_plugin.
 from upsun_sandbox.pytest_plugin import sandbox, sandbox_factory  # noqa: F401 pylint: disable=import-error,unused-import
@@ -118,26 +119,6 @@ class Deploy:
         [path] = files_under(self.root / 'home' / '.ansible' / 'upsun_support_spool')
         raw = path.read_text()
         return path, raw, strings(json.loads(raw))
-
-
-def strings(value):
-    """Every string inside a decoded JSON value, one a line."""
-    if isinstance(value, dict):
-        return '\n'.join(strings(item) for item in value.values())
-    if isinstance(value, list):
-        return '\n'.join(strings(item) for item in value)
-    return value if isinstance(value, str) else ''
-
-
-def ours(output, marker):
-    """What follows ``marker`` in a run's output: what the collection printed, not the failing task's own result."""
-    assert marker in output, output
-    return output.split(marker, 1)[1]
-
-
-def ticket_text(client, ticket):
-    attachments = client.attachments(ticket['ticket_id'])
-    return '\n'.join([ticket['subject'], ticket['description']] + [item['content'].decode('utf-8') for item in attachments])
 
 
 # --- the role ---------------------------------------------------------------------------------------------------------
