@@ -234,7 +234,6 @@ from ansible_collections.upsun.support.plugins.module_utils.filing import file_p
 from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe_reference, recovery_reference
 from ansible_collections.upsun.support.plugins.module_utils.recovery import solve_carrying
 from ansible_collections.upsun.support.plugins.module_utils.settings import CONNECTION_NAMES, SECRET_NAMES, resolve_connection
-from ansible_collections.upsun.support.plugins.plugin_utils.known_secrets import URL_NAMES, KnownSecrets, shared_redactor
 from ansible_collections.upsun.support.plugins.plugin_utils.failure_report import (
     FailureReport,
     RunFailures,
@@ -243,6 +242,7 @@ from ansible_collections.upsun.support.plugins.plugin_utils.failure_report impor
     recap_lines,
     utc_now,
 )
+from ansible_collections.upsun.support.plugins.plugin_utils.known_secrets import URL_NAMES, KnownSecrets, shared_redactor
 from ansible_collections.upsun.support.plugins.plugin_utils.redaction import RedactionError
 from ansible_collections.upsun.support.plugins.plugin_utils.rendering import default_recovery_key, ticket_request
 from ansible_collections.upsun.support.plugins.plugin_utils.spool import (
@@ -386,14 +386,18 @@ class CallbackModule(CallbackBase):
         known = KnownSecrets().credentials(dict((name, self.option(name)) for name in SECRET_NAMES + URL_NAMES))
         for host, play, task in list(self._failed.values())[:MAX_KNOWN_HOSTS]:
             try:
-                variables = play.get_variable_manager().get_vars(play=play, host=host, include_hostvars=False)
+                try:
+                    variables = play.get_variable_manager().get_vars(play=play, host=host, include_hostvars=False)
+                except Exception:  # pylint: disable=broad-except
+                    # Variables that cannot be read whole here (a vars file gone): the play's own still are.
+                    variables = play.get_vars()
+                known.collect(variables)
+                template = _templater(play, variables)
+                known.module_defaults(getattr(play, 'module_defaults', None), template)
+                known.module_defaults(getattr(task, 'module_defaults', None), template)
             except Exception:  # pylint: disable=broad-except
-                # Variables that cannot be read whole here (a vars file gone): the play's own still are.
-                variables = play.get_vars()
-            known.collect(variables)
-            template = _templater(play, variables)
-            known.module_defaults(getattr(play, 'module_defaults', None), template)
-            known.module_defaults(getattr(task, 'module_defaults', None), template)
+                # What this host's variables would add is lost; the rules and the other values still apply.
+                continue
         return known.values
 
     # -- output ---------------------------------------------------------
