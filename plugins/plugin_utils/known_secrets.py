@@ -23,11 +23,7 @@ import os
 
 from collections import ChainMap
 from collections.abc import Mapping
-
-try:
-    from urllib.parse import urlsplit
-except ImportError:  # pragma: no cover - Python 2 is not supported on the controller
-    urlsplit = None
+from urllib.parse import urlsplit
 
 try:  # ansible-core 2.19+: vaulted values are EncryptedString, or a str tagged VaultedValue once decrypted
     from ansible.parsing.vault import VaultHelper
