@@ -21,6 +21,14 @@ description:
     message. The error of a task with C(no_log) is written as C(hidden by no_log).
   - Secrets are redacted from everything it sends, prints or writes (ticket, warnings, spool file), with the same
     rules as the P(upsun.support.deploy_failure_ticket#role) role; see O(redact_patterns) and O(redact_disable).
+  - The values Ansible itself treats as secret are masked wherever they appear, whatever text surrounds them. They
+    are the vault-encrypted variables and the results of C(no_log) tasks of the failed hosts, and the collection's
+    credentials (its options, E(UPSUN_CLI_TOKEN), E(PLATFORMSH_CLI_TOKEN), C(module_defaults) of
+    C(group/upsun.support.upsun)).
+  - Text is redacted before it is cut (loop item labels, the subject, error messages), so a cut never leaves the start
+    of a secret. Each value of a failed result (its message, its output) is kept to its first and last 8 KiB, cut
+    between lines, and a run of more than 4096 characters without a space is left out whole, so that a task that
+    printed megabytes cannot hold up the end of the run.
   - A failure the role already filed a ticket for (the role failing the host again with the deploy's error) is not
     filed a second time.
   - The ticket carries a dedupe reference (see O(dedupe_key)), so rerunning the same failure files no second ticket
@@ -234,7 +242,8 @@ from ansible_collections.upsun.support.plugins.plugin_utils.failure_report impor
     recap_lines,
     utc_now,
 )
-from ansible_collections.upsun.support.plugins.plugin_utils.redaction import RedactionError, Redactor
+from ansible_collections.upsun.support.plugins.plugin_utils.known_secrets import URL_NAMES, KnownSecrets, shared_redactor
+from ansible_collections.upsun.support.plugins.plugin_utils.redaction import RedactionError
 from ansible_collections.upsun.support.plugins.plugin_utils.rendering import default_recovery_key, ticket_request
 from ansible_collections.upsun.support.plugins.plugin_utils.spool import (
     DEFAULT_SPOOL_DIR,
@@ -247,12 +256,21 @@ from ansible_collections.upsun.support.plugins.plugin_utils.spool import (
 NAME = 'upsun.support.ticket_on_failure'
 SECTION = 'callback_upsun_support_ticket_on_failure'
 TICKET_OPTIONS = ('priority', 'category', 'subscription_id', 'organization_id')
+# The failed hosts whose variables are read for the values known to be secret.
+MAX_KNOWN_HOSTS = 200
 
 
 def _attr(obj, public, private):
     # ansible-core 2.19+ names these result.task, result.host, result.result; older cores use the private names.
     value = getattr(obj, public, None)
     return getattr(obj, private, None) if value is None else value
+
+
+def _templater(play, variables):
+    # Renders a module_defaults value with the host's variables, as the task that used it did.
+    from ansible.template import Templar
+    templar = Templar(loader=play.get_loader(), variables=variables)
+    return templar.template
 
 
 def _guarded(method):
@@ -283,6 +301,10 @@ class CallbackModule(CallbackBase):
         self.finished = False
         self._failures = None
         self._redactor = None
+        self._redactor_hosts = 0
+        self._play_object = None
+        # Failed host name: (host, play, task), to read the values known to be secret when the run ends.
+        self._failed = {}
         self._origins = {}
         super(CallbackModule, self).__init__(display=display, options=options)
 
@@ -348,14 +370,35 @@ class CallbackModule(CallbackBase):
 
     @property
     def redactor(self):
-        if self._redactor is None:
-            secrets = [self.option(name) for name in SECRET_NAMES]
+        # Built once, when first needed; again only when failures came since (a warning about a setting came first).
+        if self._redactor is None or self._redactor_hosts != len(self._failed):
+            secrets = self.known_secrets()
+            self._redactor_hosts = len(self._failed)
             try:
-                self._redactor = Redactor(self.option('redact_patterns'), self.option('redact_disable'), secrets=secrets)
+                self._redactor = shared_redactor(self.option('redact_patterns'), self.option('redact_disable'), secrets=secrets)
             except RedactionError as exc:
-                self._redactor = Redactor(secrets=secrets)
+                self._redactor = shared_redactor(secrets=secrets)
                 self.warn('{0}; using the built-in redaction rules only.'.format(exc))
         return self._redactor
+
+    def known_secrets(self):
+        """The values to mask wherever they appear: the credentials, and the secrets in the failed hosts' variables."""
+        known = KnownSecrets().credentials(dict((name, self.option(name)) for name in SECRET_NAMES + URL_NAMES))
+        for host, play, task in list(self._failed.values())[:MAX_KNOWN_HOSTS]:
+            try:
+                try:
+                    variables = play.get_variable_manager().get_vars(play=play, host=host, include_hostvars=False)
+                except Exception:  # pylint: disable=broad-except
+                    # Variables that cannot be read whole here (a vars file gone): the play's own still are.
+                    variables = play.get_vars()
+                known.collect(variables)
+                template = _templater(play, variables)
+                known.module_defaults(getattr(play, 'module_defaults', None), template)
+                known.module_defaults(getattr(task, 'module_defaults', None), template)
+            except Exception:  # pylint: disable=broad-except
+                # What this host's variables would add is lost; the rules and the other values still apply.
+                continue
+        return known.values
 
     # -- output ---------------------------------------------------------
 
@@ -378,6 +421,7 @@ class CallbackModule(CallbackBase):
 
     @_guarded
     def v2_playbook_on_play_start(self, play):
+        self._play_object = play
         self.play = (play.get_name() or '').strip() or 'unnamed play'
         self.plays.append(self.play)
 
@@ -399,9 +443,11 @@ class CallbackModule(CallbackBase):
 
     def record(self, result, kind):
         if self._failures is None:
-            self._failures = RunFailures(self.redactor)
+            self._failures = RunFailures(lambda: self.redactor)
         task, host, data = _attr(result, 'task', '_task'), _attr(result, 'host', '_host'), _attr(result, 'result', '_result')
         name = host.get_name() if hasattr(host, 'get_name') else str(host or 'unknown host')
+        if hasattr(host, 'get_name') and self._play_object is not None:
+            self._failed.setdefault(name, (host, self._play_object, task))
         self._failures.record(name, task, data if isinstance(data, dict) else {}, kind, self.play,
                               kind == 'failed' and in_rescued_block(task))
 
@@ -409,7 +455,7 @@ class CallbackModule(CallbackBase):
 
     def finish(self, stats):
         counts = getattr(stats, 'failures', None)
-        unhandled = (self._failures or RunFailures(self.redactor)).unhandled(counts if isinstance(counts, dict) else None)
+        unhandled = (self._failures or RunFailures(lambda: self.redactor)).unhandled(counts if isinstance(counts, dict) else None)
         if not unhandled:
             if self.option('resolve_on_success', False) and not counts:
                 self.resolve()

@@ -10,7 +10,9 @@
 - ``deploy_failure_ticket``: the ``upsun.support.ticket`` options for a report, redacted.
 - ``redact_secrets``: any text, redacted with the same rules.
 
-They run on the controller, once per failed deploy (the role calls them from ``run_once`` tasks).
+They run on the controller, once per failed deploy (the role calls them from ``run_once`` tasks). Each redacts with
+the run's redactor: the role's settings, and the values known to be secret in the variables of the task (vault-encrypted
+values, results of ``no_log`` tasks, the collection's credentials), also those of the failed hosts where it reads them.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -20,36 +22,57 @@ __metaclass__ = type
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
+from jinja2 import pass_context
 
 from ansible_collections.upsun.support.plugins.plugin_utils.failure_report import (
     MAX_ERROR_CHARS, FailureReport, failures_from_hostvars)
+from ansible_collections.upsun.support.plugins.plugin_utils.known_secrets import KnownSecrets, shared_redactor
 from ansible_collections.upsun.support.plugins.plugin_utils.log_tails import log_attachments
-from ansible_collections.upsun.support.plugins.plugin_utils.redaction import REPLACEMENT, RedactionError, Redactor
+from ansible_collections.upsun.support.plugins.plugin_utils.redaction import REPLACEMENT, RedactionError
 from ansible_collections.upsun.support.plugins.plugin_utils.rendering import ticket_request
 
 
-def _redactor(redaction):
-    """The ``Redactor`` for the role's ``redaction`` settings (``patterns``, ``disable``, ``replacement``)."""
+def _redactor(variables, redaction, hosts_facts=()):
+    """The run's ``Redactor``: the role's ``redaction`` settings (``patterns``, ``disable``, ``replacement``), and the
+    values known to be secret in ``variables`` (the Jinja context of the task) and in ``hosts_facts``."""
     redaction = redaction or {}
     if not isinstance(redaction, Mapping):
         raise AnsibleFilterError('redaction must be a dict with patterns, disable and replacement, got {0!r}'.format(redaction))
+    known = KnownSecrets().credentials().collect(getattr(variables, 'parent', None))
+    for facts in hosts_facts:
+        # A host's raw variables (HostVarsVars keeps them in _vars): read without templating them.
+        known.collect(getattr(facts, '_vars', facts))
     try:
-        return Redactor(redaction.get('patterns'), redaction.get('disable'), redaction.get('replacement', REPLACEMENT))
+        return shared_redactor(redaction.get('patterns'), redaction.get('disable'), redaction.get('replacement', REPLACEMENT),
+                               secrets=known.values)
     except RedactionError as exc:
         raise AnsibleFilterError(str(exc))
 
 
-def deploy_failure_report(hostvars, hosts, play=None, environment=None, handled=None, redaction=None, max_chars=4000,
+def _hosts_facts(hostvars, hosts):
+    """``{host: its variables}`` for the ``hosts`` that ``hostvars`` knows, each looked up once."""
+    facts = {}
+    for host in hosts or []:
+        try:
+            facts[host] = hostvars[host]
+        except KeyError:
+            continue
+    return facts
+
+
+@pass_context
+def deploy_failure_report(variables, hostvars, hosts, play=None, environment=None, handled=None, redaction=None, max_chars=4000,
                           play_hosts_count=None, context=None, ansible_version=None, argument_errors=None):
     """The failure report of a deploy, as data; also ``messages`` and ``task_uuids`` per failed host.
 
     With ``argument_errors`` (the role's arguments failed their check) the role's own settings are not used: each
     failed host's message is its error followed by the argument errors, redacted with the default rules.
     """
-    redact = _redactor(None if argument_errors else redaction)
+    facts = _hosts_facts(hostvars, hosts)
+    redact = _redactor(variables, None if argument_errors else redaction, facts.values())
     # The errors quote the wrong values, which may be secrets pasted into the wrong variable.
     argument_errors = [redact(str(error)) for error in argument_errors or []]
-    failures, messages = failures_from_hostvars(hostvars, hosts, redact, handled=handled,
+    failures, messages = failures_from_hostvars(facts, hosts, redact, handled=handled,
                                                 max_chars=MAX_ERROR_CHARS if argument_errors else int(max_chars), play=play)
     if argument_errors:
         refused = 'upsun.support.deploy_failure_ticket filed no ticket, its arguments are wrong: ' + '; '.join(argument_errors)
@@ -62,18 +85,17 @@ def deploy_failure_report(hostvars, hosts, play=None, environment=None, handled=
     return data
 
 
-def deploy_failure_logs(hostvars, hosts, register, marker, tail_bytes=65536, max_total_bytes=4194304, redaction=None):
+@pass_context
+def deploy_failure_logs(variables, hostvars, hosts, register, marker, tail_bytes=65536, max_total_bytes=4194304,
+                        redaction=None):
     """The log tails the role's reader registered as ``register`` on ``hosts``, as attachments."""
-    reads = []
-    for host in hosts or []:
-        try:
-            reads.append((host, hostvars[host].get(register), marker))
-        except KeyError:
-            continue
-    return log_attachments(reads, _redactor(redaction), int(tail_bytes), int(max_total_bytes))
+    facts = _hosts_facts(hostvars, hosts)
+    reads = [(host, facts[host].get(register), marker) for host in hosts or [] if host in facts]
+    return log_attachments(reads, _redactor(variables, redaction, facts.values()), int(tail_bytes), int(max_total_bytes))
 
 
-def deploy_failure_ticket(report, redaction=None, options=None, subject=None, description=None, dedupe_key=None,
+@pass_context
+def deploy_failure_ticket(variables, report, redaction=None, options=None, subject=None, description=None, dedupe_key=None,
                           dedupe=True, attachments=None, max_attachment_size=None, recovery_key=None):
     """The ``upsun.support.ticket`` options that file ``report``, its text redacted."""
     try:
@@ -81,15 +103,16 @@ def deploy_failure_ticket(report, redaction=None, options=None, subject=None, de
     except TypeError as exc:
         raise AnsibleFilterError(str(exc))
     request, dummy = ticket_request(
-        failure_report, _redactor(redaction), options=options, subject=subject or None, description=description or None,
+        failure_report, _redactor(variables, redaction), options=options, subject=subject or None, description=description or None,
         dedupe_key=dedupe_key or None, dedupe=dedupe, attachments=attachments, max_attachment_size=max_attachment_size,
         recovery_key=recovery_key or None)
     return request
 
 
-def redact_secrets(text, patterns=None, disable=None, replacement=REPLACEMENT):
+@pass_context
+def redact_secrets(variables, text, patterns=None, disable=None, replacement=REPLACEMENT):
     """``text`` with its secrets replaced by ``replacement``."""
-    return _redactor(dict(patterns=patterns, disable=disable, replacement=replacement)).redact(text)
+    return _redactor(variables, dict(patterns=patterns, disable=disable, replacement=replacement)).redact(text)
 
 
 class FilterModule(object):

@@ -22,6 +22,7 @@ __metaclass__ = type
 import datetime
 import json
 import os
+import re
 
 from collections.abc import Mapping
 
@@ -36,6 +37,12 @@ MAX_ERROR_CHARS = 4000
 MAX_OUTPUT_LINES = 20
 MAX_LABEL_CHARS = 80
 MAX_ITEMS = 3
+# The most characters of one value (a msg, a stream, a label) that are redacted and kept: beyond, only its start and
+# its end, so that a task that printed megabytes cannot stall the end of a run. Runs of characters without a space
+# longer than MAX_WORD_CHARS are left out whole: no readable text is that long, and a secret is never kept in part.
+MAX_VALUE_CHARS = 16384
+MAX_WORD_CHARS = 4096
+_LONG_WORD = re.compile(r'(?<!\S)\S{%d,}' % (MAX_WORD_CHARS + 1))
 # Where common CI systems say which job is running, to link the ticket to it.
 CI_JOB_URL_VARIABLES = ('CI_JOB_URL', 'BUILD_URL', 'CIRCLE_BUILD_URL', 'BUILDKITE_BUILD_URL')
 
@@ -84,6 +91,51 @@ def tail(text, lines=MAX_OUTPUT_LINES):
     return '\n'.join(parts)
 
 
+def _same(text):
+    return text
+
+
+def bounded(text, limit=MAX_VALUE_CHARS):
+    """``text`` made cheap to redact: its start and end only when longer than ``limit``, and no over-long word.
+
+    The cuts fall on a line break, or on a space when a half has none, so that
+    no secret is split into pieces the redaction no longer recognises; a half
+    with no break at all, and a word longer than ``MAX_WORD_CHARS``, are left
+    out whole.
+    """
+    if len(text) > limit:
+        text = _start_and_end(text, limit)
+    if len(text) > MAX_WORD_CHARS:
+        text = _LONG_WORD.sub(lambda match: '[... {0} characters without a space left out ...]'.format(len(match.group(0))),
+                              text)
+    return text
+
+
+def _start_and_end(text, limit):
+    half = limit // 2
+    head, rest = text[:half], text[-half:]
+    end = head.rfind('\n')
+    head = head[:end if end >= 0 else max(head.rfind(' '), head.rfind('\t'), 0)]
+    start = rest.find('\n')
+    if start < 0:
+        breaks = [index for index in (rest.find(' '), rest.find('\t')) if index >= 0]
+        start = min(breaks) if breaks else len(rest)
+    rest = rest[start + 1:]
+    left_out = len(text) - len(head) - len(rest)
+    return '{0}\n[... {1} characters left out ...]\n{2}'.format(head, left_out, rest)
+
+
+def memoized(redact):
+    """``redact`` redacting each distinct text once: hosts that failed the same way have the same texts."""
+    done = {}
+
+    def redact_once(text):
+        if text not in done:
+            done[text] = redact(text)
+        return done[text]
+    return redact_once
+
+
 def cut(text, limit):
     """``text`` cut to ``limit`` characters (0: no limit), saying how much was cut."""
     if limit and len(text) > limit:
@@ -92,30 +144,38 @@ def cut(text, limit):
     return text
 
 
-def error_text(result):
-    """The error of one failed or unreachable result (not hidden): msg, failed items, rc, stderr, else stdout."""
+def error_text(result, redact=_same):
+    """The error of one failed or unreachable result (not hidden): msg, failed items, rc, stderr, else stdout.
+
+    Each value is bounded, then redacted with ``redact``, and only then cut
+    (item labels, stream tails): a cut never leaves a piece of a secret that
+    the redaction would have recognised whole.
+    """
+    def clean(value):
+        return redact(bounded(_text(value)))
+
     if not isinstance(result, Mapping):
-        return _text(result).strip() or 'no error message'
-    message = _text(result.get('msg') or result.get('reason') or result.get('message')).strip()
+        return clean(result).strip() or 'no error message'
+    message = clean(result.get('msg') or result.get('reason') or result.get('message')).strip()
     parts = [message] if message else []
     items = [item for item in result.get('results') or []
              if isinstance(item, Mapping) and (item.get('failed') or item.get('unreachable'))]
     for item in items[:MAX_ITEMS]:
-        label = cut(_text(item.get('_ansible_item_label', item.get('item'))), MAX_LABEL_CHARS)
-        detail = HIDDEN if is_hidden(None, item) else error_text(item).replace('\n', '\n  ')
+        label = cut(clean(item.get('_ansible_item_label', item.get('item'))), MAX_LABEL_CHARS)
+        detail = HIDDEN if is_hidden(None, item) else error_text(item, redact).replace('\n', '\n  ')
         parts.append('item {0}: {1}'.format(label, detail))
     if len(items) > MAX_ITEMS:
         parts.append('... and {0} more failed items'.format(len(items) - MAX_ITEMS))
     if result.get('rc') not in (None, 0) and 'rc' not in message:
         parts.append('rc: {0}'.format(result['rc']))
     for stream in ('stderr', 'module_stderr'):
-        output = tail(result.get(stream))
+        output = tail(clean(result.get(stream)))
         if output and output not in message:
             parts.append('{0}:\n{1}'.format(stream, output))
             break
     if not parts or parts == ['rc: {0}'.format(result.get('rc'))]:
         for stream in ('stdout', 'module_stdout'):
-            output = tail(result.get(stream))
+            output = tail(clean(result.get(stream)))
             if output and output not in message:
                 parts.append('{0}:\n{1}'.format(stream, output))
                 break
@@ -146,10 +206,14 @@ class Failure:
     def from_result(cls, host, result, redact, task=None, action=None, no_log=None, kind='failed', max_chars=MAX_ERROR_CHARS,
                     **fields):
         """A failure from a task result: its error redacted (before it is cut, so no secret is cut in two)."""
-        hidden = is_hidden(no_log, result)
-        error = HIDDEN if hidden else cut(redact(error_text(result)), max_chars)
-        return cls(host, kind=kind, task=redact(task or action or 'unnamed task'), action=action or 'unknown action',
-                   error=error, hidden=hidden, **fields)
+        return cls.from_error(host, whole_error(result, redact, no_log), redact, task=task, action=action, kind=kind,
+                              max_chars=max_chars, **fields)
+
+    @classmethod
+    def from_error(cls, host, error, redact, task=None, action=None, kind='failed', max_chars=MAX_ERROR_CHARS, **fields):
+        """A failure from its ``whole_error`` (already redacted), cut to ``max_chars``."""
+        return cls(host, kind=kind, task=redact(bounded(task or action or 'unnamed task')), action=action or 'unknown action',
+                   error=cut(error, max_chars), hidden=error == HIDDEN, **fields)
 
     def as_dict(self):
         return dict((name, getattr(self, name)) for name in self.FIELDS)
@@ -157,6 +221,11 @@ class Failure:
     @classmethod
     def from_dict(cls, data):
         return cls(**dict((name, data.get(name)) for name in cls.FIELDS if name in data))
+
+
+def whole_error(result, redact, no_log=None):
+    """The error of ``result`` redacted and not cut, or ``HIDDEN`` when ``no_log`` hides it."""
+    return HIDDEN if is_hidden(no_log, result) else error_text(result, redact)
 
 
 def failures_from_hostvars(hostvars, hosts, redact, handled=None, max_chars=MAX_ERROR_CHARS, play=None):
@@ -169,6 +238,7 @@ def failures_from_hostvars(hostvars, hosts, redact, handled=None, max_chars=MAX_
     to fail it again with.
     """
     handled = handled or {}
+    redact = memoized(redact)
     failures = []
     messages = {}
     for host in hosts or []:
@@ -184,31 +254,45 @@ def failures_from_hostvars(hostvars, hosts, redact, handled=None, max_chars=MAX_
             continue
         result = facts.get('ansible_failed_result')
         action = _text(task.get('action') or task.get('_resolved_action')) or None
-        failure = Failure.from_result(host, result, redact, task=_text(task.get('name')).strip() or None, action=action,
-                                      no_log=task.get('no_log'), max_chars=max_chars, play=play, task_uuid=uuid,
-                                      kind='unreachable' if isinstance(result, Mapping) and result.get('unreachable') else 'failed')
-        failures.append(failure)
-        messages[host] = HIDDEN if failure.hidden else redact(error_text(result))
+        error = whole_error(result, redact, task.get('no_log'))
+        failures.append(Failure.from_error(
+            host, error, redact, task=_text(task.get('name')).strip() or None, action=action, max_chars=max_chars, play=play,
+            task_uuid=uuid, kind='unreachable' if isinstance(result, Mapping) and result.get('unreachable') else 'failed'))
+        messages[host] = error
     return failures, messages
 
 
 class RunFailures:
-    """The failures of a playbook run as its events report them, and which of them the run left unhandled."""
+    """The failures of a playbook run as its events report them, and which of them the run left unhandled.
 
-    def __init__(self, redact, max_chars=MAX_ERROR_CHARS):
-        self.redact = redact
+    A failure's text is redacted when ``unhandled`` is asked, at the end of the
+    run, with the redactor of the run (``redactor``, a function returning it):
+    the values known to be secret are known by then, and the failures a
+    ``rescue`` handled are never redacted at all.
+    """
+
+    def __init__(self, redactor, max_chars=MAX_ERROR_CHARS):
+        self.redactor = redactor
         self.max_chars = max_chars
         self.failures = []
         self._in_rescued_block = {}
+        self._results = {}
 
     def record(self, host, task, result, kind, play, rescued_block):
         """One failed (not ``ignore_errors``) or unreachable (not ``ignore_unreachable``) result."""
-        failure = Failure.from_result(
-            host, result, self.redact, task=task_name(task), action=str(getattr(task, 'action', None) or 'unknown action'),
-            no_log=getattr(task, 'no_log', None), kind=kind, max_chars=self.max_chars, play=play,
-            delegate_to=_delegate_to(task), reported=bool(_task_vars(task).get(REPORTED_VAR)))
+        failure = Failure(host, kind=kind, task=task_name(task), action=str(getattr(task, 'action', None) or 'unknown action'),
+                          play=play, delegate_to=_delegate_to(task), reported=bool(_task_vars(task).get(REPORTED_VAR)))
+        self._results[id(failure)] = (result, getattr(task, 'no_log', None))
         self._in_rescued_block[id(failure)] = kind == 'failed' and rescued_block
         self.failures.append(failure)
+
+    def _redacted(self, failure, redact):
+        result, no_log = self._results.get(id(failure), (None, None))
+        if result is None:
+            return failure
+        return Failure.from_result(failure.host, result, redact, task=failure.task, action=failure.action, no_log=no_log,
+                                   kind=failure.kind, max_chars=self.max_chars, play=failure.play,
+                                   delegate_to=failure.delegate_to, reported=failure.reported)
 
     def unhandled(self, counts=None):
         """The recorded failures the run did not handle and that no ticket reported yet, oldest first.
@@ -234,7 +318,8 @@ class RunFailures:
                     unhandled = failed[-count:]
             keep.update(id(failure) for failure in unhandled)
             keep.update(id(failure) for failure in failures if failure.kind == 'unreachable')
-        result = [failure for failure in self.failures if id(failure) in keep and not failure.reported]
+        redact = memoized(self.redactor())
+        result = [self._redacted(failure, redact) for failure in self.failures if id(failure) in keep and not failure.reported]
         for host, count in sorted((counts or {}).items()):
             if count > 0 and host not in by_host:
                 result.append(Failure(host, error='failed; no detail reached the callback'))

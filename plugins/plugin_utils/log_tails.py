@@ -59,7 +59,7 @@ def log_attachments(reads, redact, tail_bytes=65536, max_total_bytes=4194304):
         if not isinstance(read, Mapping) or read.get('skipped'):
             continue
         if read.get('rc') not in (0, None) or 'stdout' not in read:
-            notes.append('Logs of {0} could not be read: {1}'.format(host, redact(error_text(read))))
+            notes.append('Logs of {0} could not be read: {1}'.format(host, error_text(read, redact)))
             continue
         for status, size, path, content in parse_tails(read.get('stdout'), marker):
             if status != 'ok':

@@ -18,6 +18,8 @@ __metaclass__ = type
 import os
 import string
 
+from ansible_collections.upsun.support.plugins.plugin_utils.failure_report import bounded
+
 MAX_SUBJECT_CHARS = 250
 MAX_LISTED_GROUPS = 50
 MAX_SUBJECT_TASKS = 3
@@ -77,10 +79,16 @@ def render_subject(report, template=None):
         error = 'the subject template {0!r} is not valid ({1}: {2}); allowed fields: {3}. Using the default.'.format(
             template, type(exc).__name__, exc, ', '.join('{' + name + '}' for name in SUBJECT_FIELDS))
         subject = default.format(**fields)
-    subject = ' '.join(subject.split()) or default.format(**fields)
-    if len(subject) > MAX_SUBJECT_CHARS:
-        subject = subject[:MAX_SUBJECT_CHARS - 3].rstrip() + '...'
-    return subject, error
+    # On one line, not cut yet: ticket_request cuts it once it is redacted.
+    return ' '.join(subject.split()) or default.format(**fields), error
+
+
+def one_line(text, limit):
+    """``text`` on one line, cut to ``limit`` characters (cut last: after redaction, when it is redacted)."""
+    text = ' '.join(text.split())
+    if len(text) > limit:
+        text = text[:limit - 3].rstrip() + '...'
+    return text
 
 
 def render_description(report):
@@ -164,7 +172,7 @@ def ticket_request(report, redact, options=None, subject_template=None, subject=
         if error:
             warnings.append(error)
     request = dict(
-        subject=redact(' '.join(str(subject).split())[:MAX_SUBJECT_CHARS]),
+        subject=one_line(redact(bounded(str(subject))), MAX_SUBJECT_CHARS),
         description=redact(render_description(report) if description is None else str(description)),
         filed_by=report.source,
     )

@@ -26,6 +26,7 @@ import yaml
 
 from ansible.executor.stats import AggregateStats
 from ansible.inventory.host import Host
+from ansible.inventory.manager import InventoryManager
 from ansible.parsing.dataloader import DataLoader
 from ansible.playbook.block import Block
 from ansible.playbook.play import Play
@@ -634,3 +635,46 @@ def test_the_callback_keeps_to_hooks_settings_and_output():
     code = source[source.index("'''\n\nimport ") + 4:]
     lines = [line for line in code.splitlines() if line.strip() and not line.strip().startswith('#')]
     assert len(lines) <= 300, len(lines)
+
+
+def _play_with_secrets():
+    """A play with a vault-encrypted variable and a token given through module_defaults, as the README shows."""
+    from ansible.parsing.vault import VaultLib, VaultSecret
+    secret = VaultSecret(b'unit-test-vault-password')
+    try:  # ansible-core 2.19+ decrypts with the vault secrets of a context the CLI sets up
+        from ansible.parsing.vault import VaultSecretsContext
+        try:
+            VaultSecretsContext.initialize(VaultSecretsContext(secrets=[('default', secret)]))
+        except Exception:  # pylint: disable=broad-except
+            pass
+    except ImportError:
+        pass
+    loader = DataLoader()
+    loader.set_vault_secrets([('default', secret)])
+    ciphertext = VaultLib([('default', secret)]).encrypt('Vaulted-DB-Passw0rd-77').decode()
+    variables = loader.load('db_password: !vault |\n' + ''.join('  ' + line + '\n' for line in ciphertext.splitlines()))
+    variables['plain_token'] = 'ModuleDefaultsToken-4242'
+    manager = VariableManager(loader=loader, inventory=InventoryManager(loader=loader))
+    play = Play.load(dict(PLAY, vars=variables), variable_manager=manager, loader=loader)
+    # Set after loading: resolving the group needs the collection loader of a real run. A playbook's templates are
+    # trusted (ansible-core 2.19+ renders only those).
+    try:
+        from ansible.template import trust_as_template
+    except ImportError:
+        trust_as_template = str
+    play.module_defaults = [{'group/upsun.support.upsun': {'api_token': trust_as_template('{{ plain_token }}')}}]
+    return play, dict((task.name, task) for block in play.compile() for task in block.block if task.name)
+
+
+def test_vaulted_values_and_module_defaults_credentials_are_masked_whatever_surrounds_them(make_callback, api):
+    accept_tickets(api)
+    callback = make_callback()
+    play, tasks = _play_with_secrets()
+    callback.v2_playbook_on_play_start(play)
+    message = 'connect failed: dsn=mysql://app@db/shop?pwVaulted-DB-Passw0rd-77x; header X-Tok:ModuleDefaultsToken-4242;'
+    callback.v2_runner_on_failed(Result('web1', tasks['Deploy'], {'failed': True, 'msg': message}))
+    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
+    [body] = posted(api)
+    assert 'Vaulted-DB-Passw0rd' not in body['description'] and 'ModuleDefaultsToken' not in body['description']
+    assert 'connect failed: dsn=mysql://app@db/shop?pw[REDACTED]x; header X-Tok:[REDACTED];' in body['description']
+    assert warnings(callback) == []

@@ -9,13 +9,18 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import time
+
 import pytest
 
 from ansible_collections.upsun.support.plugins.plugin_utils.failure_report import (
     HIDDEN,
     Failure,
     FailureReport,
+    MAX_VALUE_CHARS,
+    MAX_WORD_CHARS,
     RunFailures,
+    bounded,
     ci_job_url,
     error_text,
     failures_from_hostvars,
@@ -72,6 +77,62 @@ def test_an_error_is_redacted_before_it_is_cut():
     assert failure.error.endswith('more characters cut]')
 
 
+def test_a_loop_item_label_is_redacted_before_it_is_cut():
+    # Cut first, the URL would lose its "@host" and the start of the token would reach the ticket.
+    label = 'https://deploy-bot:glpat-xR7kP2mQ9vL4nT8wZ3yB@gitlab.example.com/shop/app.git/' + 'x' * 100
+    data = {'msg': 'One or more items failed', 'results': [{'item': label, 'failed': True, 'msg': 'clone failed'}]}
+    for text in (error_text(data, REDACT), Failure.from_result('web1', data, REDACT).error):
+        assert 'glpat' not in text and 'xR7kP2' not in text
+        assert 'item https://deploy-bot:' in text and 'clone failed' in text
+
+
+def test_a_stream_is_redacted_before_its_tail_is_taken():
+    key = '-----BEGIN RSA PRIVATE KEY-----\n' + 'MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw\n' * 30
+    text = error_text({'msg': 'failed', 'stderr': key + '-----END RSA PRIVATE KEY-----\nerror: bad key'}, REDACT)
+    assert 'MIIEowIBAAKCAQEA' not in text and text.endswith('error: bad key')
+
+
+def test_huge_values_are_bounded_before_they_are_redacted_and_no_word_is_split():
+    short = 'deploy step failed: disk full'
+    assert bounded(short) == short
+    lines = '\n'.join('line {0} of the log'.format(number) for number in range(5000))
+    kept = bounded(lines)
+    assert len(kept) <= MAX_VALUE_CHARS + 100
+    assert kept.startswith('line 0 of the log\n') and kept.endswith('\nline 4999 of the log')
+    assert all(line.startswith(('line ', '[... ')) and line.endswith((' of the log', 'left out ...]'))
+               for line in kept.splitlines())
+    words = 'token=' + ' '.join('w{0}'.format(number) for number in range(20000))
+    # Every word kept is a whole word of the text; only the note of what was left out is added.
+    added = [word for word in bounded(words).split() if word not in set(words.split())]
+    assert added[:1] + added[2:] == ['[...', 'characters', 'left', 'out', '...]'] and added[1].isdigit()
+    assert bounded('x' * 1000000) == '\n[... 1000000 characters left out ...]\n'
+    assert bounded('error: ' + 'a' * (MAX_WORD_CHARS + 1) + ' end') == (
+        'error: [... {0} characters without a space left out ...] end'.format(MAX_WORD_CHARS + 1))
+
+
+def test_a_megabyte_of_adversarial_text_is_reported_in_bounded_time():
+    message = 'Deploy failed: ' + 'eyJ-' * 262144 + '\nthe last line'
+    started = time.time()
+    failure = Failure.from_result('web1', {'msg': message, 'stderr': message, 'stdout': message,
+                                           'results': [{'failed': True, 'item': message, 'msg': message}]}, REDACT,
+                                  max_chars=0)
+    assert time.time() - started < 5
+    assert failure.error.startswith('Deploy failed:') and 'the last line' in failure.error
+    assert len(failure.error) < 5 * MAX_VALUE_CHARS
+
+
+def test_the_run_redacts_identical_errors_once():
+    calls = []
+
+    def redact(text):
+        calls.append(text)
+        return REDACT(text)
+    hostvars = hostvars_for(**dict(('web{0}'.format(number), ({'name': 'Deploy', 'uuid': 'u'}, {'msg': 'disk full'}))
+                                   for number in range(50)))
+    failures, dummy = failures_from_hostvars(hostvars, sorted(hostvars), redact)
+    assert len(failures) == 50 and calls.count('disk full') == 1
+
+
 def hostvars_for(**hosts):
     return dict((name, {'ansible_failed_task': task, 'ansible_failed_result': result}) if task else (name, {})
                 for name, (task, result) in hosts.items())
@@ -94,14 +155,14 @@ def test_the_facts_of_a_rescue_give_the_failed_hosts_in_order():
 
 def test_a_host_already_reported_is_left_out_and_the_host_fails_again_with_its_whole_message_redacted():
     task = {'name': 'Migrate', 'action': 'command', 'uuid': 'u1'}
-    long_error = 'x' * 5000 + ' password=hunter2hunter2'
+    long_error = 'step failed; ' * 400 + 'password=hunter2hunter2'
     hostvars = hostvars_for(web1=(task, {'msg': long_error}), web2=(task, {'msg': 'again'}))
 
     failures, messages = failures_from_hostvars(hostvars, ['web1', 'web2'], REDACT, handled={'web2': 'u1'})
 
     assert [failure.host for failure in failures] == ['web1']
     assert len(failures[0].error) < 4100 and 'hunter2' not in failures[0].error
-    assert messages == {'web1': 'x' * 5000 + ' password=[REDACTED]'}
+    assert messages == {'web1': 'step failed; ' * 400 + 'password=[REDACTED]'}
 
 
 def test_the_report_groups_hosts_that_failed_the_same_way():
@@ -117,7 +178,7 @@ def test_the_report_groups_hosts_that_failed_the_same_way():
 
 
 def test_unhandled_failures_leave_out_the_ones_the_role_reported():
-    run = RunFailures(REDACT)
+    run = RunFailures(lambda: REDACT)
     reported = type('Task', (), dict(vars={'__deploy_failure_ticket_reported': True}, action='fail', name='Fail again',
                                      get_name=lambda self: 'Fail again'))()
     other = type('Task', (), dict(vars={}, action='command', name='Other', get_name=lambda self: 'Other'))()

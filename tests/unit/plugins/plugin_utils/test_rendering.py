@@ -53,8 +53,17 @@ def test_a_bad_subject_template_says_why_and_the_default_is_used(template):
 
 
 def test_the_subject_is_one_short_line():
-    subject, dummy = render_subject(report(hosts=['host{0}'.format(n) for n in range(400)]), '{hosts}\n{hosts} ' * 20)
-    assert len(subject) <= MAX_SUBJECT_CHARS and '\n' not in subject
+    ticket, dummy = ticket_request(report(hosts=['host{0}'.format(n) for n in range(400)]), REDACT,
+                                   subject_template='{hosts}\n{hosts} ' * 20)
+    assert len(ticket['subject']) <= MAX_SUBJECT_CHARS and '\n' not in ticket['subject']
+
+
+def test_the_subject_is_cut_after_it_is_redacted():
+    # Cut first, the URL would lose its "@host" and the start of the password would be sent.
+    play = 'x' * 220 + ' https://deploy:glpat-xR7kP2mQ9vL4nT8wZ3yB@gitlab.example.com/shop/app.git'
+    ticket, dummy = ticket_request(report(plays=[play]), REDACT, subject_template='{plays}')
+    assert 'glpat' not in ticket['subject'] and 'xR7kP' not in ticket['subject']
+    assert ticket['subject'].startswith('x' * 220) and len(ticket['subject']) <= MAX_SUBJECT_CHARS
 
 
 def test_the_description_lists_each_distinct_failure_with_its_hosts():
