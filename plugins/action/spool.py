@@ -105,6 +105,7 @@ class Flush:
         self.api_url = settings.api_url
         self.task_vars = task_vars
         self.outcome = dict(filed=[], already_open=[], kept=[], waiting=[], set_aside=[], busy=[])
+        self.warnings = []
 
     def run(self):
         outcome = self.outcome
@@ -126,8 +127,17 @@ class Flush:
                 self.set_aside(path, str(exc))
             except SpoolError as exc:
                 outcome['kept'].append(dict(path=path, error=str(exc)))
-        return dict(outcome, changed=bool(outcome['filed'] or outcome['set_aside']),
-                    failed=bool(outcome['kept'] or outcome['set_aside']), msg=self.summary())
+        result = dict(outcome, changed=bool(outcome['filed'] or outcome['set_aside']),
+                      failed=bool(outcome['kept'] or outcome['set_aside']), msg=self.summary())
+        if self.warnings:
+            result['warnings'] = self.warnings
+        return result
+
+    def execute(self, module_name, module_args):
+        """Run ``module_name``; its warnings are the flush's."""
+        result = self.action._execute_module(module_name=module_name, module_args=module_args, task_vars=self.task_vars)
+        self.warnings.extend(result.get('warnings') or [])
+        return result
 
     def summary(self):
         outcome = self.outcome
@@ -184,8 +194,7 @@ class Flush:
         """For a ticket that may exist: search for it first; ``True`` when it was not found and may be posted again."""
         record = claim.record
         reference = dedupe_reference(record['ticket']['dedupe_key'])
-        found = self.action._execute_module(module_name=TICKET_INFO_MODULE, module_args=dict(
-            self.given, search=reference), task_vars=self.task_vars)
+        found = self.execute(TICKET_INFO_MODULE, dict(self.given, search=reference))
         if found.get('failed'):
             self.keep(claim, 'the ticket may have been filed already, and the search for it failed: {0}'.format(
                 found.get('msg') or 'no message'))
@@ -213,7 +222,7 @@ class Flush:
     def post(self, claim):
         args = dict(self.given)
         args.update(claim.record['ticket'])
-        filed = self.action._execute_module(module_name=TICKET_MODULE, module_args=args, task_vars=self.task_vars)
+        filed = self.execute(TICKET_MODULE, args)
         if not filed.get('failed') and 'ticket_id' in (filed.get('ticket') or {}):
             claim.done()
             self.outcome['filed' if filed.get('changed') else 'already_open'].append(filed['ticket']['ticket_id'])
