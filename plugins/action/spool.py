@@ -143,11 +143,12 @@ class Flush:
         outcome = self.outcome
         msg = 'Filed {0} spooled ticket(s){1}, {2} already open{3}'.format(
             len(outcome['filed']), _ids(outcome['filed']), len(outcome['already_open']), _ids(outcome['already_open']))
-        kept = outcome['kept'] + outcome['waiting']
-        if kept:
-            msg += '; {0} stay in {1}: {2}'.format(len(kept), self.directory, '; '.join(
-                '{0}: {1}'.format(os.path.basename(item['path']), item['error']) for item in kept))
-        else:
+        if outcome['kept']:
+            msg += '; {0} could not be filed and stay in {1}: {2}'.format(len(outcome['kept']), self.directory, _listed(outcome['kept']))
+        if outcome['waiting']:
+            msg += '; {0} may have been filed and stay in {1} while they are searched for: {2}'.format(
+                len(outcome['waiting']), self.directory, _listed(outcome['waiting']))
+        if not outcome['kept'] and not outcome['waiting']:
             msg += '; nothing left in {0}'.format(self.directory)
         if outcome['set_aside']:
             msg += '; {0} set aside, with the reason next to each: {1}'.format(len(outcome['set_aside']), '; '.join(
@@ -244,6 +245,10 @@ class Flush:
 
 def _exists(directory):
     return os.path.lexists(os.path.expanduser(directory))
+
+
+def _listed(items):
+    return '; '.join('{0}: {1}'.format(os.path.basename(item['path']), item['error']) for item in items)
 
 
 def _ids(ids):
