@@ -61,8 +61,6 @@ class ActionModule(ActionBase):
             redaction = params['redaction'] or {}
             redactor = Redactor(redaction.get('patterns'), redaction.get('disable'), redaction.get('replacement'),
                                 secrets=settings.secret_values())
-            if params['state'] == 'flushed' and not self._task.check_mode:
-                settings.validate()
         except (UpsunError, RedactionError) as exc:
             return dict(result, failed=True, msg=str(getattr(exc, 'msg', exc)))
         if params['may_exist_wait'] < 0:
@@ -102,6 +100,7 @@ class Flush:
         self.directory = params['directory']
         self.wait = params['may_exist_wait']
         self.given = given
+        self.settings = settings
         self.api_url = settings.api_url
         self.task_vars = task_vars
         self.outcome = dict(filed=[], already_open=[], kept=[], waiting=[], set_aside=[], busy=[])
@@ -116,6 +115,12 @@ class Flush:
         if self.action._task.check_mode:
             outcome['would_file'] = paths
             return dict(outcome, changed=bool(paths), msg='Would file {0} spooled ticket(s) (check mode).'.format(len(paths)))
+        try:
+            if paths:
+                # Before any record is touched: a flush without credentials would only rewrite each record's error.
+                self.settings.validate()
+        except UpsunError as exc:
+            return dict(outcome, failed=True, msg=exc.msg)
         for path in paths:
             try:
                 with claimed(path) as claim:
@@ -125,7 +130,7 @@ class Flush:
                         self.file(claim)
             except RecordRefused as exc:
                 self.set_aside(path, str(exc))
-            except SpoolError as exc:
+            except (SpoolError, OSError) as exc:
                 outcome['kept'].append(dict(path=path, error=str(exc)))
         result = dict(outcome, changed=bool(outcome['filed'] or outcome['set_aside']),
                       failed=bool(outcome['kept'] or outcome['set_aside']), msg=self.summary())
