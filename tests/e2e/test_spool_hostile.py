@@ -130,8 +130,8 @@ def test_a_planted_record_never_sends_the_token_elsewhere_and_a_record_of_anothe
         staging = plant(tmp_path, 'ticket-2-staging.json', record('From staging', OTHER_API))
         for index in range(2):
             plant(tmp_path, 'ticket-3-good-{0}.json'.format(index), record('Good {0}'.format(index), sandbox.url))
-        # Only the token exchange may go elsewhere: the token URL the record names is never used either.
-        dummy, returncode, output = flush(sandbox, tmp_path, UPSUN_CLI_AUTH_URL=sandbox.url)
+        # The record names a token URL too, which the environment (the sandbox's) leaves unset: it is never used.
+        dummy, returncode, output = flush(sandbox, tmp_path)
 
         assert collector.received == []
     assert returncode == 2, output
@@ -175,59 +175,44 @@ def assert_set_aside(tmp_path, name, output, words):
     assert str(spool(tmp_path) / name) in output
 
 
-def test_a_record_that_is_not_utf8_is_set_aside_and_the_others_are_filed(sandbox, tmp_path):
-    plant(tmp_path, 'ticket-1-latin1.json', json.dumps(record('Caf\xe9', sandbox.url)).replace('\\u00e9', '\xe9').encode('latin-1'))
+def plant_not_utf8(path, client):
+    path.write_bytes(json.dumps(record('Caf\xe9', client.url)).replace('\\u00e9', '\xe9').encode('latin-1'))
+
+
+def plant_over_the_cap(path, client):
+    with open(str(path), 'wb') as handle:
+        handle.truncate(64 * 1024 * 1024 + 1)
+
+
+# What a bad record file can be, and what the flush says of it.
+NOT_RECORDS = {
+    'not utf-8': ('ticket-1-latin1.json', plant_not_utf8, 'is not UTF-8 text'),
+    'fifo': ('x.json', lambda path, client: os.mkfifo(str(path)), 'is not a regular file (a named pipe)'),
+    'symlink to /dev/zero': ('ticket-1-zero.json', lambda path, client: path.symlink_to('/dev/zero'), 'is a symbolic link'),
+    'over the size cap': ('ticket-1-huge.json', plant_over_the_cap, 'is larger than the 64 MiB a spool record may hold'),
+}
+
+
+@pytest.mark.parametrize('kind', sorted(NOT_RECORDS))
+def test_a_file_that_is_not_a_record_is_set_aside_in_bounded_time_and_memory_and_the_others_are_filed(sandbox, tmp_path, kind):
+    name, make, words = NOT_RECORDS[kind]
+    make(spool_ready(tmp_path) / name, sandbox)
     wanted = good_records(tmp_path, sandbox)
 
-    dummy, returncode, output = flush(sandbox, tmp_path)
+    seconds, returncode, output = flush(sandbox, tmp_path)
 
+    assert seconds < 60, seconds
     assert returncode == 2, output
     assert subjects(sandbox) == wanted
-    assert_set_aside(tmp_path, 'ticket-1-latin1.json', output, 'is not UTF-8 text')
+    assert_set_aside(tmp_path, name, output, words)
+    # The largest child this test process waited for (the flushes, in kilobytes on Linux).
+    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 400 * 1024
+    if kind == 'symlink to /dev/zero':
+        assert os.readlink(str(rejected(tmp_path) / name)) == '/dev/zero'
     # Set aside once: the next flush has nothing left to do.
     dummy, returncode, output = flush(sandbox, tmp_path)
     assert returncode == 0, output
     assert subjects(sandbox) == wanted
-
-
-def test_a_fifo_named_like_a_record_does_not_block_the_flush(sandbox, tmp_path):
-    os.mkfifo(str(spool_ready(tmp_path) / 'x.json'))
-    wanted = good_records(tmp_path, sandbox)
-
-    seconds, returncode, output = flush(sandbox, tmp_path)
-
-    assert seconds < 60, seconds
-    assert returncode == 2, output
-    assert subjects(sandbox) == wanted
-    assert_set_aside(tmp_path, 'x.json', output, 'is not a regular file (a named pipe)')
-
-
-def test_a_symlink_to_dev_zero_is_not_followed_and_memory_stays_bounded(sandbox, tmp_path):
-    (spool_ready(tmp_path) / 'ticket-1-zero.json').symlink_to('/dev/zero')
-    wanted = good_records(tmp_path, sandbox)
-
-    seconds, returncode, output = flush(sandbox, tmp_path)
-
-    assert seconds < 60, seconds
-    assert returncode == 2, output
-    assert subjects(sandbox) == wanted
-    assert_set_aside(tmp_path, 'ticket-1-zero.json', output, 'is a symbolic link')
-    assert os.readlink(str(rejected(tmp_path) / 'ticket-1-zero.json')) == '/dev/zero'
-    # The largest child this test process waited for (the flushes, in kilobytes on Linux).
-    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 400 * 1024
-
-
-def test_a_record_over_the_size_cap_is_set_aside_unread(sandbox, tmp_path):
-    path = plant(tmp_path, 'ticket-1-huge.json', b'')
-    with open(str(path), 'wb') as handle:
-        handle.truncate(64 * 1024 * 1024 + 1)
-    wanted = good_records(tmp_path, sandbox, count=1)
-
-    dummy, returncode, output = flush(sandbox, tmp_path)
-
-    assert returncode == 2, output
-    assert subjects(sandbox) == wanted
-    assert_set_aside(tmp_path, 'ticket-1-huge.json', output, 'is larger than the 64 MiB a spool record may hold')
 
 
 @pytest.mark.parametrize('status', [400, 422])
