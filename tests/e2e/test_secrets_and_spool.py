@@ -196,8 +196,8 @@ def test_role_and_callback_together_file_one_ticket_for_one_failure(sandbox, tmp
 
 def spool_record(subject, api_url, **ticket):
     return {'format': 2, 'created': '2026-12-01T10:00:00Z', 'source': 'role', 'error': 'API down', 'may_exist': False,
-            'connection': {'api_url': api_url}, 'ticket': dict({'subject': subject, 'description': 'Spooled ' + subject, 'filed_by': 'role'},
-                                             **ticket)}
+            'connection': {'api_url': api_url},
+            'ticket': dict({'subject': subject, 'description': 'Spooled ' + subject, 'filed_by': 'role'}, **ticket)}
 
 
 def test_parallel_flushes_file_each_spooled_ticket_once(sandbox, tmp_path):
