@@ -36,8 +36,8 @@ description:
     C(401), C(408) and C(429)), is set aside in the C(rejected) folder of the spool directory with its reason in
     C(<name>.reason) next to it, named in RV(set_aside), and never blocks the others; the task fails. Records the API
     refuses for now (C(401), C(408), C(429), C(5xx), unreachable) stay for the next flush.
-  - Every record carries a reference by which a later flush finds its ticket: its C(dedupe_key), or one generated
-    when it is spooled (or, for records of earlier versions, before it is first sent).
+  - Every record carries a reference by which a later flush finds its ticket, which is its C(dedupe_key) or one
+    generated when it is spooled (or, for records of earlier versions, before it is first sent).
   - When the answer to the request that files a record's ticket is lost, the record is kept marked C(may_exist).
     Every later flush first searches for the ticket by its reference; the ticket is only posted again when the search
     still does not find it O(may_exist_wait) seconds after the answer was lost, as the API's search can take minutes

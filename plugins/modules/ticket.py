@@ -143,7 +143,7 @@ options:
       - "The key is recorded as a digest in the footer at the end of the ticket's description
         (C(Dedupe reference: upsundedupe...)), which the API's search finds again."
       - Runs on the same host with the same key take turns, so that parallel runs file one ticket; each holds a lock
-        named after the digest, while it searches and files, in a directory private to the user:
+        named after the digest, while it searches and files, in a directory private to the user, which is
         C(upsun-support-locks-<uid>) under the temporary directory (E(TMPDIR)), or, when another user owns or can write
         to that one, C(~/.ansible/upsun_support_locks), then C(upsun-support-locks) under E(XDG_RUNTIME_DIR). A run
         waits for the lock as long as its O(deadline) allows, then fails saying which process holds it. A run that

@@ -249,7 +249,7 @@ def test_crafted_spool_records_are_refused_and_nothing_is_sent_for_them(sandbox,
     assert 'nobody should upload' not in json.dumps(sandbox.journal())
     # Each is set aside in rejected/, with its reason next to it, and the next flush is clean.
     assert sorted(path.name for path in files_under(directory)) == sorted(
-        [name for name in crafted] + [name + '.reason' for name in crafted])
+        list(crafted) + [name + '.reason' for name in crafted])
     assert all(path.parent.name == 'rejected' for path in files_under(directory))
     assert flush(sandbox, tmp_path).returncode == 0
 
