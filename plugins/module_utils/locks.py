@@ -5,8 +5,10 @@
 
 """One lock per dedupe reference, so that runs on one host with the same dedupe_key file one ticket.
 
-The locks are ``flock`` locks on files in a private per-user directory under
-the temporary directory (``TMPDIR``): ``upsun-support-locks-<uid>/<reference>.lock``.
+The locks are ``flock`` locks on files in a private per-user directory:
+``upsun-support-locks-<uid>/<reference>.lock`` under the temporary directory
+(``TMPDIR``), or, when another user holds or controls that one, under
+``~/.ansible/upsun_support_locks``, then ``$XDG_RUNTIME_DIR/upsun-support-locks``.
 The kernel drops a lock when its holder ends, however it ends, so a crashed
 run never blocks the next one. The file name is the dedupe reference (a
 digest), never the key itself. Waiting is bounded by the client's deadline.
@@ -19,10 +21,10 @@ __metaclass__ = type
 import contextlib
 import errno
 import os
-import stat
 import tempfile
 
 from ansible_collections.upsun.support.plugins.module_utils.errors import DedupeLockError
+from ansible_collections.upsun.support.plugins.module_utils.private_dir import ensure_private_directory
 
 try:
     import fcntl
@@ -33,29 +35,40 @@ except ImportError:  # not a POSIX host: no lock (the module only runs on POSIX 
 POLL_SECONDS = 0.2
 
 
-def lock_directory():
-    """The per-user lock directory, created private (0700); refused when it is not safe to use."""
-    uid = os.geteuid()
-    directory = os.path.join(tempfile.gettempdir(), 'upsun-support-locks-{0}'.format(uid))
-    try:
-        os.mkdir(directory, 0o700)
-    except OSError as exc:
-        if exc.errno != errno.EEXIST:
-            raise DedupeLockError('Cannot create the dedupe lock directory {0}: {1}. Set TMPDIR to a writable '
-                                  'directory.'.format(directory, exc.strerror or exc))
-    info = os.lstat(directory)
-    problem = None
-    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
-        problem = 'it is not a directory (or is a symbolic link)'
-    elif info.st_uid != uid:
-        problem = 'it belongs to user {0}, not to this user ({1})'.format(info.st_uid, uid)
-    elif stat.S_IMODE(info.st_mode) & 0o077:
-        problem = 'other users may write to it (mode {0:o})'.format(stat.S_IMODE(info.st_mode))
-    if problem:
-        raise DedupeLockError(
-            'The dedupe lock directory {0} is not safe to use: {1}. Remove it (it only holds lock files), or set '
-            'TMPDIR to a private directory.'.format(directory, problem))
-    return directory
+def lock_directory(warn=None):
+    """The first of ``lock_directory_candidates()`` that is private to this user (created ``0700`` if missing).
+
+    One that another user owns or can write to, or that is a symlink, is never
+    used: the next one is, and ``warn`` says why. ``DedupeLockError`` when none can be.
+    """
+    refused = []
+    for directory in lock_directory_candidates():
+        problem = ensure_private_directory(directory)
+        if problem is None:
+            if refused and warn is not None:
+                warn('The dedupe locks are kept in {0}, as {1}.'.format(directory, '; '.join(refused)))
+            return directory
+        refused.append('{0} cannot be used: {1}'.format(directory, problem))
+    raise DedupeLockError('No private directory for the dedupe locks: {0}. Remove the directories that are not yours '
+                          '(they only hold lock files), or set TMPDIR to a private, writable directory.'.format(
+                              '; '.join(refused)))
+
+
+def lock_directory_candidates():
+    """Where the locks may be kept, in order: under the temporary directory, in the home directory, the runtime directory.
+
+    The first is where every version so far kept them; another local user can
+    create it first (the temporary directory is shared), so the other two,
+    which only this user can create, follow.
+    """
+    candidates = [os.path.join(tempfile.gettempdir(), 'upsun-support-locks-{0}'.format(os.geteuid()))]
+    home = os.path.expanduser('~')
+    if os.path.isabs(home):
+        candidates.append(os.path.join(home, '.ansible', 'upsun_support_locks'))
+    runtime = os.environ.get('XDG_RUNTIME_DIR') or ''
+    if os.path.isabs(runtime):
+        candidates.append(os.path.join(runtime, 'upsun-support-locks'))
+    return candidates
 
 
 @contextlib.contextmanager
@@ -68,7 +81,7 @@ def dedupe_lock(reference, client):
     if fcntl is None:
         yield None
         return
-    path = os.path.join(lock_directory(), reference + '.lock')
+    path = os.path.join(lock_directory(getattr(client, 'warn', None)), reference + '.lock')
     flags = os.O_RDWR | os.O_CREAT | getattr(os, 'O_NOFOLLOW', 0) | getattr(os, 'O_CLOEXEC', 0)
     try:
         descriptor = os.open(path, flags, 0o600)

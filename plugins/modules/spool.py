@@ -18,17 +18,31 @@ description:
     P(upsun.support.deploy_failure_ticket#role) role does this; the P(upsun.support.ticket_on_failure#callback)
     callback writes the same records.
   - With O(state=flushed), files every ticket of the spool with M(upsun.support.ticket) and removes each record once
-    its ticket is filed (or found already open by its dedupe key). A record whose ticket cannot be filed stays, with
+    its ticket is filed (or found already open by its dedupe key). A record whose ticket cannot be filed now stays, with
     the new error, and the task fails naming it. The C(upsun.support.flush_spool) playbook does this.
-  - A record holds the ticket's options, its attachments as their redacted content (never a path to read), the
-    connection settings that are not secret, and why it was spooled. Never a credential.
+  - A record is data, never instructions. The flush files with its own connection options (or their environment
+    variables) only. A record holds the ticket's options, its attachments as their redacted content (never a path to
+    read), why it was spooled, and the API URL it was spooled against, without a user name or password. Never a
+    credential. A record spooled against another API than the flush's is kept, not sent, and the task fails naming
+    the record and both URLs.
   - The text of the ticket is redacted again before it is written, with the same rules as the role and the callback.
   - The spool directory is created with mode C(0700). An existing one that is a symlink, belongs to another user or
     can be written by others is refused with a message that says so; the module never changes the mode of a
     directory it did not create.
   - Each record is claimed (an exclusive lock) before it is filed, so two flushes at once file it once.
-  - A record marked C(may_exist) (the answer to the request that filed it was lost) is only filed again with its
-    dedupe key, which lets M(upsun.support.ticket) search for it first; without one it stays, for a person to check.
+  - The flush trusts nothing it reads. A record file is opened without following a symlink and without blocking, and
+    read only if it is a regular file of at most 64 MiB; each record is checked on its own (UTF-8 JSON, known fields,
+    the type of each). One that cannot be read, or that the API refuses for good (an HTTP C(4xx) answer other than
+    C(401), C(408) and C(429)), is set aside in the C(rejected) folder of the spool directory with its reason in
+    C(<name>.reason) next to it, named in RV(set_aside), and never blocks the others; the task fails. Records the API
+    refuses for now (C(401), C(408), C(429), C(5xx), unreachable) stay for the next flush.
+  - Every record carries a reference by which a later flush finds its ticket, which is its C(dedupe_key) or one
+    generated when it is spooled (or, for records of earlier versions, before it is first sent).
+  - When the answer to the request that files a record's ticket is lost, the record is kept marked C(may_exist).
+    Every later flush first searches for the ticket by its reference; the ticket is only posted again when the search
+    still does not find it O(may_exist_wait) seconds after the answer was lost, as the API's search can take minutes
+    to show a new ticket. A record marked C(may_exist) without a dedupe key (the ticket was sent without a
+    reference) stays, for a person to check.
   - This module runs on the controller only (an action plugin).
 author:
   - upsun.support maintainers (@upsun)
@@ -72,6 +86,14 @@ options:
       - With O(state=spooled), whether the ticket may have been filed after all (its answer was lost).
     type: bool
     default: false
+  may_exist_wait:
+    description:
+      - With O(state=flushed), how many seconds after a lost answer a ticket that may exist, and that a search does not
+        find, is posted again. Until then, each flush searches for it and keeps the record.
+      - V(0) posts it again as soon as a search does not find it.
+    type: int
+    default: 900
+    version_added: 1.0.0
   redaction:
     description:
       - The redaction settings, as for P(upsun.support.redact_secrets#filter).
@@ -93,7 +115,7 @@ options:
         default: "[REDACTED]"
 notes:
   - The connection options are used by O(state=flushed). Given explicitly (or with C(module_defaults)) they win over
-    the environment variables, which win over the settings a record was spooled with (such as its C(ca_path)).
+    the environment variables. The settings a record was spooled with are never used.
 seealso:
   - module: upsun.support.ticket
 '''
@@ -126,13 +148,31 @@ filed:
   elements: int
   sample: [1001]
 already_open:
-  description: The ids of the unsolved tickets that already carried a record's dedupe key (nothing filed for it).
+  description:
+    - The ids of the unsolved tickets that already carried a record's dedupe key, and of the tickets found by their
+      reference after a lost answer (nothing filed for them).
   returned: O(state=flushed)
   type: list
   elements: int
   sample: []
 kept:
   description: The records left in the spool, each with C(path) and C(error).
+  returned: O(state=flushed)
+  type: list
+  elements: dict
+  sample: []
+waiting:
+  description:
+    - The records whose ticket may exist (its answer was lost) and was not found yet, each with C(path) and C(error);
+      they stay, and are posted again after O(may_exist_wait).
+  returned: O(state=flushed)
+  type: list
+  elements: dict
+  sample: []
+set_aside:
+  description:
+    - The records set aside in the C(rejected) folder of the spool directory, each with C(path) (where it was),
+      C(moved_to) and C(reason).
   returned: O(state=flushed)
   type: list
   elements: dict

@@ -143,9 +143,11 @@ options:
       - "The key is recorded as a digest in the footer at the end of the ticket's description
         (C(Dedupe reference: upsundedupe...)), which the API's search finds again."
       - Runs on the same host with the same key take turns, so that parallel runs file one ticket; each holds a lock
-        named after the digest, in a private directory of the user under the temporary directory (E(TMPDIR)), while it
-        searches and files. A run waits for the lock as long as its O(deadline) allows, then fails saying which
-        process holds it. A run that crashed holds nothing.
+        named after the digest, while it searches and files, in a directory private to the user, which is
+        C(upsun-support-locks-<uid>) under the temporary directory (E(TMPDIR)), or, when another user owns or can write
+        to that one, C(~/.ansible/upsun_support_locks), then C(upsun-support-locks) under E(XDG_RUNTIME_DIR). A run
+        waits for the lock as long as its O(deadline) allows, then fails saying which process holds it. A run that
+        crashed holds nothing.
       - When the answer to the create request is lost (a timeout after sending, a connection reset after the
         headers or in the body, or a server error C(500), C(502) or C(504)), nothing is posted again. The module
         searches for the key again, after 0 s, 1 s, 2 s, 4 s, then every 8 s, for 30 s at most (never past

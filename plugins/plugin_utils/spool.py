@@ -12,6 +12,12 @@ their redacted content, never a path to read), the connection settings that
 are not secret, why it was spooled, and whether the ticket may already exist.
 The flush claims a record (an exclusive ``flock``) before filing it, so two
 flushes at once file it once; a record whose filing failed is kept.
+
+A record is data, never instructions: the flush files with its own connection
+settings only; the API URL a record keeps is only shown and compared. The
+reader trusts nothing it reads: a record that is not a regular file, is larger
+than ``MAX_RECORD_BYTES``, is not UTF-8 JSON or not of the format is refused
+(``RecordRefused``), and the flush sets it aside in ``rejected/``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -19,16 +25,21 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import contextlib
+import datetime
 import errno
 import fcntl
 import json
 import os
 import stat
 import tempfile
+import uuid
 
 from collections.abc import Mapping
+from urllib.parse import urlsplit, urlunsplit
 
+from ansible_collections.upsun.support.plugins.module_utils.constants import DEFAULT_API_URL
 from ansible_collections.upsun.support.plugins.module_utils.footer import SOURCES
+from ansible_collections.upsun.support.plugins.module_utils.private_dir import ensure_private_directory
 from ansible_collections.upsun.support.plugins.module_utils.settings import CONNECTION_SETTINGS
 
 SPOOL_FORMAT = 2
@@ -46,8 +57,19 @@ TICKET_FIELDS = {
     'recovery_key': _STR, 'filed_by': _STR,
 }
 _TYPES = {'str': (str,), 'path': (str,), 'float': (int, float), 'int': (int,), 'bool': (bool,)}
+# What older records may carry in ``connection``; read, type-checked, and never used to connect.
 CONNECTION_FIELDS = dict((setting.name, _TYPES[setting.type]) for setting in CONNECTION_SETTINGS if not setting.secret)
-RECORD_FIELDS = ('format', 'created', 'source', 'error', 'may_exist', 'connection', 'ticket')
+_URL_FIELDS = ('api_url', 'auth_url', 'token_url')
+# The record fields besides ``connection`` and ``ticket``, and their types (``None`` is allowed where listed).
+_RECORD_TYPES = {'created': (str,), 'source': (str, type(None)), 'error': (str, type(None)), 'lost_at': (str, type(None))}
+RECORD_FIELDS = ('format', 'created', 'source', 'error', 'may_exist', 'lost_at', 'connection', 'ticket')
+# The largest record file read, in bytes: a bigger one is set aside unread (and none is written).
+MAX_RECORD_BYTES = 64 * 1024 * 1024
+# Where the flush sets aside the records it cannot use, each with ``<name>.reason`` next to it.
+REJECTED_DIR = 'rejected'
+# Records without a dedupe_key get one, so that a later flush can search for their ticket before posting it again.
+GENERATED_KEY_PREFIX = 'upsun-spool-'
+TIME_FORMAT = '%Y-%m-%dT%H:%M:%SZ'
 # Older records named their writer differently.
 _SOURCE_NAMES = {'deploy_failure_ticket': 'role', 'ticket_on_failure': 'callback'}
 
@@ -56,55 +78,85 @@ class SpoolError(Exception):
     """A spool directory or record that cannot be used; the message names it and says why."""
 
 
+class RecordRefused(SpoolError):
+    """A record file that cannot be used as it is (unreadable, not a record, refused by the API): it is set aside."""
+
+
 def spool_directory(path, create=True):
-    """The spool directory ``path`` (``~`` expanded), created ``0700`` if missing; refused when it is unsafe.
+    """The spool directory ``path`` (``~`` expanded), created ``0700`` if missing; refused when it is not private.
 
     Refused: a symlink, not a directory, owned by another user, or writable by
-    others. A directory the collection did not create is never chmod-ed.
+    others (``private_dir.private_directory_problem``). A directory the
+    collection did not create is never chmod-ed.
     """
     path = os.path.abspath(os.path.expanduser(path))
-    try:
-        info = os.lstat(path)
-    except OSError as exc:
-        if exc.errno != errno.ENOENT or not create:
-            raise SpoolError('the spool directory {0} cannot be used: {1}'.format(path, exc.strerror or exc))
-        parent = os.path.dirname(path)
-        try:
-            os.makedirs(parent, exist_ok=True)
-            os.mkdir(path, 0o700)
-            os.chmod(path, 0o700)
-        except OSError as exc:
-            if exc.errno != errno.EEXIST:
-                raise SpoolError('the spool directory {0} cannot be created: {1}'.format(path, exc.strerror or exc))
-        info = os.lstat(path)
-    if stat.S_ISLNK(info.st_mode):
-        raise SpoolError('the spool directory {0} is a symlink; refused, as it could point anywhere. Use a real '
-                         'directory of your own (mode 0700).'.format(path))
-    if not stat.S_ISDIR(info.st_mode):
-        raise SpoolError('the spool directory {0} is not a directory.'.format(path))
-    if info.st_uid != os.geteuid():
-        raise SpoolError('the spool directory {0} belongs to another user (uid {1}); refused. Use a directory of your '
-                         'own (mode 0700).'.format(path, info.st_uid))
-    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        raise SpoolError('the spool directory {0} can be written by other users (mode {1:04o}); refused, as they could '
-                         'plant tickets. Run chmod 700 {0}, or use another directory.'.format(path, stat.S_IMODE(info.st_mode)))
+    problem = ensure_private_directory(path, create=create)
+    if problem:
+        raise SpoolError('the spool directory {0} cannot be used: {1}. Use a directory of your own that only you can '
+                         'write to (chmod 700).'.format(path, problem))
     return path
 
 
 def make_record(ticket, source, created, error=None, may_exist=False, connection=None, redact=None):
-    """A record for ``ticket`` (its text redacted by ``redact``); raises ``SpoolError`` when it is not valid."""
+    """A record for ``ticket`` (its text redacted by ``redact``); raises ``SpoolError`` when it is not valid.
+
+    Of ``connection`` only the API URL is kept (without a user name or
+    password), to be shown and compared by the flush. A ticket without a
+    ``dedupe_key`` gets a generated one (``new_reference_key``), unless it may
+    exist already: then it was sent without one, and no key can find it.
+    """
     redact = redact or (lambda text: text)
+    ticket = dict((name, value) for name, value in ticket.items() if value is not None)
+    if not ticket.get('dedupe_key') and not may_exist:
+        ticket['dedupe_key'] = new_reference_key()
+    api_url = (connection or {}).get('api_url')
     record = dict(
         format=SPOOL_FORMAT, created=created, source=source, error=redact(error) if error else None,
         may_exist=bool(may_exist),
-        connection=dict((name, value) for name, value in (connection or {}).items()
-                        if name in CONNECTION_FIELDS and value is not None),
-        ticket=_redacted_ticket(dict((name, value) for name, value in ticket.items() if value is not None), redact),
+        connection=dict(api_url=without_userinfo(api_url)) if isinstance(api_url, str) and api_url else {},
+        ticket=_redacted_ticket(ticket, redact),
     )
     problems = record_problems(record)
     if problems:
         raise SpoolError('the ticket cannot be spooled: {0}'.format('; '.join(problems)))
     return record
+
+
+def new_reference_key():
+    """A dedupe_key of its own for a record that has none: the ticket's footer carries its reference."""
+    return GENERATED_KEY_PREFIX + uuid.uuid4().hex
+
+
+def without_userinfo(url):
+    """``url`` without a ``user:password@`` part."""
+    parts = urlsplit(url)
+    if '@' not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit('@', 1)[1]))
+
+
+def comparable_url(url):
+    """``url`` as compared between a record and the flush: scheme and host in lower case, no trailing slash."""
+    parts = urlsplit(url.strip())
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip('/'), parts.query, ''))
+
+
+def record_api_url(record):
+    """The API a record was spooled against: its ``connection.api_url``, or the default API when it names none.
+
+    ``None`` for a record of format 1, which did not say.
+    """
+    if record.get('format') == 1:
+        return None
+    return record['connection'].get('api_url') or DEFAULT_API_URL
+
+
+def parse_time(text):
+    """The UTC ``datetime`` of a record's time stamp (``2026-12-01T10:15:00Z``), or ``None``."""
+    try:
+        return datetime.datetime.strptime(text, TIME_FORMAT).replace(tzinfo=datetime.timezone.utc)
+    except (TypeError, ValueError):
+        return None
 
 
 def _redacted_ticket(ticket, redact):
@@ -121,23 +173,38 @@ def _redacted_ticket(ticket, redact):
 def write_record(directory, record):
     """Write ``record`` atomically (mode 0600) into the checked spool ``directory``; return its path."""
     directory = spool_directory(directory)
-    stamp = record['created'].replace(':', '').replace('-', '')
+    tmp_path = _write_hidden(directory, record)
+    final_path = os.path.join(directory, os.path.basename(tmp_path)[1:])
     try:
-        fd, tmp_path = tempfile.mkstemp(prefix='.ticket-{0}-'.format(stamp), suffix='.json', dir=directory)
-    except OSError as exc:
-        raise SpoolError('cannot write to the spool directory {0}: {1}'.format(directory, exc.strerror or exc))
-    try:
-        with os.fdopen(fd, 'w') as handle:
-            json.dump(record, handle, indent=2, sort_keys=True)
-            handle.flush()
-            os.fsync(handle.fileno())
-        final_path = os.path.join(directory, os.path.basename(tmp_path)[1:])
         os.rename(tmp_path, final_path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp_path)
         raise
     return final_path
+
+
+def _write_hidden(directory, record):
+    """``record`` written and synced to a new hidden file (mode 0600) of ``directory``, which no flush reads; its path."""
+    text = json.dumps(record, indent=2, sort_keys=True)
+    if len(text) > MAX_RECORD_BYTES:
+        raise SpoolError('the record would take {0} MiB, more than the {1} MiB a spool record may hold: make the '
+                         'attachments smaller (max_attachment_size).'.format(len(text) >> 20, MAX_RECORD_BYTES >> 20))
+    stamp = str(record.get('created', '')).replace(':', '').replace('-', '')
+    try:
+        fd, tmp_path = tempfile.mkstemp(prefix='.ticket-{0}-'.format(stamp), suffix='.json', dir=directory)
+    except OSError as exc:
+        raise SpoolError('cannot write to the spool directory {0}: {1}'.format(directory, exc.strerror or exc))
+    try:
+        with os.fdopen(fd, 'w') as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp_path)
+        raise
+    return tmp_path
 
 
 def record_problems(record):
@@ -153,6 +220,9 @@ def record_problems(record):
         problems.append('unknown field(s) {0}'.format(', '.join(unknown)))
     if not isinstance(record.get('may_exist', False), bool):
         problems.append('may_exist is not true or false')
+    for name, types in _RECORD_TYPES.items():
+        if not isinstance(record.get(name), types):
+            problems.append('{0} has the wrong type'.format(name))
     connection = record.get('connection') or {}
     if not isinstance(connection, Mapping):
         problems.append('connection is not a mapping')
@@ -162,6 +232,8 @@ def record_problems(record):
             problems.append('connection holds {0!r}, which a record may not carry'.format(name))
         elif not isinstance(value, CONNECTION_FIELDS[name]) or isinstance(value, bool) is not (bool in CONNECTION_FIELDS[name]):
             problems.append('connection.{0} has the wrong type'.format(name))
+        elif name in _URL_FIELDS and without_userinfo(value) != value:
+            problems.append('connection.{0} holds a user name or password; a record never carries credentials'.format(name))
     ticket = record.get('ticket')
     if not isinstance(ticket, Mapping):
         return problems + ['no ticket in it']
@@ -188,14 +260,17 @@ def record_problems(record):
 
 
 def parse_record(text, path):
-    """The record in ``text`` (read from ``path``), brought to the current format; ``SpoolError`` naming ``path``."""
+    """The record in ``text`` (read from ``path``) with the defaults of the current format; ``RecordRefused`` naming ``path``.
+
+    A record of format 1 keeps its number: it does not say which API it was spooled against.
+    """
     try:
         record = json.loads(text)
-    except ValueError as exc:
-        raise SpoolError('{0} is not a spool record (not JSON: {1}); it was left in place.'.format(path, exc))
+    except (ValueError, RecursionError) as exc:
+        raise RecordRefused('{0} is not a spool record (not JSON: {1}).'.format(path, exc))
     problems = record_problems(record)
     if problems:
-        raise SpoolError('{0} was refused and left in place: {1}.'.format(path, '; '.join(problems)))
+        raise RecordRefused('{0} was refused: {1}.'.format(path, '; '.join(problems)))
     record = dict(record)
     record.setdefault('may_exist', False)
     record.setdefault('connection', {})
@@ -203,7 +278,6 @@ def parse_record(text, path):
     ticket.setdefault('filed_by', _SOURCE_NAMES.get(record.get('source'), record.get('source')
                                                     if record.get('source') in SOURCES else 'module'))
     record['ticket'] = ticket
-    record['format'] = SPOOL_FORMAT
     return record
 
 
@@ -214,53 +288,147 @@ def record_paths(directory):
             if name.endswith('.json') and not name.startswith('.')]
 
 
-class Claim:
-    """A record this process holds exclusively: ``done`` removes it, ``keep`` leaves it with the error of this attempt."""
+def set_aside(path, reason):
+    """Move the record file at ``path`` (whatever it is) to ``rejected/`` of its spool, with ``<name>.reason``.
 
-    def __init__(self, path, handle, record):
+    Returns its new path; ``SpoolError`` when it cannot be moved. An earlier
+    record of the same name there is never overwritten.
+    """
+    folder = os.path.join(os.path.dirname(path), REJECTED_DIR)
+    problem = ensure_private_directory(folder)
+    if problem:
+        raise SpoolError('{0} could not be set aside: the folder {1} cannot be used: {2}.'.format(path, folder, problem))
+    name = os.path.basename(path)
+    target = os.path.join(folder, name)
+    number = 1
+    while os.path.lexists(target) or os.path.lexists(target + '.reason'):
+        number += 1
+        target = os.path.join(folder, '{0}.{1}'.format(name, number))
+    try:
+        os.rename(path, target)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        with os.fdopen(os.open(target + '.reason', flags, 0o600), 'w', encoding='utf-8') as handle:
+            handle.write(reason.rstrip('\n') + '\n')
+    except OSError as exc:
+        raise SpoolError('{0} could not be set aside in {1}: {2}.'.format(path, folder, exc.strerror or exc))
+    return target
+
+
+class Claim:
+    """A record this process holds exclusively (an ``flock`` on its open file).
+
+    ``done`` removes it, ``keep`` leaves it with the error of this attempt,
+    ``update`` replaces it before an attempt, ``set_aside`` moves it to ``rejected/``.
+    """
+
+    def __init__(self, path, descriptor):
         self.path = path
-        self._handle = handle
-        self.record = record
+        self._descriptor = descriptor
+        self.record = None
+
+    def close(self):
+        os.close(self._descriptor)
 
     def done(self):
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.path)
 
-    def keep(self, error):
-        """Leave the record for a later flush, with the error of this attempt."""
-        record = dict(self.record, error=error)
+    def keep(self, error, **changes):
+        """Leave the record for a later flush, with the error of this attempt (and ``changes``, e.g. ``may_exist``)."""
         with contextlib.suppress(OSError, SpoolError):
-            replacement = write_record(os.path.dirname(self.path), record)
-            os.rename(replacement, self.path)
+            self.update(dict(self.record, error=error, **changes))
+
+    def update(self, record):
+        """Replace the record on disk by ``record`` atomically, still held: the new file is locked before it is in place."""
+        tmp_path = _write_hidden(os.path.dirname(self.path), record)
+        try:
+            descriptor = os.open(tmp_path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError:
+            os.unlink(tmp_path)
+            raise
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        try:
+            os.rename(tmp_path, self.path)
+        except OSError:
+            os.close(descriptor)
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_path)
+            raise
+        os.close(self._descriptor)
+        self._descriptor = descriptor
+        self.record = record
+
+    def set_aside(self, reason):
+        return set_aside(self.path, reason)
 
 
 @contextlib.contextmanager
 def claimed(path):
     """The ``Claim`` of the record at ``path``, or ``None`` when another flush holds it or it is gone.
 
-    Raises ``SpoolError`` for a record that is not valid (it stays in place).
+    The file is opened without following a link and without blocking, and
+    must be a regular file of at most ``MAX_RECORD_BYTES``, UTF-8 JSON, a
+    valid record: else ``RecordRefused`` says why (the caller sets it aside).
     """
     try:
-        handle = open(path, 'r', encoding='utf-8')
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         yield None
         return
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise RecordRefused('{0} is a symbolic link; a record is a regular file, and no link is followed.'.format(path))
+        raise RecordRefused('{0} cannot be opened: {1}.'.format(path, exc.strerror or exc))
+    claim = Claim(path, descriptor)
     try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            raise RecordRefused('{0} is not a regular file ({1}); it was not read.'.format(path, _kind(info.st_mode)))
         try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except (BlockingIOError, PermissionError):
             yield None
             return
         # The holder before us may have filed and removed it, or replaced it: only the file still at the path counts.
         try:
-            same = os.path.samestat(os.fstat(handle.fileno()), os.stat(path))
+            same = os.path.samestat(os.fstat(descriptor), os.lstat(path))
         except FileNotFoundError:
             same = False
         if not same:
             yield None
             return
-        record = parse_record(handle.read(), path)
-        claim = Claim(path, handle, record)
+        claim.record = parse_record(_read_text(descriptor, info.st_size, path), path)
         yield claim
     finally:
-        handle.close()
+        claim.close()
+
+
+def _read_text(descriptor, size, path):
+    """The UTF-8 text of the record file open on ``descriptor``, at most ``MAX_RECORD_BYTES`` of it."""
+    too_big = RecordRefused('{0} is larger than the {1} MiB a spool record may hold; it was not read.'.format(
+        path, MAX_RECORD_BYTES >> 20))
+    if size > MAX_RECORD_BYTES:
+        raise too_big
+    chunks = []
+    total = 0
+    while True:
+        chunk = os.read(descriptor, min(1 << 20, MAX_RECORD_BYTES + 1 - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+        if total > MAX_RECORD_BYTES:
+            raise too_big
+    try:
+        return b''.join(chunks).decode('utf-8')
+    except UnicodeDecodeError as exc:
+        raise RecordRefused('{0} is not UTF-8 text (byte {1} cannot be read); it is not a spool record.'.format(
+            path, exc.start))
+
+
+def _kind(mode):
+    for test, name in ((stat.S_ISFIFO, 'a named pipe'), (stat.S_ISDIR, 'a directory'), (stat.S_ISCHR, 'a device'),
+                       (stat.S_ISBLK, 'a device'), (stat.S_ISSOCK, 'a socket')):
+        if test(mode):
+            return name
+    return 'not a file'

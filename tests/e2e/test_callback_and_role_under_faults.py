@@ -92,7 +92,9 @@ def test_a_ticket_that_may_exist_is_spooled_as_such_by_the_callback_and_flushed_
     assert len(sandbox.journal('POST', '/tickets')) == 1 and sandbox.tickets() == []
 
     sandbox.clear_journal()
-    flushed = run_playbook('upsun.support.flush_spool', 'localhost,', env_for(sandbox, tmp_path), args=['-c', 'local'])
+    # Posted again at once (may_exist_wait 0): by default it would wait for the API's search to catch up.
+    flushed = run_playbook('upsun.support.flush_spool', 'localhost,', env_for(sandbox, tmp_path),
+                           args=['-c', 'local', '-e', 'upsun_support_may_exist_wait=0'])
     assert flushed.returncode == 0, flushed.stdout + flushed.stderr
     # It searched for the ticket by its dedupe reference before posting it.
     methods = [entry['method'] for entry in sandbox.journal() if entry['path'] == '/tickets']

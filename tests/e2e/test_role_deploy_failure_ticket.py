@@ -15,7 +15,7 @@ __metaclass__ = type
 
 import json
 
-from helpers import ansible_env, closed_port_url, files_under, run_playbook, write  # pylint: disable=import-error
+from helpers import ansible_env, files_under, run_playbook, write  # pylint: disable=import-error
 
 # The sandbox fixtures, also when pytest runs without -p upsun_sandbox.pytest_plugin.
 from upsun_sandbox.pytest_plugin import sandbox, sandbox_factory  # noqa: F401 pylint: disable=import-error,unused-import
@@ -154,8 +154,9 @@ def test_fail_false_continues_and_files_with_overrides(sandbox, tmp_path):
 def test_api_down_spools_then_flush_files_once(sandbox, tmp_path):
     inv = inventory(tmp_path, ['web1', 'web2'])
     book = playbook(tmp_path, FAIL_STEP, {'deploy_failure_ticket_priority': 'urgent'}, module_defaults={'retries': 0})
-    down = env_for(sandbox, tmp_path, UPSUN_CLI_API_URL=closed_port_url(), UPSUN_CLI_AUTH_URL=closed_port_url())
-    result = run_playbook(book, inv, down)
+    # The API is down at its own URL: the flush files only the records of the API it files with.
+    sandbox.fault('/oauth2/token', status=503, count=1000)
+    result = run_playbook(book, inv, env_for(sandbox, tmp_path))
 
     # The play still fails with the deploy's error, and says where the ticket went.
     assert result.returncode == 2, result.stdout + result.stderr
@@ -173,14 +174,16 @@ def test_api_down_spools_then_flush_files_once(sandbox, tmp_path):
     assert TOKEN not in raw
     record = json.loads(raw)
     assert record['format'] == 2 and record['source'] == 'role' and record['ticket']['filed_by'] == 'role'
-    assert record['created'].endswith('Z') and 'connect' in record['error'].lower()
+    assert record['created'].endswith('Z') and 'HTTP 503' in record['error']
     assert not set(record['ticket']) & {'api_token', 'access_token', 'api_url', 'auth_url'}
     assert record['ticket']['priority'] == 'urgent'
     assert record['ticket']['dedupe_key']
     assert 'web1' in record['ticket']['description'] and 'web2' in record['ticket']['description']
-    assert sandbox.journal() == []
+    assert [(entry['method'], entry['path']) for entry in sandbox.journal()] == [('POST', '/oauth2/token')]
+    assert record['connection'] == {'api_url': sandbox.url}
 
     # Flush: files it once and removes the file; a second flush files nothing.
+    sandbox.clear_faults()
     flush_env = env_for(sandbox, tmp_path)
     flushed = run_playbook('upsun.support.flush_spool', inv, flush_env, cwd=tmp_path,
                            args=['-e', 'upsun_support_spool_dir={0}'.format(spool_dir)])

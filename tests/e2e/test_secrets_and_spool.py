@@ -23,7 +23,6 @@ from helpers import (  # pylint: disable=import-error
     BIN_DIR,
     SecretCorpus,
     ansible_env,
-    closed_port_url,
     files_under,
     run_playbook,
     write,
@@ -64,7 +63,9 @@ def env_for(sandbox_client, tmp_path, callback=False, down=False, **extra):
     if callback:
         extra['ANSIBLE_CALLBACKS_ENABLED'] = CALLBACK
     if down:
-        extra.update(UPSUN_CLI_API_URL=closed_port_url(), UPSUN_CLI_AUTH_URL=closed_port_url(), UPSUN_SUPPORT_RETRIES='0')
+        # Down at its own URL (until flush() clears the faults): a flush files only records of its own API.
+        sandbox_client.fault('/oauth2/token', status=503, count=1000)
+        extra.update(UPSUN_SUPPORT_RETRIES='0')
     return ansible_env(sandbox_client, home=tmp_path / 'ansible-home', HOME=tmp_path / 'home', **extra)
 
 
@@ -106,6 +107,7 @@ def assert_clean(corpus, text, complete=True):
 
 
 def flush(client, tmp_path, env=None):
+    client.clear_faults()
     return run_playbook('upsun.support.flush_spool', tmp_path / 'inventory.ini', env or env_for(client, tmp_path),
                         cwd=tmp_path)
 
@@ -192,10 +194,10 @@ def test_role_and_callback_together_file_one_ticket_for_one_failure(sandbox, tmp
 # --- the spool --------------------------------------------------------------------------------------------------------
 
 
-def spool_record(subject, **ticket):
+def spool_record(subject, api_url, **ticket):
     return {'format': 2, 'created': '2026-12-01T10:00:00Z', 'source': 'role', 'error': 'API down', 'may_exist': False,
-            'connection': {}, 'ticket': dict({'subject': subject, 'description': 'Spooled ' + subject, 'filed_by': 'role'},
-                                             **ticket)}
+            'connection': {'api_url': api_url},
+            'ticket': dict({'subject': subject, 'description': 'Spooled ' + subject, 'filed_by': 'role'}, **ticket)}
 
 
 def test_parallel_flushes_file_each_spooled_ticket_once(sandbox, tmp_path):
@@ -204,7 +206,7 @@ def test_parallel_flushes_file_each_spooled_ticket_once(sandbox, tmp_path):
     subjects = ['Spooled ticket {0}'.format(index) for index in range(6)]
     for index, subject in enumerate(subjects):
         # No dedupe key: only the claim keeps two flushes from filing the same record.
-        write(directory / 'ticket-2026120{0}T000000Z-x.json'.format(index), json.dumps(spool_record(subject)))
+        write(directory / 'ticket-2026120{0}T000000Z-x.json'.format(index), json.dumps(spool_record(subject, sandbox.url)))
     os.chmod(str(directory), 0o700)
     write(tmp_path / 'inventory.ini', 'localhost ansible_connection=local\n')
     # A slow API widens the window in which flushes overlap.
@@ -226,14 +228,14 @@ def test_crafted_spool_records_are_refused_and_nothing_is_sent_for_them(sandbox,
     directory.mkdir(parents=True, mode=0o700)
     secret_file = write(tmp_path / 'secret.txt', 'the content of a file nobody should upload\n')
     crafted = {
-        'ticket-1-path.json': spool_record('Reads a file', attachments=[{'path': str(secret_file)}]),
-        'ticket-2-unknown-field.json': dict(spool_record('Unknown field'), run_this='rm -rf /'),
-        'ticket-3-version.json': dict(spool_record('Future format'), format=3),
+        'ticket-1-path.json': spool_record('Reads a file', sandbox.url, attachments=[{'path': str(secret_file)}]),
+        'ticket-2-unknown-field.json': dict(spool_record('Unknown field', sandbox.url), run_this='rm -rf /'),
+        'ticket-3-version.json': dict(spool_record('Future format', sandbox.url), format=3),
         'ticket-4-not-json.json': None,
     }
     for name, record in crafted.items():
         write(directory / name, json.dumps(record) if record else '{not json')
-    write(directory / 'ticket-5-good.json', json.dumps(spool_record('A good one')))
+    write(directory / 'ticket-5-good.json', json.dumps(spool_record('A good one', sandbox.url)))
     write(tmp_path / 'inventory.ini', 'localhost ansible_connection=local\n')
 
     flushed = flush(sandbox, tmp_path)
@@ -245,7 +247,11 @@ def test_crafted_spool_records_are_refused_and_nothing_is_sent_for_them(sandbox,
     assert 'is a path to read' in output and 'unknown field(s) run_this' in output and 'unknown spool format 3' in output
     assert [ticket['subject'] for ticket in sandbox.tickets()] == ['A good one']
     assert 'nobody should upload' not in json.dumps(sandbox.journal())
-    assert sorted(path.name for path in files_under(directory)) == sorted(crafted)
+    # Each is set aside in rejected/, with its reason next to it, and the next flush is clean.
+    assert sorted(path.name for path in files_under(directory)) == sorted(
+        list(crafted) + [name + '.reason' for name in crafted])
+    assert all(path.parent.name == 'rejected' for path in files_under(directory))
+    assert flush(sandbox, tmp_path).returncode == 0
 
 
 def test_an_unsafe_spool_directory_is_refused_and_the_ticket_is_shown(sandbox, tmp_path):

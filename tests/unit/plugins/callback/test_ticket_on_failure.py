@@ -424,7 +424,8 @@ def test_an_unreachable_api_spools_the_ticket_without_any_secret(make_callback, 
     assert record['source'] == 'callback' and record['format'] == 2
     assert 'Could not connect to' in record['error']
     assert record['may_exist'] is False
-    assert record['connection'] == dict(api_url=closed_port_url, auth_url=closed_port_url, retries=1, timeout=5.0)
+    # Only the API URL, to be shown and compared by the flush: a record never decides where a flush connects.
+    assert record['connection'] == dict(api_url=closed_port_url)
     ticket = record['ticket']
     assert set(ticket) == {'subject', 'description', 'dedupe_key', 'recovery_key', 'priority', 'subscription_id', 'filed_by'}
     assert ticket['dedupe_key'] == 'ticket_on_failure:site.yml:Deploy' and ticket['filed_by'] == 'callback'

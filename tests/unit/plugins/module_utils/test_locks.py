@@ -106,26 +106,80 @@ def test_a_holder_that_crashed_never_blocks(tmpdir_env, client):
         pass
 
 
-@pytest.mark.parametrize('spoil', ['world writable', 'symlink', 'someone else', 'a file'])
-def test_an_unsafe_lock_directory_is_refused(tmpdir_env, client, monkeypatch, spoil):
-    directory = tmpdir_env / 'upsun-support-locks-{0}'.format(os.geteuid())
-    if spoil == 'world writable':
+def spoil_directory(directory, how, elsewhere):
+    """Make ``directory`` what another local user could leave in the way: theirs, open to all, a symlink, a file."""
+    if how == 'owned by another user':
+        directory.mkdir(mode=0o700)
+        os.chown(str(directory), 65534, 65534)
+    elif how == 'world writable':
         directory.mkdir(mode=0o700)
         directory.chmod(0o777)
-    elif spoil == 'symlink':
-        (tmpdir_env / 'elsewhere').mkdir(mode=0o700)
-        directory.symlink_to(tmpdir_env / 'elsewhere')
-    elif spoil == 'someone else':
+    elif how == 'another user, world writable':
         directory.mkdir(mode=0o700)
-        monkeypatch.setattr(locks.os, 'geteuid', lambda: os.stat(str(directory)).st_uid + 1)
-        directory = tmpdir_env / 'upsun-support-locks-{0}'.format(os.stat(str(directory)).st_uid + 1)
-        directory.mkdir(mode=0o700)
+        directory.chmod(0o777)
+        os.chown(str(directory), 65534, 65534)
+    elif how == 'symlink':
+        elsewhere.mkdir(mode=0o700)
+        directory.symlink_to(elsewhere)
     else:
         directory.write_text('')
+
+
+SPOILS = ['owned by another user', 'world writable', 'another user, world writable', 'symlink', 'a file']
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    directory = tmp_path / 'home'
+    directory.mkdir(mode=0o700)
+    monkeypatch.setenv('HOME', str(directory))
+    monkeypatch.delenv('XDG_RUNTIME_DIR', raising=False)
+    return directory
+
+
+@pytest.mark.parametrize('spoil', SPOILS)
+def test_a_squatted_lock_directory_is_never_used_and_the_lock_is_taken_in_a_private_one(tmpdir_env, home, client, spoil):
+    if 'another user' in spoil and os.geteuid() != 0:
+        pytest.skip('needs root to give a directory to another user')
+    squatted = tmpdir_env / 'upsun-support-locks-{0}'.format(os.geteuid())
+    spoil_directory(squatted, spoil, tmpdir_env / 'elsewhere')
+    warnings = []
+    client.warn = warnings.append
+
+    with locks.dedupe_lock(REFERENCE, client) as path:
+        assert path == str(home / '.ansible' / 'upsun_support_locks' / (REFERENCE + '.lock'))
+        assert stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode) == 0o700
+
+    assert not any(os.path.isdir(str(place)) and os.listdir(str(place)) for place in (squatted, tmpdir_env / 'elsewhere'))
+    [warning] = warnings
+    assert str(squatted) in warning and 'upsun_support_locks' in warning
+
+
+def test_the_runtime_directory_is_the_last_private_place(tmpdir_env, home, client, monkeypatch):
+    spoil_directory(tmpdir_env / 'upsun-support-locks-{0}'.format(os.geteuid()), 'world writable', None)
+    home.chmod(0o500)
+    runtime = tmpdir_env / 'run'
+    runtime.mkdir(mode=0o700)
+    monkeypatch.setenv('XDG_RUNTIME_DIR', str(runtime))
+    if os.geteuid() == 0:
+        # root writes through any mode: a file where the home's lock directory would go stands in the way instead.
+        home.chmod(0o700)
+        (home / '.ansible').write_text('')
+
+    with locks.dedupe_lock(REFERENCE, client) as path:
+        assert path == str(runtime / 'upsun-support-locks' / (REFERENCE + '.lock'))
+
+
+@pytest.mark.parametrize('spoil', ['world writable', 'symlink', 'a file'])
+def test_without_any_private_place_nothing_is_sent_and_every_place_is_named(tmpdir_env, home, client, monkeypatch, spoil):
+    squatted = tmpdir_env / 'upsun-support-locks-{0}'.format(os.geteuid())
+    spoil_directory(squatted, spoil, tmpdir_env / 'elsewhere')
+    spoil_directory(home / '.ansible', 'world writable', None)
+    spoil_directory(home / '.ansible' / 'upsun_support_locks', 'world writable', None)
 
     with pytest.raises(DedupeLockError) as info:
         with locks.dedupe_lock(REFERENCE, client):
             raise AssertionError('an unsafe directory was used')
 
-    assert str(directory) in info.value.msg
+    assert str(squatted) in info.value.msg and str(home / '.ansible' / 'upsun_support_locks') in info.value.msg
     assert 'TMPDIR' in info.value.msg

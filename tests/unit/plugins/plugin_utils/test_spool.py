@@ -17,12 +17,18 @@ import pytest
 
 from ansible_collections.upsun.support.plugins.plugin_utils.redaction import Redactor
 from ansible_collections.upsun.support.plugins.plugin_utils.spool import (
+    GENERATED_KEY_PREFIX,
+    MAX_RECORD_BYTES,
+    REJECTED_DIR,
     SPOOL_FORMAT,
+    RecordRefused,
     SpoolError,
     claimed,
     make_record,
     parse_record,
+    record_api_url,
     record_paths,
+    set_aside,
     spool_directory,
     write_record,
 )
@@ -50,7 +56,8 @@ def test_a_record_is_written_private_and_holds_no_secret(tmp_path):
     assert mode(path) == 0o600
     data = json.loads(open(path).read())
     assert data['format'] == SPOOL_FORMAT and data['source'] == 'role' and data['may_exist'] is False
-    assert data['connection'] == {'api_url': 'http://127.0.0.1:9', 'ca_path': '/etc/ca.pem'}
+    # Only the API URL is kept, to be shown and compared: the flush never connects with a record's settings.
+    assert data['connection'] == {'api_url': 'http://127.0.0.1:9'}
     assert 'never' not in open(path).read()
     assert record_paths(str(tmp_path / 'spool')) == [path]
 
@@ -127,8 +134,10 @@ def test_not_json_is_refused():
 def test_a_format_1_record_of_the_previous_version_is_read():
     parsed = parse_record(json.dumps({'format': 1, 'created': 'x', 'source': 'deploy_failure_ticket', 'error': 'down',
                                       'ticket': {'subject': 'S', 'description': 'D'}}), '/spool/old.json')
-    assert parsed['format'] == SPOOL_FORMAT and parsed['may_exist'] is False and parsed['connection'] == {}
+    assert parsed['may_exist'] is False and parsed['connection'] == {}
     assert parsed['ticket']['filed_by'] == 'role'
+    # It did not say which API it was spooled against: the flush files it with its own.
+    assert record_api_url(parsed) is None
 
 
 def test_making_a_record_that_would_be_refused_fails_at_once():
@@ -161,3 +170,123 @@ def test_a_kept_record_carries_the_new_error_and_stays_private(tmp_path):
         claim.keep('still down')
     assert json.loads(open(path).read())['error'] == 'still down'
     assert mode(path) == 0o600 and len(record_paths(str(tmp_path / 'spool'))) == 1
+
+
+# --- what a record may hold ------------------------------------------------------------------------------------------
+
+
+def test_a_record_keeps_the_api_url_without_user_name_or_password_and_no_other_setting():
+    made = make_record(TICKET, 'role', '2026-12-01T10:00:00Z', connection={
+        'api_url': 'https://ci:hunter2@api.example.com/', 'token_url': 'https://evil.example/steal', 'timeout': 3.0})
+    assert made['connection'] == {'api_url': 'https://api.example.com/'}
+    assert 'hunter2' not in json.dumps(made) and 'evil' not in json.dumps(made)
+
+
+@pytest.mark.parametrize('name', ['api_url', 'auth_url', 'token_url'])
+def test_a_record_whose_urls_hold_credentials_is_not_trusted(name):
+    data = dict(record(), connection={name: 'https://user:secret@api.example.com'})
+    with pytest.raises(RecordRefused, match='connection.{0} holds a user name or password'.format(name)):
+        parse_record(json.dumps(data), '/spool/x.json')
+
+
+def test_a_record_without_an_api_url_was_spooled_against_the_default_api():
+    assert record_api_url(parse_record(json.dumps(dict(record(), connection={})), '/x.json')) == 'https://api.upsun.com'
+
+
+def test_a_ticket_without_dedupe_key_gets_a_reference_key_of_its_own_unless_it_may_exist():
+    ticket = dict(TICKET)
+    del ticket['dedupe_key']
+    first = make_record(ticket, 'role', '2026-12-01T10:00:00Z')['ticket']['dedupe_key']
+    second = make_record(ticket, 'role', '2026-12-01T10:00:00Z')['ticket']['dedupe_key']
+    assert first.startswith(GENERATED_KEY_PREFIX) and first != second
+    assert make_record(TICKET, 'role', '2026-12-01T10:00:00Z')['ticket']['dedupe_key'] == 'k'
+    # Sent without a key: no key made now could find it.
+    assert 'dedupe_key' not in make_record(ticket, 'role', '2026-12-01T10:00:00Z', may_exist=True)['ticket']
+
+
+@pytest.mark.parametrize('change, words', [
+    (dict(created=5), 'created has the wrong type'),
+    (dict(error=['x']), 'error has the wrong type'),
+    (dict(lost_at={}), 'lost_at has the wrong type'),
+    (dict(source=1), 'source has the wrong type'),
+])
+def test_each_field_of_a_record_is_type_checked(change, words):
+    with pytest.raises(RecordRefused, match=words):
+        parse_record(json.dumps(dict(record(), **change)), '/spool/x.json')
+
+
+def test_deeply_nested_json_is_refused_not_a_crash():
+    with pytest.raises(RecordRefused, match='not JSON'):
+        parse_record('[' * 100000 + ']' * 100000, '/spool/x.json')
+
+
+# --- the reader trusts nothing it reads ------------------------------------------------------------------------------
+
+
+def spool_with(tmp_path):
+    directory = tmp_path / 'spool'
+    spool_directory(str(directory))
+    return directory
+
+
+def test_a_record_that_is_not_utf8_is_refused_naming_the_file(tmp_path):
+    path = spool_with(tmp_path) / 'ticket-bad.json'
+    path.write_bytes(b'{"format": 2, "subject": "\xff\xfe"}')
+    with pytest.raises(RecordRefused, match='ticket-bad.json is not UTF-8 text'):
+        with claimed(str(path)):
+            raise AssertionError('claimed')
+
+
+def test_a_fifo_is_not_read_and_does_not_block(tmp_path):
+    path = spool_with(tmp_path) / 'x.json'
+    os.mkfifo(str(path))
+    with pytest.raises(RecordRefused, match='x.json is not a regular file \\(a named pipe\\)'):
+        with claimed(str(path)):
+            raise AssertionError('claimed')
+
+
+def test_a_symlink_is_not_followed(tmp_path):
+    path = spool_with(tmp_path) / 'zero.json'
+    path.symlink_to('/dev/zero')
+    with pytest.raises(RecordRefused, match='zero.json is a symbolic link'):
+        with claimed(str(path)):
+            raise AssertionError('claimed')
+
+
+def test_a_file_over_the_size_cap_is_not_read(tmp_path):
+    path = spool_with(tmp_path) / 'huge.json'
+    with open(str(path), 'wb') as handle:
+        handle.truncate(MAX_RECORD_BYTES + 1)
+    with pytest.raises(RecordRefused, match='huge.json is larger than the 64 MiB'):
+        with claimed(str(path)):
+            raise AssertionError('claimed')
+
+
+def test_a_record_too_big_to_be_read_back_is_never_written(tmp_path):
+    big = make_record(dict(TICKET, attachments=[{'filename': 'a.log', 'content': 'x' * MAX_RECORD_BYTES}]), 'role', 'now')
+    with pytest.raises(SpoolError, match='more than the 64 MiB'):
+        write_record(str(tmp_path / 'spool'), big)
+    assert os.listdir(str(tmp_path / 'spool')) == []
+
+
+def test_a_record_set_aside_goes_to_rejected_with_its_reason_and_never_overwrites(tmp_path):
+    directory = spool_with(tmp_path)
+    moved = []
+    for text in ('first', 'second'):
+        path = directory / 'ticket-x.json'
+        path.write_text(text)
+        moved.append(set_aside(str(path), 'refused: ' + text))
+    assert moved == [str(directory / REJECTED_DIR / 'ticket-x.json'), str(directory / REJECTED_DIR / 'ticket-x.json.2')]
+    assert [open(path).read() for path in moved] == ['first', 'second']
+    assert [open(path + '.reason').read() for path in moved] == ['refused: first\n', 'refused: second\n']
+    assert mode(directory / REJECTED_DIR) == 0o700 and record_paths(str(directory)) == []
+
+
+def test_an_updated_record_stays_claimed(tmp_path):
+    path = write_record(str(tmp_path / 'spool'), record())
+    with claimed(path) as claim:
+        claim.update(dict(claim.record, may_exist=True))
+        with claimed(path) as other:
+            assert other is None
+    with claimed(path) as again:
+        assert again.record['may_exist'] is True
