@@ -24,7 +24,8 @@ from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe
 from ansible_collections.upsun.support.plugins.module_utils.settings import CONNECTION_NAMES, resolve_connection
 from ansible_collections.upsun.support.plugins.module_utils.spool import SPOOL_ARGUMENT_SPEC, SPOOL_REQUIRED_IF
 from ansible_collections.upsun.support.plugins.plugin_utils.failure_report import utc_now
-from ansible_collections.upsun.support.plugins.plugin_utils.redaction import RedactionError, Redactor
+from ansible_collections.upsun.support.plugins.plugin_utils.known_secrets import KnownSecrets, shared_redactor
+from ansible_collections.upsun.support.plugins.plugin_utils.redaction import RedactionError
 from ansible_collections.upsun.support.plugins.plugin_utils.spool import (
     RecordRefused,
     SpoolError,
@@ -59,8 +60,11 @@ class ActionModule(ActionBase):
         try:
             settings = resolve_connection(given)
             redaction = params['redaction'] or {}
-            redactor = Redactor(redaction.get('patterns'), redaction.get('disable'), redaction.get('replacement'),
-                                secrets=settings.secret_values())
+            # The same known secrets as the role's other steps: the credentials and the vaulted values in reach.
+            known = KnownSecrets().credentials(given).collect(task_vars)
+            known.values.update(settings.secret_values())
+            redactor = shared_redactor(redaction.get('patterns'), redaction.get('disable'), redaction.get('replacement'),
+                                       secrets=known.values)
         except (UpsunError, RedactionError) as exc:
             return dict(result, failed=True, msg=str(getattr(exc, 'msg', exc)))
         if params['may_exist_wait'] < 0:
