@@ -32,6 +32,8 @@ HIDDEN = 'hidden by no_log'
 CENSORED_KEY = 'censored'
 # Set on the task with which the role fails each host again: the callback knows this failure has its ticket.
 REPORTED_VAR = '__deploy_failure_ticket_reported'
+# Set on the task with which the role's unreachable entry point fails a host it cannot reach: the check's action.
+UNREACHABLE_VAR = '__deploy_failure_ticket_unreachable'
 MAX_ERROR_CHARS = 4000
 MAX_OUTPUT_LINES = 20
 MAX_LABEL_CHARS = 80
@@ -184,9 +186,12 @@ def failures_from_hostvars(hostvars, hosts, redact, handled=None, max_chars=MAX_
             continue
         result = facts.get('ansible_failed_result')
         action = _text(task.get('action') or task.get('_resolved_action')) or None
-        failure = Failure.from_result(host, result, redact, task=_text(task.get('name')).strip() or None, action=action,
-                                      no_log=task.get('no_log'), max_chars=max_chars, play=play, task_uuid=uuid,
-                                      kind='unreachable' if isinstance(result, Mapping) and result.get('unreachable') else 'failed')
+        check = _task_vars(task).get(UNREACHABLE_VAR)
+        unreachable = bool(check) or isinstance(result, Mapping) and bool(result.get('unreachable'))
+        failure = Failure.from_result(host, result, redact, task=_text(task.get('name')).strip() or None,
+                                      action=_text(check) if check else action, no_log=task.get('no_log'),
+                                      max_chars=max_chars, play=play, task_uuid=uuid,
+                                      kind='unreachable' if unreachable else 'failed')
         failures.append(failure)
         messages[host] = HIDDEN if failure.hidden else redact(error_text(result))
     return failures, messages
@@ -295,7 +300,8 @@ def _delegate_to(task):
 
 
 def _task_vars(task):
-    value = getattr(task, 'vars', None)
+    # A Task, or the dict of one (ansible_failed_task).
+    value = task.get('vars') if isinstance(task, Mapping) else getattr(task, 'vars', None)
     return value if isinstance(value, Mapping) else {}
 
 
