@@ -28,6 +28,9 @@ description:
     O(upsun.support.ticket#module:dedupe_key) option of the ticket module.
   - When the ticket cannot be filed (API down, bad credentials, missing C(requests), ...), it is written to
     O(spool_dir) in the spool format that the C(upsun.support.flush_spool) playbook files later.
+  - A run stopped by SIGTERM (a CI job killed at its timeout) or SIGINT (Ctrl-C) after a failure, or in the middle of a
+    task running for O(hung_task_seconds), leaves a spooled ticket saying so, written at the signal; see
+    O(spool_on_interrupt).
   - The callback never changes the outcome of the run it watches. Every problem of its own, including a bad
     setting, becomes a warning; the run's result and exit code stay what they would be without it.
   - It needs enabling, like any notification callback, for example with
@@ -148,6 +151,42 @@ options:
     ini:
       - section: callback_upsun_support_ticket_on_failure
         key: resolve_on_success
+  spool_on_interrupt:
+    description:
+      - When SIGTERM (a CI job killed at its timeout, C(kill), C(docker stop)) or SIGINT (Ctrl-C) stops the run, spool
+        a ticket for it at once, in O(spool_dir), without any request (there is no time to file; the
+        C(upsun.support.flush_spool) playbook files it later, once). It is written within a second of the signal.
+      - "The rule: a stopped run is spooled when it had an unhandled failure or unreachable host, or when a task had
+        been running for at least O(hung_task_seconds) on some host (the deploy hung). A healthy run stopped between
+        tasks, or in a short task, spools nothing."
+      - The ticket says which signal stopped the run, the failures seen so far (hosts, tasks, redacted errors), and
+        the task each host was running then ("the run hung at task X on 2 host(s)"). Its dedupe key is that of the
+        failure with C(|interrupted|) and the running tasks added, unless O(dedupe_key) is set.
+      - The signal then has its usual effect, unchanged (ansible-core stops its workers and ends the run, exit code
+        99 for Ctrl-C; killed by SIGTERM); a second signal acts at once.
+      - SIGKILL cannot be caught, and nothing is spooled for it. The cancel and timeouts of ansible-runner
+        (C(cancel_callback), C(job_timeout), C(idle_timeout)) send SIGKILL to the process group.
+    type: bool
+    default: true
+    version_added: 1.1.0
+    env:
+      - name: UPSUN_TICKET_ON_FAILURE_SPOOL_ON_INTERRUPT
+    ini:
+      - section: callback_upsun_support_ticket_on_failure
+        key: spool_on_interrupt
+  hung_task_seconds:
+    description:
+      - For a run stopped by a signal with no failure (see O(spool_on_interrupt)), how long a task must have been
+        running on a host for the run to count as hung and be spooled. V(0) spools every run stopped in a task.
+      - From V(0) to V(604800) (a week). Another value is reported as a warning and the default is used.
+    type: float
+    default: 60
+    version_added: 1.1.0
+    env:
+      - name: UPSUN_TICKET_ON_FAILURE_HUNG_TASK_SECONDS
+    ini:
+      - section: callback_upsun_support_ticket_on_failure
+        key: hung_task_seconds
   redact_patterns:
     description:
       - Regular expressions (Python syntax) of your own, applied after the built-in rules. A match is replaced
@@ -215,6 +254,7 @@ EXAMPLES = r'''
 '''
 
 import functools
+import os
 
 from ansible import constants as C
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
@@ -232,7 +272,17 @@ from ansible_collections.upsun.support.plugins.plugin_utils.failure_report impor
     ci_job_url,
     in_rescued_block,
     recap_lines,
+    task_name,
     utc_now,
+)
+from ansible_collections.upsun.support.plugins.plugin_utils.interruption import (
+    DEFAULT_HUNG_TASK_SECONDS,
+    RunningTasks,
+    SignalHook,
+    hung_task_seconds,
+    interrupted_ticket,
+    signal_name,
+    worth_a_ticket,
 )
 from ansible_collections.upsun.support.plugins.plugin_utils.redaction import RedactionError, Redactor
 from ansible_collections.upsun.support.plugins.plugin_utils.rendering import default_recovery_key, ticket_request
@@ -253,6 +303,14 @@ def _attr(obj, public, private):
     # ansible-core 2.19+ names these result.task, result.host, result.result; older cores use the private names.
     value = getattr(obj, public, None)
     return getattr(obj, private, None) if value is None else value
+
+
+def _name_of(host):
+    return host.get_name() if hasattr(host, 'get_name') else str(host or 'unknown host')
+
+
+def _host_name(result):
+    return _name_of(_attr(result, 'host', '_host'))
 
 
 def _guarded(method):
@@ -284,6 +342,9 @@ class CallbackModule(CallbackBase):
         self._failures = None
         self._redactor = None
         self._origins = {}
+        self.running = RunningTasks()
+        self._signal_hook = None
+        self._hung_after = DEFAULT_HUNG_TASK_SECONDS
         super(CallbackModule, self).__init__(display=display, options=options)
 
     # -- settings -------------------------------------------------------
@@ -375,6 +436,7 @@ class CallbackModule(CallbackBase):
     @_guarded
     def v2_playbook_on_start(self, playbook):
         self.playbooks.append(str(getattr(playbook, '_file_name', None) or 'unknown playbook'))
+        self.watch_signals()
 
     @_guarded
     def v2_playbook_on_play_start(self, play):
@@ -383,13 +445,25 @@ class CallbackModule(CallbackBase):
 
     @_guarded
     def v2_runner_on_failed(self, result, ignore_errors=False):
+        self.running.done(_host_name(result))
         if not ignore_errors:
             self.record(result, 'failed')
 
     @_guarded
     def v2_runner_on_unreachable(self, result):
+        self.running.done(_host_name(result))
         if getattr(_attr(result, 'task', '_task'), 'ignore_unreachable', False) is not True:
             self.record(result, 'unreachable')
+
+    # The task each host is running, for a run stopped by a signal (see on_signal). Not guarded: nothing here raises.
+    def v2_runner_on_start(self, host, task):
+        self.running.start(_name_of(host), task_name(task), str(getattr(task, 'action', None) or 'unknown action'))
+
+    def v2_runner_on_ok(self, result):
+        self.running.done(_host_name(result))
+
+    def v2_runner_on_skipped(self, result):
+        self.running.done(_host_name(result))
 
     @_guarded
     def v2_playbook_on_stats(self, stats):
@@ -401,8 +475,7 @@ class CallbackModule(CallbackBase):
         if self._failures is None:
             self._failures = RunFailures(self.redactor)
         task, host, data = _attr(result, 'task', '_task'), _attr(result, 'host', '_host'), _attr(result, 'result', '_result')
-        name = host.get_name() if hasattr(host, 'get_name') else str(host or 'unknown host')
-        self._failures.record(name, task, data if isinstance(data, dict) else {}, kind, self.play,
+        self._failures.record(_name_of(host), task, data if isinstance(data, dict) else {}, kind, self.play,
                               kind == 'failed' and in_rescued_block(task))
 
     # -- the ticket -----------------------------------------------------
@@ -484,3 +557,50 @@ class CallbackModule(CallbackBase):
         self.warn('could not file the Upsun ticket for this failed run{0}: {1} It was written to {2}; file it later with '
                   '"{3}".'.format(' (it may have been filed: the flush checks first)' if may_exist else '', error, path,
                                   command))
+
+    # -- runs stopped by a signal (plugins/plugin_utils/interruption.py) --
+
+    def watch_signals(self):
+        # Once, in the controller's main thread, after ansible-core set its own handlers (they run after ours).
+        if self._signal_hook is not None or not self.option('spool_on_interrupt', True):
+            return
+        try:
+            self._hung_after = hung_task_seconds(self.option('hung_task_seconds', DEFAULT_HUNG_TASK_SECONDS))
+        except ValueError as exc:
+            self.warn('{0}; using {1:g}.'.format(exc, DEFAULT_HUNG_TASK_SECONDS))
+        self._signal_hook = SignalHook(self.on_signal)
+        try:
+            self._signal_hook.install()
+        except ValueError as exc:
+            self.warn('cannot watch for SIGTERM and SIGINT ({0}): a stopped run spools no ticket.'.format(exc))
+
+    def on_signal(self, signum):
+        """Spool the ticket of a run that ``signum`` stops, if the rule says so: no request, no display (its lock)."""
+        filing = self.finished
+        # The end of the run, should it still come, files nothing more: the ticket is spooled here.
+        self.finished = True
+        try:
+            failures = (self._failures or RunFailures(self.redactor)).unhandled()
+            running = self.running.groups()
+            if not worth_a_ticket(failures, running, self._hung_after):
+                return
+            report = FailureReport('callback', failures, plays=self.plays, playbooks=self.playbooks, ci_job=ci_job_url(),
+                                   ansible_version=ANSIBLE_VERSION)
+            ticket = interrupted_ticket(report, signum, running, self.redactor,
+                                        options=dict((name, self.option(name)) for name in TICKET_OPTIONS),
+                                        dedupe_key=self.option('dedupe_key'))
+            try:
+                connection = self.connection().public()
+            except Exception:  # pylint: disable=broad-except
+                connection = {}
+            directory = self.option('spool_dir', DEFAULT_SPOOL_DIR)
+            record = make_record(ticket, 'callback', utc_now(), may_exist=filing, connection=connection,
+                                 redact=self.redactor, error='the run was stopped by {0} before its end; there was no '
+                                 'time to file the ticket'.format(signal_name(signum)))
+            message = 'the run was stopped by {0}: its ticket was spooled to {1}; file it later with "{2}".'.format(
+                signal_name(signum), write_record(directory, record), FLUSH_COMMAND if directory == DEFAULT_SPOOL_DIR
+                else '{0} -e upsun_support_spool_dir={1}'.format(FLUSH_COMMAND, directory))
+        except Exception as exc:  # pylint: disable=broad-except
+            message = 'the run was stopped by {0}, and its ticket could not be spooled: {1}: {2}'.format(
+                signal_name(signum), type(exc).__name__, exc)
+        os.write(2, '[WARNING]: {0}: {1}\n'.format(NAME, self.redactor(message)).encode('utf-8', 'replace'))
