@@ -567,7 +567,8 @@ class CallbackModule(CallbackBase):
         try:
             self._hung_after = hung_task_seconds(self.option('hung_task_seconds', DEFAULT_HUNG_TASK_SECONDS))
         except ValueError as exc:
-            self.warn('{0}; using {1:g}.'.format(exc, DEFAULT_HUNG_TASK_SECONDS))
+            self.warn('ignored the {0} setting: {1}; using its default ({2:g}).'.format(
+                'hung_task_seconds', exc, DEFAULT_HUNG_TASK_SECONDS))
         self._signal_hook = SignalHook(self.on_signal)
         try:
             self._signal_hook.install()

@@ -208,5 +208,6 @@ def test_a_bad_hung_task_seconds_is_a_warning_and_the_default_is_used(sandbox, t
     seconds, code, output = interrupt(process, tmp_path, signal.SIGTERM)
 
     assert seconds is None and code == -signal.SIGTERM, (code, output)
-    assert "hung_task_seconds must be a number of seconds from 0 to 604800, got inf" in ' '.join(output.split())
+    assert ('ignored the hung_task_seconds setting: hung_task_seconds must be a number of seconds from 0 to 604800, '
+            'got inf; using its default (60).') in ' '.join(output.split())
     assert 'Traceback' not in output
