@@ -21,6 +21,8 @@ import signal
 import subprocess
 import time
 
+import pytest
+
 from helpers import BIN_DIR, ansible_env, files_under, run_playbook, write  # pylint: disable=import-error
 
 # The sandbox fixtures, also when pytest runs without -p upsun_sandbox.pytest_plugin.
@@ -166,18 +168,6 @@ def test_ctrl_c_after_a_failure_spools_once_and_the_run_ends_as_interrupted(sand
     assert_flushed_once(sandbox, tmp_path)
 
 
-def test_a_healthy_run_stopped_in_a_short_task_spools_nothing(sandbox, tmp_path):
-    # The rule: no failure and no task running for hung_task_seconds (60 by default): a plain Ctrl-C.
-    process = start(tmp_path, HANGS, env_for(sandbox, tmp_path))
-    wait_for_the_long_task(process, tmp_path)
-
-    seconds, code, output = interrupt(process, tmp_path, signal.SIGINT, group=True)
-
-    assert seconds is None and code == 99, (code, output)
-    assert files_under(tmp_path / 'spool') == [] and 'spooled' not in output
-    assert sandbox.journal() == []
-
-
 def test_a_run_hung_longer_than_hung_task_seconds_spools_where_it_hung(sandbox, tmp_path):
     process = start(tmp_path, HANGS, env_for(sandbox, tmp_path, UPSUN_TICKET_ON_FAILURE_HUNG_TASK_SECONDS='1'))
     wait_for_the_long_task(process, tmp_path)
@@ -191,23 +181,21 @@ def test_a_run_hung_longer_than_hung_task_seconds_spools_where_it_hung(sandbox, 
     assert sandbox.journal() == []
 
 
-def test_spool_on_interrupt_false_spools_nothing_and_the_signal_still_ends_the_run(sandbox, tmp_path):
-    process = start(tmp_path, FAILS_THEN_HANGS, env_for(sandbox, tmp_path, UPSUN_TICKET_ON_FAILURE_SPOOL_ON_INTERRUPT='false'))
+@pytest.mark.parametrize('playbook_text, settings, signum, said', [
+    # The rule: no failure and no task running for hung_task_seconds (60 by default): a plain Ctrl-C spools nothing.
+    (HANGS, {}, signal.SIGINT, ''),
+    (FAILS_THEN_HANGS, {'UPSUN_TICKET_ON_FAILURE_SPOOL_ON_INTERRUPT': 'false'}, signal.SIGTERM, ''),
+    (HANGS, {'UPSUN_TICKET_ON_FAILURE_HUNG_TASK_SECONDS': 'inf'}, signal.SIGTERM,
+     'ignored the hung_task_seconds setting: hung_task_seconds must be a number of seconds from 0 to 604800, got inf; '
+     'using its default (60).'),
+], ids=['healthy-ctrl-c', 'spool_on_interrupt-false', 'bad-hung_task_seconds'])
+def test_runs_that_spool_nothing_still_end_by_the_signal(sandbox, tmp_path, playbook_text, settings, signum, said):
+    process = start(tmp_path, playbook_text, env_for(sandbox, tmp_path, **settings))
     wait_for_the_long_task(process, tmp_path)
 
-    seconds, code, output = interrupt(process, tmp_path, signal.SIGTERM)
+    seconds, code, output = interrupt(process, tmp_path, signum, group=signum == signal.SIGINT)
 
-    assert seconds is None and code == -signal.SIGTERM, (code, output)
+    assert seconds is None and code == (99 if signum == signal.SIGINT else -signum), (code, output)
+    assert files_under(tmp_path / 'spool') == [] and 'spooled' not in output and 'Traceback' not in output
+    assert said in ' '.join(output.split())
     assert sandbox.journal() == []
-
-
-def test_a_bad_hung_task_seconds_is_a_warning_and_the_default_is_used(sandbox, tmp_path):
-    process = start(tmp_path, HANGS, env_for(sandbox, tmp_path, UPSUN_TICKET_ON_FAILURE_HUNG_TASK_SECONDS='inf'))
-    wait_for_the_long_task(process, tmp_path)
-
-    seconds, code, output = interrupt(process, tmp_path, signal.SIGTERM)
-
-    assert seconds is None and code == -signal.SIGTERM, (code, output)
-    assert ('ignored the hung_task_seconds setting: hung_task_seconds must be a number of seconds from 0 to 604800, '
-            'got inf; using its default (60).') in ' '.join(output.split())
-    assert 'Traceback' not in output

@@ -476,8 +476,8 @@ def test_missing_requests_spools_the_ticket(make_callback, api, spool_dir, monke
 # --- runs stopped by a signal -----------------------------------------------------------------------------------------
 
 
-def test_a_signal_after_a_failure_spools_once_without_a_request_and_the_end_of_run_files_nothing(make_callback, api,
-                                                                                                  spool_dir, tokens, capfd):
+def test_a_signal_after_a_failure_spools_once_and_nothing_is_sent(make_callback, api, spool_dir, tokens, capfd):
+    # Not at the signal, nor at the end of the run should it still come.
     callback = make_callback()
     fail(callback, 'web1', 'Deploy', msg='disk full, token {0}'.format(tokens.api))
     callback.v2_runner_on_start(Host('web2'), TASKS['Check'])
