@@ -34,7 +34,7 @@ def inventory(tmp_path, reachable=(), unreachable=()):
     return write(tmp_path / 'inventory.ini', '\n'.join(lines) + '\n')
 
 
-def playbook(tmp_path, check=True):
+def playbook(tmp_path, check=True, role_vars=None):
     """The README's layout: the deploy block with ignore_unreachable, the check last in it, the role in its rescue.
 
     Without ``check``: the usual layout, the role in the rescue only.
@@ -50,15 +50,15 @@ def playbook(tmp_path, check=True):
     play = {'name': 'Deploy the shop', 'hosts': 'all', 'gather_facts': False, 'tasks': [
         {'name': 'Deploy', 'ignore_unreachable': check, 'block': deploy, 'rescue': [
             {'name': 'File a ticket for the failed deploy',
-             'ansible.builtin.import_role': {'name': ROLE, 'rolespec_validate': False}}]},
+             'ansible.builtin.import_role': {'name': ROLE, 'rolespec_validate': False}, 'vars': role_vars or {}}]},
     ]}
     return write(tmp_path / 'deploy.yml', json.dumps([play], indent=2))
 
 
-def run(sandbox_client, tmp_path, hosts, check=True):
+def run(sandbox_client, tmp_path, hosts, check=True, role_vars=None):
     env = ansible_env(sandbox_client, home=tmp_path / 'ansible-home', HOME=tmp_path / 'home')
     started = time.monotonic()
-    result = run_playbook(playbook(tmp_path, check), hosts, env, timeout=120)
+    result = run_playbook(playbook(tmp_path, check, role_vars), hosts, env, timeout=120)
     return result, time.monotonic() - started
 
 
@@ -82,7 +82,8 @@ def test_every_host_unreachable_files_one_ticket_naming_them_with_their_error(sa
 
 def test_failed_and_unreachable_hosts_file_one_ticket_for_both(sandbox, tmp_path):
     hosts = inventory(tmp_path, reachable=['web1', 'web2'], unreachable=['db1'])
-    result, dummy = run(sandbox, tmp_path, hosts)
+    deploy_log = write(tmp_path / 'deploy.log', 'step 1\nstep 2: migration 42 failed\n')
+    result, dummy = run(sandbox, tmp_path, hosts, role_vars={'deploy_failure_ticket_logs': [str(deploy_log)]})
 
     output = result.stdout + result.stderr
     assert result.returncode == 2, output
@@ -92,6 +93,9 @@ def test_failed_and_unreachable_hosts_file_one_ticket_for_both(sandbox, tmp_path
     assert 'Unreachable hosts (1): db1' in description
     assert 'migration 42 failed on web1' in description and 'Connection refused' in description
     assert 'web2' not in description
+    # The logs: read on the failed host, listed as not read on the unreachable one.
+    assert [item['filename'] for item in ticket['attachments']] == ['web1-deploy.log']
+    assert 'Failed to connect to the host' in description.split('Logs of db1 could not be read: ')[1].splitlines()[0]
     # web2's deploy worked: it is not failed by the role.
     assert 'web2                       : ok=' in output and 'failed=0' in output.split('web2 ', 1)[1].splitlines()[0]
 
