@@ -577,14 +577,14 @@ class CallbackModule(CallbackBase):
 
     def on_signal(self, signum):
         """Spool the ticket of a run that ``signum`` stops, if the rule says so: no request, no display (its lock)."""
-        filing = self.finished
-        # The end of the run, should it still come, files nothing more: the ticket is spooled here.
-        self.finished = True
         try:
             failures = (self._failures or RunFailures(self.redactor)).unhandled()
             running = self.running.groups()
             if not worth_a_ticket(failures, running, self._hung_after):
                 return
+            filing = self.finished
+            # The end of the run, should it still come, files nothing more: the ticket is spooled here.
+            self.finished = True
             report = FailureReport('callback', failures, plays=self.plays, playbooks=self.playbooks, ci_job=ci_job_url(),
                                    ansible_version=ANSIBLE_VERSION)
             ticket = interrupted_ticket(report, signum, running, self.redactor,

@@ -33,9 +33,10 @@ class SignalHook:
 
     "Goes on": the handler that was there before runs (ansible-core's own, which
     stops the workers, then raises ``KeyboardInterrupt`` for SIGINT or kills the
-    process for SIGTERM), or the default action; an ignored signal stays ignored.
-    Forked workers inherit the hook until they set their own handlers: there it
-    only passes the signal on.
+    process for SIGTERM), or the default action. An ignored signal (SIGINT in a
+    background job of a script) stops nothing: it is left alone. Forked workers
+    inherit the hook until they set their own handlers: there it only passes the
+    signal on.
     """
 
     def __init__(self, on_signal, signals=SIGNALS):
@@ -47,7 +48,8 @@ class SignalHook:
 
     def install(self):
         for signum in self._signals:
-            self._previous[signum] = signal.signal(signum, self._handle)
+            if signal.getsignal(signum) != signal.SIG_IGN:
+                self._previous[signum] = signal.signal(signum, self._handle)
 
     def _handle(self, signum, frame):
         if os.getpid() == self._pid and self.received is None:
@@ -63,7 +65,7 @@ class SignalHook:
         previous = self._previous.get(signum)
         if callable(previous):
             previous(signum, frame)
-        elif previous != signal.SIG_IGN:
+        else:
             # SIG_DFL, or a handler not set from Python (None): the default action.
             signal.signal(signum, signal.SIG_DFL)
             os.kill(os.getpid(), signum)

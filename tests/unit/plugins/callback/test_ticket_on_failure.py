@@ -495,6 +495,19 @@ def test_a_signal_after_a_failure_spools_once_and_nothing_is_sent(make_callback,
     assert path in capfd.readouterr().err and warnings(callback) == []
 
 
+def test_a_signal_that_spools_nothing_leaves_the_end_of_run_filing_alone(make_callback, api, spool_dir):
+    # A healthy run stopped in a short task: should the run still reach its end and fail, its ticket is filed then.
+    accept_tickets(api)
+    callback = make_callback()
+    callback.v2_runner_on_start(Host('web1'), TASKS['Check'])
+    callback.on_signal(signal.SIGINT)
+    assert spool_files(spool_dir) == []
+
+    fail(callback, 'web1', 'Deploy', msg='x')
+    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
+    assert len(posted(api)) == 1
+
+
 def test_a_signal_while_the_ticket_is_filed_spools_it_as_may_exist(make_callback, spool_dir):
     callback = make_callback()
     fail(callback, 'web1', 'Deploy', msg='x')
