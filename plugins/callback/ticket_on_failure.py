@@ -276,14 +276,7 @@ from ansible_collections.upsun.support.plugins.plugin_utils.failure_report impor
     utc_now,
 )
 from ansible_collections.upsun.support.plugins.plugin_utils.interruption import (
-    DEFAULT_HUNG_TASK_SECONDS,
-    RunningTasks,
-    SignalHook,
-    hung_task_seconds,
-    interrupted_ticket,
-    signal_name,
-    worth_a_ticket,
-)
+    DEFAULT_HUNG_TASK_SECONDS, RunningTasks, SignalHook, hung_task_seconds, signal_name, stopped_run_ticket)
 from ansible_collections.upsun.support.plugins.plugin_utils.redaction import RedactionError, Redactor
 from ansible_collections.upsun.support.plugins.plugin_utils.rendering import default_recovery_key, ticket_request
 from ansible_collections.upsun.support.plugins.plugin_utils.spool import (
@@ -311,6 +304,11 @@ def _name_of(host):
 
 def _host_name(result):
     return _name_of(_attr(result, 'host', '_host'))
+
+
+def _flush_command(directory):
+    return FLUSH_COMMAND if directory == DEFAULT_SPOOL_DIR else '{0} -e upsun_support_spool_dir={1}'.format(
+        FLUSH_COMMAND, directory)
 
 
 def _guarded(method):
@@ -345,6 +343,8 @@ class CallbackModule(CallbackBase):
         self.running = RunningTasks()
         self._signal_hook = None
         self._hung_after = DEFAULT_HUNG_TASK_SECONDS
+        # The ticket being filed at the end of the run, until that is over: a signal then spools this one.
+        self.filing = None
         super(CallbackModule, self).__init__(display=display, options=options)
 
     # -- settings -------------------------------------------------------
@@ -470,6 +470,7 @@ class CallbackModule(CallbackBase):
         if not self.finished:
             self.finished = True
             self.finish(stats)
+            self.filing = None
 
     def record(self, result, kind):
         if self._failures is None:
@@ -519,6 +520,7 @@ class CallbackModule(CallbackBase):
                 ticket.get('ticket_id'), ticket.get('zd_ticket_url') or 'no URL given'))
 
     def file(self, ticket):
+        self.filing = ticket
         settings = None
         try:
             client_module = self.client_module()
@@ -551,12 +553,9 @@ class CallbackModule(CallbackBase):
             self.warn('could not file the Upsun ticket for this failed run ({0}), nor spool it: {1}. Here it is, to file '
                       'by hand:\n{2}\n\n{3}'.format(error, exc, ticket['subject'], ticket['description']))
             return
-        command = FLUSH_COMMAND
-        if directory != DEFAULT_SPOOL_DIR:
-            command += ' -e upsun_support_spool_dir={0}'.format(directory)
         self.warn('could not file the Upsun ticket for this failed run{0}: {1} It was written to {2}; file it later with '
                   '"{3}".'.format(' (it may have been filed: the flush checks first)' if may_exist else '', error, path,
-                                  command))
+                                  _flush_command(directory)))
 
     # -- runs stopped by a signal (plugins/plugin_utils/interruption.py) --
 
@@ -577,31 +576,40 @@ class CallbackModule(CallbackBase):
 
     def on_signal(self, signum):
         """Spool the ticket of a run that ``signum`` stops, if the rule says so: no request, no display (its lock)."""
+        name = signal_name(signum)
         try:
-            failures = (self._failures or RunFailures(self.redactor)).unhandled()
-            running = self.running.groups()
-            if not worth_a_ticket(failures, running, self._hung_after):
+            if self.filing is not None:
+                # Stopped while the end of the run files its ticket: that very ticket (same dedupe key), which may exist.
+                ticket, may_exist = self.filing, True
+                error = ('the run was stopped by {0} while its ticket was being filed; it may have been filed: the '
+                         'flush checks first'.format(name))
+            elif self.finished:
                 return
-            filing = self.finished
+            else:
+                # The rule: after a failure, or in a task running for hung_task_seconds; None otherwise.
+                ticket = stopped_run_ticket(
+                    (self._failures or RunFailures(self.redactor)).unhandled(), self.running.groups(), self._hung_after,
+                    signum, self.redactor, plays=self.plays, playbooks=self.playbooks, ansible_version=ANSIBLE_VERSION,
+                    options=dict((option, self.option(option)) for option in TICKET_OPTIONS),
+                    dedupe_key=self.option('dedupe_key'))
+                if ticket is None:
+                    return
+                may_exist = False
+                error = 'the run was stopped by {0} before its end; there was no time to file the ticket'.format(name)
             # The end of the run, should it still come, files nothing more: the ticket is spooled here.
             self.finished = True
-            report = FailureReport('callback', failures, plays=self.plays, playbooks=self.playbooks, ci_job=ci_job_url(),
-                                   ansible_version=ANSIBLE_VERSION)
-            ticket = interrupted_ticket(report, signum, running, self.redactor,
-                                        options=dict((name, self.option(name)) for name in TICKET_OPTIONS),
-                                        dedupe_key=self.option('dedupe_key'))
-            try:
-                connection = self.connection().public()
-            except Exception:  # pylint: disable=broad-except
-                connection = {}
             directory = self.option('spool_dir', DEFAULT_SPOOL_DIR)
-            record = make_record(ticket, 'callback', utc_now(), may_exist=filing, connection=connection,
-                                 redact=self.redactor, error='the run was stopped by {0} before its end; there was no '
-                                 'time to file the ticket'.format(signal_name(signum)))
+            record = make_record(ticket, 'callback', utc_now(), may_exist=may_exist, connection=self.public_connection(),
+                                 redact=self.redactor, error=error)
             message = 'the run was stopped by {0}: its ticket was spooled to {1}; file it later with "{2}".'.format(
-                signal_name(signum), write_record(directory, record), FLUSH_COMMAND if directory == DEFAULT_SPOOL_DIR
-                else '{0} -e upsun_support_spool_dir={1}'.format(FLUSH_COMMAND, directory))
+                name, write_record(directory, record), _flush_command(directory))
         except Exception as exc:  # pylint: disable=broad-except
             message = 'the run was stopped by {0}, and its ticket could not be spooled: {1}: {2}'.format(
-                signal_name(signum), type(exc).__name__, exc)
+                name, type(exc).__name__, exc)
         os.write(2, '[WARNING]: {0}: {1}\n'.format(NAME, self.redactor(message)).encode('utf-8', 'replace'))
+
+    def public_connection(self):
+        try:
+            return self.connection().public()
+        except Exception:  # pylint: disable=broad-except
+            return {}

@@ -20,6 +20,7 @@ import os
 import signal
 import time
 
+from ansible_collections.upsun.support.plugins.plugin_utils.failure_report import FailureReport, ci_job_url
 from ansible_collections.upsun.support.plugins.plugin_utils.rendering import (
     MAX_LISTED_GROUPS, default_dedupe_key, join, render_description, subject_fields, ticket_request)
 
@@ -146,3 +147,13 @@ def interrupted_ticket(report, signum, running, redact, options=None, dedupe_key
     request, dummy = ticket_request(report, redact, options=options, subject=subject, description=description,
                                     dedupe_key=key)
     return request
+
+
+def stopped_run_ticket(failures, running, hung_after, signum, redact, plays=(), playbooks=(), ansible_version=None,
+                       options=None, dedupe_key=None):
+    """The ticket of a run stopped by ``signum``, or ``None`` when the rule (``worth_a_ticket``) says it needs none."""
+    if not worth_a_ticket(failures, running, hung_after):
+        return None
+    report = FailureReport('callback', failures, plays=plays, playbooks=playbooks, ci_job=ci_job_url(),
+                           ansible_version=ansible_version)
+    return interrupted_ticket(report, signum, running, redact, options=options, dedupe_key=dedupe_key)

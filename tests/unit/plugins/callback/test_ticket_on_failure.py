@@ -508,14 +508,31 @@ def test_a_signal_that_spools_nothing_leaves_the_end_of_run_filing_alone(make_ca
     assert len(posted(api)) == 1
 
 
-def test_a_signal_while_the_ticket_is_filed_spools_it_as_may_exist(make_callback, spool_dir):
+def test_a_signal_while_the_ticket_is_filed_spools_that_ticket_as_may_exist(make_callback, api, spool_dir):
+    # The API is slow: the create is being sent when the CI job reaches its timeout.
     callback = make_callback()
     fail(callback, 'web1', 'Deploy', msg='x')
-    callback.finished = True
+    accept_tickets(api)
+    api.on('POST', '/tickets', lambda call: callback.on_signal(signal.SIGTERM) or (200, dict(call.json(), ticket_id=1)))
 
-    callback.on_signal(signal.SIGINT)
+    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
 
-    assert _spooled(spool_dir)[2]['may_exist'] is True
+    record = _spooled(spool_dir)[2]
+    assert record['may_exist'] is True and 'while its ticket was being filed' in record['error']
+    # The ticket that was being filed, with its own dedupe key: the flush finds it, if it was filed.
+    assert record['ticket']['subject'] == posted(api)[0]['subject']
+    assert record['ticket']['dedupe_key'] == 'ticket_on_failure:site.yml:Deploy'
+
+
+def test_a_signal_after_the_ticket_was_filed_spools_nothing(make_callback, api, spool_dir):
+    callback = make_callback()
+    fail(callback, 'web1', 'Deploy', msg='x')
+    accept_tickets(api)
+    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
+
+    callback.on_signal(signal.SIGTERM)
+
+    assert len(posted(api)) == 1 and spool_files(spool_dir) == []
 
 
 def test_the_callback_hooks_both_signals_unless_told_not_to(make_callback):
