@@ -162,6 +162,8 @@ options:
       - The ticket says which signal stopped the run, the failures seen so far (hosts, tasks, redacted errors), and
         the task each host was running then ("the run hung at task X on 2 host(s)"). Its dedupe key is that of the
         failure with C(|interrupted|) and the running tasks added, unless O(dedupe_key) is set.
+      - A signal while the end of the run files its ticket (a slow API) spools that same ticket, marked as one that may
+        have been filed; the flush looks for it before it files it. A signal after it was filed spools nothing.
       - The signal then has its usual effect, unchanged (ansible-core stops its workers and ends the run, exit code
         99 for Ctrl-C; killed by SIGTERM); a second signal acts at once.
       - SIGKILL cannot be caught, and nothing is spooled for it. The cancel and timeouts of ansible-runner
