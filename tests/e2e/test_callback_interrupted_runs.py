@@ -168,6 +168,32 @@ def test_ctrl_c_after_a_failure_spools_once_and_the_run_ends_as_interrupted(sand
     assert_flushed_once(sandbox, tmp_path)
 
 
+def test_sigterm_while_a_slow_api_files_the_ticket_spools_that_ticket_and_the_flush_files_it_once(sandbox, tmp_path):
+    # The run failed and ended; the callback is filing, but every answer trickles in: the CI job reaches its timeout.
+    sandbox.fault('/tickets', action='trickle', method='GET', chunk=1, interval=1.0, count=50)
+    process = start(tmp_path, FAILS_THEN_HANGS.replace('sleep 60', 'sleep 0'), env_for(sandbox, tmp_path))
+    deadline = time.monotonic() + 60
+    while 'PLAY RECAP' not in (tmp_path / 'output.txt').read_text():
+        assert process.poll() is None and time.monotonic() < deadline, (tmp_path / 'output.txt').read_text()
+        time.sleep(0.1)
+    time.sleep(2)
+
+    seconds, code, output = interrupt(process, tmp_path, signal.SIGTERM)
+
+    assert seconds is not None and seconds < 1.0 and code == -signal.SIGTERM, (seconds, code, output)
+    record = json.loads(the_record(tmp_path))
+    # The ticket that was being filed, with its own dedupe key, marked as one that may exist.
+    assert record['may_exist'] is True and 'while its ticket was being filed' in record['error']
+    assert record['ticket']['dedupe_key'] == 'ticket_on_failure:deploy.yml:Deploy release'
+    assert sandbox.journal('POST', '/tickets') == []
+
+    sandbox.clear_faults()
+    sandbox.clear_journal()
+    assert assert_flushed_once(sandbox, tmp_path)['subject'] == record['ticket']['subject']
+    # It looked for the ticket before it filed it.
+    assert [entry['method'] for entry in sandbox.journal() if entry['path'] == '/tickets'][0] == 'GET'
+
+
 def test_a_run_hung_longer_than_hung_task_seconds_spools_where_it_hung(sandbox, tmp_path):
     process = start(tmp_path, HANGS, env_for(sandbox, tmp_path, UPSUN_TICKET_ON_FAILURE_HUNG_TASK_SECONDS='1'))
     wait_for_the_long_task(process, tmp_path)
