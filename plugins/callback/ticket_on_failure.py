@@ -36,6 +36,9 @@ description:
     O(upsun.support.ticket#module:dedupe_key) option of the ticket module.
   - When the ticket cannot be filed (API down, bad credentials, missing C(requests), ...), it is written to
     O(spool_dir) in the spool format that the C(upsun.support.flush_spool) playbook files later.
+  - A run stopped by SIGTERM (a CI job killed at its timeout) or SIGINT (Ctrl-C) after a failure, or in the middle of a
+    task running for O(hung_task_seconds), leaves a spooled ticket saying so, written at the signal; see
+    O(spool_on_interrupt).
   - The callback never changes the outcome of the run it watches. Every problem of its own, including a bad
     setting, becomes a warning; the run's result and exit code stay what they would be without it.
   - It needs enabling, like any notification callback, for example with
@@ -156,6 +159,44 @@ options:
     ini:
       - section: callback_upsun_support_ticket_on_failure
         key: resolve_on_success
+  spool_on_interrupt:
+    description:
+      - When SIGTERM (a CI job killed at its timeout, C(kill), C(docker stop)) or SIGINT (Ctrl-C) stops the run, spool
+        a ticket for it at once, in O(spool_dir), without any request (there is no time to file; the
+        C(upsun.support.flush_spool) playbook files it later, once). It is written within a second of the signal.
+      - "The rule: a stopped run is spooled when it had an unhandled failure or unreachable host, or when a task had
+        been running for at least O(hung_task_seconds) on some host (the deploy hung). A healthy run stopped between
+        tasks, or in a short task, spools nothing."
+      - The ticket says which signal stopped the run, the failures seen so far (hosts, tasks, redacted errors), and
+        the task each host was running then ("the run hung at task X on 2 host(s)"). Its dedupe key is that of the
+        failure with C(|interrupted|) and the running tasks added, unless O(dedupe_key) is set.
+      - A signal while the end of the run files its ticket (a slow API) spools that same ticket, marked as one that may
+        have been filed; the flush looks for it before it files it. A signal after it was filed spools nothing.
+      - The signal then has its usual effect, unchanged (ansible-core stops its workers and ends the run, exit code
+        99 for Ctrl-C; killed by SIGTERM); a second signal acts at once.
+      - SIGKILL cannot be caught, and nothing is spooled for it. The cancel and timeouts of ansible-runner
+        (C(cancel_callback), C(job_timeout), C(idle_timeout)) send SIGKILL to the process group.
+    type: bool
+    default: true
+    version_added: 1.1.0
+    env:
+      - name: UPSUN_TICKET_ON_FAILURE_SPOOL_ON_INTERRUPT
+    ini:
+      - section: callback_upsun_support_ticket_on_failure
+        key: spool_on_interrupt
+  hung_task_seconds:
+    description:
+      - For a run stopped by a signal with no failure (see O(spool_on_interrupt)), how long a task must have been
+        running on a host for the run to count as hung and be spooled. V(0) spools every run stopped in a task.
+      - From V(0) to V(604800) (a week). Another value is reported as a warning and the default is used.
+    type: float
+    default: 60
+    version_added: 1.1.0
+    env:
+      - name: UPSUN_TICKET_ON_FAILURE_HUNG_TASK_SECONDS
+    ini:
+      - section: callback_upsun_support_ticket_on_failure
+        key: hung_task_seconds
   redact_patterns:
     description:
       - Regular expressions (Python syntax) of your own, applied after the built-in rules. A match is replaced
@@ -223,6 +264,7 @@ EXAMPLES = r'''
 '''
 
 import functools
+import os
 
 from ansible import constants as C
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
@@ -240,8 +282,11 @@ from ansible_collections.upsun.support.plugins.plugin_utils.failure_report impor
     ci_job_url,
     in_rescued_block,
     recap_lines,
+    task_name,
     utc_now,
 )
+from ansible_collections.upsun.support.plugins.plugin_utils.interruption import (
+    DEFAULT_HUNG_TASK_SECONDS, RunningTasks, SignalHook, hung_task_seconds, signal_name, stopped_run_ticket)
 from ansible_collections.upsun.support.plugins.plugin_utils.known_secrets import URL_NAMES, KnownSecrets, shared_redactor
 from ansible_collections.upsun.support.plugins.plugin_utils.redaction import RedactionError
 from ansible_collections.upsun.support.plugins.plugin_utils.rendering import default_recovery_key, ticket_request
@@ -271,6 +316,19 @@ def _templater(play, variables):
     from ansible.template import Templar
     templar = Templar(loader=play.get_loader(), variables=variables)
     return templar.template
+
+
+def _name_of(host):
+    return host.get_name() if hasattr(host, 'get_name') else str(host or 'unknown host')
+
+
+def _host_name(result):
+    return _name_of(_attr(result, 'host', '_host'))
+
+
+def _flush_command(directory):
+    return FLUSH_COMMAND if directory == DEFAULT_SPOOL_DIR else '{0} -e upsun_support_spool_dir={1}'.format(
+        FLUSH_COMMAND, directory)
 
 
 def _guarded(method):
@@ -306,6 +364,11 @@ class CallbackModule(CallbackBase):
         # Failed host name: (host, play, task), to read the values known to be secret when the run ends.
         self._failed = {}
         self._origins = {}
+        self.running = RunningTasks()
+        self._signal_hook = None
+        self._hung_after = DEFAULT_HUNG_TASK_SECONDS
+        # The ticket being filed at the end of the run, until that is over: a signal then spools this one.
+        self.filing = None
         super(CallbackModule, self).__init__(display=display, options=options)
 
     # -- settings -------------------------------------------------------
@@ -418,6 +481,7 @@ class CallbackModule(CallbackBase):
     @_guarded
     def v2_playbook_on_start(self, playbook):
         self.playbooks.append(str(getattr(playbook, '_file_name', None) or 'unknown playbook'))
+        self.watch_signals()
 
     @_guarded
     def v2_playbook_on_play_start(self, play):
@@ -427,25 +491,38 @@ class CallbackModule(CallbackBase):
 
     @_guarded
     def v2_runner_on_failed(self, result, ignore_errors=False):
+        self.running.done(_host_name(result))
         if not ignore_errors:
             self.record(result, 'failed')
 
     @_guarded
     def v2_runner_on_unreachable(self, result):
+        self.running.done(_host_name(result))
         if getattr(_attr(result, 'task', '_task'), 'ignore_unreachable', False) is not True:
             self.record(result, 'unreachable')
+
+    # The task each host is running, for a run stopped by a signal (see on_signal). Not guarded: nothing here raises.
+    def v2_runner_on_start(self, host, task):
+        self.running.start(_name_of(host), task_name(task), str(getattr(task, 'action', None) or 'unknown action'))
+
+    def v2_runner_on_ok(self, result):
+        self.running.done(_host_name(result))
+
+    def v2_runner_on_skipped(self, result):
+        self.running.done(_host_name(result))
 
     @_guarded
     def v2_playbook_on_stats(self, stats):
         if not self.finished:
             self.finished = True
             self.finish(stats)
+            self.filing = None
 
     def record(self, result, kind):
         if self._failures is None:
             self._failures = RunFailures(lambda: self.redactor)
         task, host, data = _attr(result, 'task', '_task'), _attr(result, 'host', '_host'), _attr(result, 'result', '_result')
-        name = host.get_name() if hasattr(host, 'get_name') else str(host or 'unknown host')
+        name = _name_of(host)
         if hasattr(host, 'get_name') and self._play_object is not None:
             self._failed.setdefault(name, (host, self._play_object, task))
         self._failures.record(name, task, data if isinstance(data, dict) else {}, kind, self.play,
@@ -492,6 +569,7 @@ class CallbackModule(CallbackBase):
                 ticket.get('ticket_id'), ticket.get('zd_ticket_url') or 'no URL given'))
 
     def file(self, ticket):
+        self.filing = ticket
         settings = None
         try:
             client_module = self.client_module()
@@ -524,9 +602,63 @@ class CallbackModule(CallbackBase):
             self.warn('could not file the Upsun ticket for this failed run ({0}), nor spool it: {1}. Here it is, to file '
                       'by hand:\n{2}\n\n{3}'.format(error, exc, ticket['subject'], ticket['description']))
             return
-        command = FLUSH_COMMAND
-        if directory != DEFAULT_SPOOL_DIR:
-            command += ' -e upsun_support_spool_dir={0}'.format(directory)
         self.warn('could not file the Upsun ticket for this failed run{0}: {1} It was written to {2}; file it later with '
                   '"{3}".'.format(' (it may have been filed: the flush checks first)' if may_exist else '', error, path,
-                                  command))
+                                  _flush_command(directory)))
+
+    # -- runs stopped by a signal (plugins/plugin_utils/interruption.py) --
+
+    def watch_signals(self):
+        # Once, in the controller's main thread, after ansible-core set its own handlers (they run after ours).
+        if self._signal_hook is not None or not self.option('spool_on_interrupt', True):
+            return
+        try:
+            self._hung_after = hung_task_seconds(self.option('hung_task_seconds', DEFAULT_HUNG_TASK_SECONDS))
+        except ValueError as exc:
+            self.warn('ignored the {0} setting: {1}; using its default ({2:g}).'.format(
+                'hung_task_seconds', exc, DEFAULT_HUNG_TASK_SECONDS))
+        self._signal_hook = SignalHook(self.on_signal)
+        try:
+            self._signal_hook.install()
+        except ValueError as exc:
+            self.warn('cannot watch for SIGTERM and SIGINT ({0}): a stopped run spools no ticket.'.format(exc))
+
+    def on_signal(self, signum):
+        """Spool the ticket of a run that ``signum`` stops, if the rule says so: no request, no display (its lock)."""
+        name = signal_name(signum)
+        try:
+            if self.filing is not None:
+                # Stopped while the end of the run files its ticket: that very ticket (same dedupe key), which may exist.
+                ticket, may_exist = self.filing, True
+                error = ('the run was stopped by {0} while its ticket was being filed; it may have been filed: the '
+                         'flush checks first'.format(name))
+            elif self.finished:
+                return
+            else:
+                # The rule: after a failure, or in a task running for hung_task_seconds; None otherwise.
+                ticket = stopped_run_ticket(
+                    (self._failures or RunFailures(self.redactor)).unhandled(), self.running.groups(), self._hung_after,
+                    signum, self.redactor, plays=self.plays, playbooks=self.playbooks, ansible_version=ANSIBLE_VERSION,
+                    options=dict((option, self.option(option)) for option in TICKET_OPTIONS),
+                    dedupe_key=self.option('dedupe_key'))
+                if ticket is None:
+                    return
+                may_exist = False
+                error = 'the run was stopped by {0} before its end; there was no time to file the ticket'.format(name)
+            # The end of the run, should it still come, files nothing more: the ticket is spooled here.
+            self.finished = True
+            directory = self.option('spool_dir', DEFAULT_SPOOL_DIR)
+            record = make_record(ticket, 'callback', utc_now(), may_exist=may_exist, connection=self.public_connection(),
+                                 redact=self.redactor, error=error)
+            message = 'the run was stopped by {0}: its ticket was spooled to {1}; file it later with "{2}".'.format(
+                name, write_record(directory, record), _flush_command(directory))
+        except Exception as exc:  # pylint: disable=broad-except
+            message = 'the run was stopped by {0}, and its ticket could not be spooled: {1}: {2}'.format(
+                name, type(exc).__name__, exc)
+        os.write(2, '[WARNING]: {0}: {1}\n'.format(NAME, self.redactor(message)).encode('utf-8', 'replace'))
+
+    def public_connection(self):
+        try:
+            return self.connection().public()
+        except Exception:  # pylint: disable=broad-except
+            return {}

@@ -33,6 +33,8 @@ HIDDEN = 'hidden by no_log'
 CENSORED_KEY = 'censored'
 # Set on the task with which the role fails each host again: the callback knows this failure has its ticket.
 REPORTED_VAR = '__deploy_failure_ticket_reported'
+# Set on the task with which the role's unreachable entry point fails a host it cannot reach: the check's action.
+UNREACHABLE_VAR = '__deploy_failure_ticket_unreachable'
 MAX_ERROR_CHARS = 4000
 MAX_OUTPUT_LINES = 20
 MAX_LABEL_CHARS = 80
@@ -254,10 +256,12 @@ def failures_from_hostvars(hostvars, hosts, redact, handled=None, max_chars=MAX_
             continue
         result = facts.get('ansible_failed_result')
         action = _text(task.get('action') or task.get('_resolved_action')) or None
+        check = _task_vars(task).get(UNREACHABLE_VAR)
+        unreachable = bool(check) or isinstance(result, Mapping) and bool(result.get('unreachable'))
         error = whole_error(result, redact, task.get('no_log'))
         failures.append(Failure.from_error(
-            host, error, redact, task=_text(task.get('name')).strip() or None, action=action, max_chars=max_chars, play=play,
-            task_uuid=uuid, kind='unreachable' if isinstance(result, Mapping) and result.get('unreachable') else 'failed'))
+            host, error, redact, task=_text(task.get('name')).strip() or None, action=_text(check) if check else action,
+            max_chars=max_chars, play=play, task_uuid=uuid, kind='unreachable' if unreachable else 'failed'))
         messages[host] = error
     return failures, messages
 
@@ -380,7 +384,8 @@ def _delegate_to(task):
 
 
 def _task_vars(task):
-    value = getattr(task, 'vars', None)
+    # A Task, or the dict of one (ansible_failed_task).
+    value = task.get('vars') if isinstance(task, Mapping) else getattr(task, 'vars', None)
     return value if isinstance(value, Mapping) else {}
 
 

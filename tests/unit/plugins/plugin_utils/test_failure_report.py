@@ -165,6 +165,20 @@ def test_a_host_already_reported_is_left_out_and_the_host_fails_again_with_its_w
     assert messages == {'web1': 'step failed; ' * 400 + 'password=[REDACTED]'}
 
 
+def test_a_host_failed_by_the_unreachable_check_is_reported_unreachable_with_the_check_as_action():
+    check = {'name': 'Reach the host at the end of the deploy', 'action': 'ansible.builtin.fail', 'uuid': 'u2',
+             'vars': {'__deploy_failure_ticket_unreachable': 'ansible.builtin.ping'}}
+    failed = {'name': 'Migrate', 'action': 'command', 'uuid': 'u1', 'vars': {}}
+    hostvars = hostvars_for(db1=(check, {'failed': True, 'msg': 'ssh: connect to host db1 port 22: Connection refused'}),
+                            web1=(failed, {'failed': True, 'msg': 'migration failed'}))
+
+    failures, dummy = failures_from_hostvars(hostvars, ['db1', 'web1'], REDACT)
+
+    assert [(failure.host, failure.kind, failure.action) for failure in failures] == [
+        ('db1', 'unreachable', 'ansible.builtin.ping'), ('web1', 'failed', 'command')]
+    assert 'Connection refused' in failures[0].error
+
+
 def test_the_report_groups_hosts_that_failed_the_same_way():
     failures = [Failure('web1', task='A', action='x', error='e1'), Failure('web2', task='A', action='x', error='e1'),
                 Failure('web3', task='A', action='x', error='e2', delegate_to='db'), Failure('web1', task='B', error='e1')]
