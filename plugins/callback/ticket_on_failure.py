@@ -286,7 +286,7 @@ from ansible_collections.upsun.support.plugins.plugin_utils.failure_report impor
     utc_now,
 )
 from ansible_collections.upsun.support.plugins.plugin_utils.interruption import (
-    DEFAULT_HUNG_TASK_SECONDS, RunningTasks, SignalHook, hung_task_seconds, signal_name, stopped_run_ticket)
+    DEFAULT_HUNG_TASK_SECONDS, RunningTasks, SignalHook, hung_task_seconds, signal_name, stopped_run_ticket, stopped_ticket)
 from ansible_collections.upsun.support.plugins.plugin_utils.known_secrets import URL_NAMES, KnownSecrets, shared_redactor
 from ansible_collections.upsun.support.plugins.plugin_utils.redaction import RedactionError
 from ansible_collections.upsun.support.plugins.plugin_utils.rendering import default_recovery_key, ticket_request
@@ -309,13 +309,6 @@ def _attr(obj, public, private):
     # ansible-core 2.19+ names these result.task, result.host, result.result; older cores use the private names.
     value = getattr(obj, public, None)
     return getattr(obj, private, None) if value is None else value
-
-
-def _templater(play, variables):
-    # Renders a module_defaults value with the host's variables, as the task that used it did.
-    from ansible.template import Templar
-    templar = Templar(loader=play.get_loader(), variables=variables)
-    return templar.template
 
 
 def _name_of(host):
@@ -435,7 +428,9 @@ class CallbackModule(CallbackBase):
     def redactor(self):
         # Built once, when first needed; again only when failures came since (a warning about a setting came first).
         if self._redactor is None or self._redactor_hosts != len(self._failed):
-            secrets = self.known_secrets()
+            # The values to mask wherever they appear: the credentials, and the secrets in the failed hosts' variables.
+            secrets = KnownSecrets().credentials(dict((name, self.option(name)) for name in SECRET_NAMES + URL_NAMES)) \
+                .failed_hosts(list(self._failed.values())[:MAX_KNOWN_HOSTS]).values
             self._redactor_hosts = len(self._failed)
             try:
                 self._redactor = shared_redactor(self.option('redact_patterns'), self.option('redact_disable'), secrets=secrets)
@@ -443,25 +438,6 @@ class CallbackModule(CallbackBase):
                 self._redactor = shared_redactor(secrets=secrets)
                 self.warn('{0}; using the built-in redaction rules only.'.format(exc))
         return self._redactor
-
-    def known_secrets(self):
-        """The values to mask wherever they appear: the credentials, and the secrets in the failed hosts' variables."""
-        known = KnownSecrets().credentials(dict((name, self.option(name)) for name in SECRET_NAMES + URL_NAMES))
-        for host, play, task in list(self._failed.values())[:MAX_KNOWN_HOSTS]:
-            try:
-                try:
-                    variables = play.get_variable_manager().get_vars(play=play, host=host, include_hostvars=False)
-                except Exception:  # pylint: disable=broad-except
-                    # Variables that cannot be read whole here (a vars file gone): the play's own still are.
-                    variables = play.get_vars()
-                known.collect(variables)
-                template = _templater(play, variables)
-                known.module_defaults(getattr(play, 'module_defaults', None), template)
-                known.module_defaults(getattr(task, 'module_defaults', None), template)
-            except Exception:  # pylint: disable=broad-except
-                # What this host's variables would add is lost; the rules and the other values still apply.
-                continue
-        return known.values
 
     # -- output ---------------------------------------------------------
 
@@ -508,8 +484,7 @@ class CallbackModule(CallbackBase):
     def v2_runner_on_ok(self, result):
         self.running.done(_host_name(result))
 
-    def v2_runner_on_skipped(self, result):
-        self.running.done(_host_name(result))
+    v2_runner_on_skipped = v2_runner_on_ok
 
     @_guarded
     def v2_playbook_on_stats(self, stats):
@@ -627,24 +602,15 @@ class CallbackModule(CallbackBase):
         """Spool the ticket of a run that ``signum`` stops, if the rule says so: no request, no display (its lock)."""
         name = signal_name(signum)
         try:
-            if self.filing is not None:
-                # Stopped while the end of the run files its ticket: that very ticket (same dedupe key), which may exist.
-                ticket, may_exist = self.filing, True
-                error = ('the run was stopped by {0} while its ticket was being filed; it may have been filed: the '
-                         'flush checks first'.format(name))
-            elif self.finished:
+            stopped = None if self.finished and self.filing is None else stopped_ticket(signum, self.filing, lambda: (
+                stopped_run_ticket(
+                    (self._failures or RunFailures(lambda: self.redactor)).unhandled(), self.running.groups(),
+                    self._hung_after, signum, self.redactor, plays=self.plays, playbooks=self.playbooks,
+                    ansible_version=ANSIBLE_VERSION, options=dict((option, self.option(option)) for option in TICKET_OPTIONS),
+                    dedupe_key=self.option('dedupe_key'))))
+            if stopped is None:
                 return
-            else:
-                # The rule: after a failure, or in a task running for hung_task_seconds; None otherwise.
-                ticket = stopped_run_ticket(
-                    (self._failures or RunFailures(self.redactor)).unhandled(), self.running.groups(), self._hung_after,
-                    signum, self.redactor, plays=self.plays, playbooks=self.playbooks, ansible_version=ANSIBLE_VERSION,
-                    options=dict((option, self.option(option)) for option in TICKET_OPTIONS),
-                    dedupe_key=self.option('dedupe_key'))
-                if ticket is None:
-                    return
-                may_exist = False
-                error = 'the run was stopped by {0} before its end; there was no time to file the ticket'.format(name)
+            ticket, may_exist, error = stopped
             # The end of the run, should it still come, files nothing more: the ticket is spooled here.
             self.finished = True
             directory = self.option('spool_dir', DEFAULT_SPOOL_DIR)

@@ -157,3 +157,20 @@ def stopped_run_ticket(failures, running, hung_after, signum, redact, plays=(), 
     report = FailureReport('callback', failures, plays=plays, playbooks=playbooks, ci_job=ci_job_url(),
                            ansible_version=ansible_version)
     return interrupted_ticket(report, signum, running, redact, options=options, dedupe_key=dedupe_key)
+
+
+def stopped_ticket(signum, filing, build):
+    """``(ticket, may_exist, error)`` to spool for a run that ``signum`` stops, or ``None`` when it needs none.
+
+    ``filing`` is the ticket the end of the run was filing when the signal came
+    (that very ticket is spooled, as one that may exist); otherwise ``build()``
+    makes the ticket of the run stopped now, or ``None`` (see ``worth_a_ticket``).
+    """
+    name = signal_name(signum)
+    if filing is not None:
+        return filing, True, ('the run was stopped by {0} while its ticket was being filed; it may have been filed: the '
+                              'flush checks first'.format(name))
+    ticket = build()
+    if ticket is None:
+        return None
+    return ticket, False, 'the run was stopped by {0} before its end; there was no time to file the ticket'.format(name)

@@ -158,6 +158,31 @@ class KnownSecrets:
                     self.add(url_password(value) if name in URL_NAMES else vault_plaintext(value) or value)
         return self
 
+    def failed_hosts(self, failed):
+        """Add the secrets in reach of each failed ``(host, play, task)``: its variables and its module_defaults."""
+        for host, play, task in failed:
+            try:
+                try:
+                    variables = play.get_variable_manager().get_vars(play=play, host=host, include_hostvars=False)
+                except Exception:  # pylint: disable=broad-except
+                    # Variables that cannot be read whole here (a vars file gone): the play's own still are.
+                    variables = play.get_vars()
+                self.collect(variables)
+                template = _templater(play, variables)
+                self.module_defaults(getattr(play, 'module_defaults', None), template)
+                self.module_defaults(getattr(task, 'module_defaults', None), template)
+            except Exception:  # pylint: disable=broad-except
+                # What this host's variables would add is lost; the rules and the other values still apply.
+                continue
+        return self
+
+
+def _templater(play, variables):
+    # Renders a module_defaults value with the host's variables, as the task that used it did.
+    from ansible.template import Templar  # pylint: disable=import-outside-toplevel
+    templar = Templar(loader=play.get_loader(), variables=variables)
+    return templar.template
+
 
 def _children(value):
     # The raw items: dict.values and list iteration, not the lazy containers' own, which would template them.
