@@ -321,7 +321,7 @@ def _filters(args):
                 name, ', '.join(FILTER_CHOICES[name]), value))
         if name == 'requester_id':
             try:
-                check_uuid(name, value)
+                value = check_uuid(name, value)
             except InputError as exc:
                 raise _argument_error(exc.msg)
         filters[name] = value
