@@ -882,3 +882,157 @@ def test_a_forked_child_starts_its_own_watchdog(monkeypatch):
     watchdog.watch(child_attempt, 0.05)
     assert watchdog._cond is not first
     assert child_connection.sock.shut.wait(5) and connection.sock.shut.wait(5)
+
+
+# --- the size cap of an answer ----------------------------------------------------------------------------------------
+
+
+class EndlessServer:
+    """Answers every request with status ``status`` and a body that never ends, as fast as the client reads it.
+
+    ``framing`` is ``chunked`` (Transfer-Encoding: chunked), ``unsized`` (no length, the end would be the close) or
+    ``announced`` (a Content-Length of ``announced`` bytes, then that many). ``sent`` counts the body bytes written.
+    """
+
+    BLOCK = b'x' * 65536
+
+    def __init__(self, framing, status=200, announced=None):
+        import socket
+
+        self.framing, self.status, self.announced = framing, status, announced
+        self.sent = 0
+        self.requests = 0
+        self._stop = threading.Event()
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.bind(('127.0.0.1', 0))
+        self._sock.listen(8)
+        self._sock.settimeout(0.05)
+        self.url = 'http://127.0.0.1:{0}'.format(self._sock.getsockname()[1])
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        import socket
+
+        while not self._stop.is_set():
+            try:
+                conn, dummy = self._sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn):
+        conn.settimeout(5)
+        try:
+            data = b''
+            while b'\r\n\r\n' not in data:
+                data += conn.recv(65536)
+            self.requests += 1
+            head = 'HTTP/1.1 {0} OK\r\nContent-Type: application/json\r\n'.format(self.status)
+            if self.framing == 'chunked':
+                head += 'Transfer-Encoding: chunked\r\n'
+            elif self.framing == 'announced':
+                head += 'Content-Length: {0}\r\n'.format(self.announced)
+            else:
+                head += 'Connection: close\r\n'
+            conn.sendall(head.encode('ascii') + b'\r\n')
+            block = self.BLOCK
+            if self.framing == 'chunked':
+                block = b'%x\r\n' % len(self.BLOCK) + self.BLOCK + b'\r\n'
+            left = self.announced if self.framing == 'announced' else None
+            while not self._stop.is_set() and (left is None or left > 0):
+                conn.sendall(block if left is None else block[:left])
+                self.sent += len(self.BLOCK) if left is None else min(left, len(block))
+                left = None if left is None else left - len(block)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def close(self):
+        self._stop.set()
+        self._sock.close()
+
+
+@pytest.fixture
+def endless():
+    servers = []
+
+    def start(framing, status=200, announced=None):
+        servers.append(EndlessServer(framing, status, announced))
+        return servers[-1]
+    yield start
+    for server in servers:
+        server.close()
+
+
+@pytest.mark.parametrize('framing', ['chunked', 'unsized'])
+def test_an_endless_answer_fails_at_max_response_size_naming_it(endless, make_client, tokens, framing):
+    server = endless(framing)
+    client = make_client(api_url=server.url, access_token=tokens.access, timeout=20, max_response_size=65536)
+
+    started = time.monotonic()
+    with pytest.raises(ResponseLostError) as info:
+        client.request('GET', '/tickets')
+
+    assert time.monotonic() - started < 5
+    message = info.value.msg
+    assert 'max_response_size (65536 bytes; UPSUN_SUPPORT_MAX_RESPONSE_SIZE)' in message
+    assert 'GET {0}/tickets'.format(server.url) in message and 'HTTP 200' in message
+    # Not retried: the same request would bring the same endless answer.
+    assert server.requests == 1
+    # Read no further than the cap (plus what was in flight in the socket buffers).
+    assert server.sent < 65536 + 8 * 1024 * 1024
+
+
+def test_an_announced_length_above_the_cap_fails_before_the_body_is_read(endless, make_client, tokens):
+    server = endless('announced', announced=50 * 1024 * 1024)
+    client = make_client(api_url=server.url, access_token=tokens.access, max_response_size=1024)
+
+    with pytest.raises(ResponseLostError) as info:
+        client.request('GET', '/tickets')
+
+    assert 'a body of 52428800 bytes, more than max_response_size (1024 bytes' in info.value.msg
+
+
+def test_the_token_exchange_answer_is_capped_too(endless, make_client):
+    server = endless('chunked')
+    client = make_client(auth_url=server.url, max_response_size=4096)
+
+    with pytest.raises(ResponseLostError) as info:
+        client.request('GET', '/tickets')
+
+    assert 'POST {0}/oauth2/token'.format(server.url) in info.value.msg
+    assert 'max_response_size (4096 bytes' in info.value.msg
+
+
+def test_an_error_answer_above_the_cap_is_not_retried(endless, make_client, tokens):
+    server = endless('unsized', status=503)
+    client = make_client(api_url=server.url, access_token=tokens.access, max_response_size=2048, retries=3)
+
+    with pytest.raises(ResponseLostError) as info:
+        client.request('GET', '/tickets')
+
+    assert 'HTTP 503' in info.value.msg and 'max_response_size' in info.value.msg
+    assert server.requests == 1
+
+
+def test_an_answer_of_exactly_the_cap_is_read_and_keeps_its_connection(api, make_client, tokens):
+    body = {'count': 0, 'tickets': [], '_links': {}, 'pad': ''}
+    body['pad'] = 'p' * (2048 - len(json.dumps(body)))
+    api.on('GET', '/tickets', (200, body))
+    client = make_client(access_token=tokens.access, max_response_size=2048)
+
+    assert client.request('GET', '/tickets') == (200, body)
+    assert client.request('GET', '/tickets') == (200, body)
+    # Read to its end, the answer left its connection for the next request.
+    assert len(api.connections()) == 1
+
+    client = make_client(access_token=tokens.access, max_response_size=2047)
+    with pytest.raises(ResponseLostError, match='max_response_size'):
+        client.request('GET', '/tickets')
+
+
+def test_the_default_cap_is_ten_mib(make_client):
+    assert make_client().max_response_size == 10 * 1024 * 1024

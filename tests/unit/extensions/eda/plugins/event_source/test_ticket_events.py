@@ -116,7 +116,7 @@ def test_each_connection_setting_comes_from_the_modules_environment_variables(se
     values = {'api_token': 'tok', 'access_token': 'acc', 'api_url': 'https://api.example.com',
               'auth_url': 'https://auth.example.com', 'token_url': 'https://auth.example.com/token',
               'timeout': '12.5', 'ca_path': str(tmp_path), 'retries': '7',
-              'deadline': '45.5', 'page_limit': '9', 'page_concurrency': '2'}
+              'deadline': '45.5', 'page_limit': '9', 'page_concurrency': '2', 'max_response_size': '65536'}
     environ = {setting.env[-1]: values[setting.name]}
     if setting.name != 'api_token':
         environ['UPSUN_CLI_TOKEN'] = 'tok'
