@@ -73,13 +73,14 @@ from ansible_collections.upsun.support.plugins.module_utils.settings import reso
 try:
     import requests
     from requests.adapters import HTTPAdapter
+    from urllib3.connection import HTTPConnection, HTTPSConnection
     from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
     from urllib3.exceptions import ConnectTimeoutError, InsecureRequestWarning, MaxRetryError, NewConnectionError
 except ImportError:
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
     # Lets the classes below be defined; they are never used without requests.
-    HTTPAdapter = HTTPConnectionPool = HTTPSConnectionPool = object
+    HTTPAdapter = HTTPConnectionPool = HTTPSConnectionPool = HTTPConnection = HTTPSConnection = object
 else:
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
@@ -207,12 +208,29 @@ class _Attempt:
 
 
 def _shut(connection):
-    sock = getattr(connection, 'sock', None)
+    sock = getattr(connection, 'sock', None) or getattr(connection, 'upsun_sock', None)
     if sock is not None:
         try:
             sock.shutdown(socket.SHUT_RDWR)
         except (OSError, ValueError):
             pass
+
+
+class _WatchedConnection:
+    """Connection mixin that remembers its socket: http.client forgets it (``sock = None``) as soon as an answer says
+    ``Connection: close``, while that answer, which only the close would end, is still being read from it."""
+
+    def connect(self):
+        super(_WatchedConnection, self).connect()
+        self.upsun_sock = self.sock
+
+
+class _WatchedHTTPConnection(_WatchedConnection, HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_WatchedConnection, HTTPSConnection):
+    pass
 
 
 class _WatchedPool:
@@ -226,11 +244,11 @@ class _WatchedPool:
 
 
 class _WatchedHTTPConnectionPool(_WatchedPool, HTTPConnectionPool):
-    pass
+    ConnectionCls = _WatchedHTTPConnection
 
 
 class _WatchedHTTPSConnectionPool(_WatchedPool, HTTPSConnectionPool):
-    pass
+    ConnectionCls = _WatchedHTTPSConnection
 
 
 def _watch_pools(manager):

@@ -892,14 +892,17 @@ class EndlessServer:
 
     ``framing`` is ``chunked`` (Transfer-Encoding: chunked), ``unsized`` (no length, the end would be the close) or
     ``announced`` (a Content-Length of ``announced`` bytes, then that many). ``sent`` counts the body bytes written.
+    With ``interval``, one byte every ``interval`` seconds instead.
     """
 
     BLOCK = b'x' * 65536
 
-    def __init__(self, framing, status=200, announced=None):
+    def __init__(self, framing, status=200, announced=None, interval=0):
         import socket
 
-        self.framing, self.status, self.announced = framing, status, announced
+        self.framing, self.status, self.announced, self.interval = framing, status, announced, interval
+        if interval:
+            self.BLOCK = b'x'
         self.sent = 0
         self.requests = 0
         self._stop = threading.Event()
@@ -945,6 +948,7 @@ class EndlessServer:
                 conn.sendall(block if left is None else block[:left])
                 self.sent += len(self.BLOCK) if left is None else min(left, len(block))
                 left = None if left is None else left - len(block)
+                time.sleep(self.interval)
         except OSError:
             pass
         finally:
@@ -959,8 +963,8 @@ class EndlessServer:
 def endless():
     servers = []
 
-    def start(framing, status=200, announced=None):
-        servers.append(EndlessServer(framing, status, announced))
+    def start(framing, status=200, announced=None, interval=0):
+        servers.append(EndlessServer(framing, status, announced, interval))
         return servers[-1]
     yield start
     for server in servers:
@@ -1036,3 +1040,18 @@ def test_an_answer_of_exactly_the_cap_is_read_and_keeps_its_connection(api, make
 
 def test_the_default_cap_is_ten_mib(make_client):
     assert make_client().max_response_size == 10 * 1024 * 1024
+
+
+@pytest.mark.parametrize('framing', ['chunked', 'unsized'])
+def test_a_slow_endless_answer_ends_at_the_timeout_with_or_without_a_length(endless, make_client, tokens, framing):
+    # Without a length, http.client lets go of the socket as soon as the headers say Connection: close: the watchdog
+    # must still find it, or a byte every 0.1 s holds the run for ever.
+    server = endless(framing, interval=0.1)
+    client = make_client(api_url=server.url, access_token=tokens.access, timeout=0.5, retries=0)
+
+    started = time.monotonic()
+    with pytest.raises(ResponseLostError) as info:
+        client.request('GET', '/tickets')
+
+    assert time.monotonic() - started < 3
+    assert 'within 0.5 s' in info.value.msg
