@@ -151,16 +151,20 @@ def test_the_role_without_dedupe_spools_an_unreadable_create_as_may_exist(sandbo
     assert len(sandbox.tickets()) == 1
 
 
-def test_the_callback_spools_an_unreadable_create_as_may_exist(sandbox, tmp_path):
+def test_the_callback_finds_the_ticket_of_an_unreadable_create_by_its_dedupe_key(sandbox, tmp_path):
+    # The callback files with a dedupe key: after an answer that may hide a ticket, it searches instead of posting
+    # again, and finds it.
     sandbox.fault('/tickets', 'unreadable', method='POST')
     env = env_for(sandbox, tmp_path, ANSIBLE_CALLBACKS_ENABLED=CALLBACK)
     run = run_playbook(write(tmp_path / 'nightly.yml', FAILING), 'localhost,', env, args=['-c', 'local'], timeout=170)
 
     assert run.returncode == 2, run.stdout + run.stderr
-    record = spooled(tmp_path)
-    assert record['source'] == 'callback' and record['may_exist'] is True
-    assert 'it may have been filed' in one_line(run.stdout + run.stderr)
-    assert len(sandbox.journal(method='POST', path='/tickets')) == 1
+    output = one_line(run.stdout + run.stderr)
+    assert 'ticket 1001 carries the dedupe_key, so it was filed' in output
+    assert 'filed Upsun ticket 1001' in output
+    assert files_under(tmp_path / 'home' / '.ansible' / 'upsun_support_spool') == []
+    methods = [entry['method'] for entry in sandbox.journal(path='/tickets')]
+    assert methods.count('POST') == 1 and methods[-1] == 'GET'
     assert len(sandbox.tickets()) == 1
 
 
@@ -169,16 +173,12 @@ def test_the_callback_spools_an_unreadable_create_as_may_exist(sandbox, tmp_path
 
 @pytest.mark.parametrize('options, words', [
     ({'timeout': 'inf'}, ['timeout must be a number of seconds above 0, at most 3600', 'got inf']),
-    ({'timeout': 'nan'}, ['timeout must be', 'got nan']),
     ({'deadline': 1e308}, ['deadline must be a number of seconds above 0, at most 86400']),
-    ({'deadline': -5}, ['deadline must be', 'got -5']),
     ({'retries': 10 ** 30}, ['retries must be from 0 to 100']),
     ({'max_response_size': 10}, ['max_response_size must be a number of bytes from 1024 to 1073741824', 'got 10']),
-    ({'requester_id': 'jane@example.com'}, ['requester_id must be a UUID', "'jane@example.com'"]),
-    ({'requester_id': UUID + '0'}, ['requester_id must be a UUID']),
     ({'collaborator_ids': [UUID, 'urn:uuid:{' + UUID + '}']}, ['collaborator_ids[1] must be a UUID']),
-], ids=['timeout-inf', 'timeout-nan', 'deadline-1e308', 'deadline-negative', 'retries-huge', 'size-tiny',
-        'requester-email', 'requester-long', 'collaborator-braced-urn'])
+    ({'requester_id': '{' + UUID}, ['requester_id must be a UUID']),
+], ids=['timeout-inf', 'deadline-1e308', 'retries-huge', 'size-tiny', 'collaborator-braced-urn', 'requester-half-braced'])
 def test_a_bad_value_is_refused_naming_the_option_before_any_request(sandbox, tmp_path, options, words):
     run = run_adhoc(TICKET, dict(NEW, **options), env_for(sandbox, tmp_path))
 
