@@ -21,32 +21,18 @@ import time
 
 import pytest
 
-from helpers import BIN_DIR, REPO_ROOT, adhoc_result, ansible_env, files_under, one_line, run_adhoc, run_playbook, write  # pylint: disable=import-error
+from helpers import BIN_DIR, REPO_ROOT, adhoc_result, files_under, one_line, run_adhoc, run_playbook, write  # pylint: disable=import-error
+from test_callback_and_role_under_faults import CALLBACK, FAILING, env_for, spooled  # pylint: disable=import-error
 
 # The sandbox fixtures, also when pytest runs without -p upsun_sandbox.pytest_plugin.
 from upsun_sandbox.pytest_plugin import sandbox, sandbox_factory  # noqa: F401 pylint: disable=import-error,unused-import
 
 TICKET = 'upsun.support.ticket'
 INFO = 'upsun.support.ticket_info'
-CALLBACK = 'upsun.support.ticket_on_failure'
 NEW = {'subject': 'Nightly deploy failed', 'description': 'disk full on web1'}
 UUID = '3c90c3cc-0d44-4b50-8888-8dd25736052a'
 # The issue's bound for the module's peak memory on an endless answer.
 MAX_RSS_BYTES = 200 * 1024 * 1024
-FAILING = '''
-- name: Nightly job
-  hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: Run the job
-      ansible.builtin.fail:
-        msg: the job failed
-'''
-
-
-def env_for(client, tmp_path, **extra):
-    (tmp_path / 'tmp').mkdir(exist_ok=True)
-    return ansible_env(client, home=tmp_path / 'ansible-home', HOME=tmp_path / 'home', TMPDIR=tmp_path / 'tmp', **extra)
 
 
 def peak_rss_of(module, module_args, env, timeout=120):
@@ -63,11 +49,6 @@ def peak_rss_of(module, module_args, env, timeout=120):
                           timeout=timeout, check=True)
     report = json.loads(done.stdout)
     return report['seconds'], report['maxrss_kib'] * 1024, report
-
-
-def spooled(tmp_path):
-    [path] = files_under(tmp_path / 'home' / '.ansible' / 'upsun_support_spool')
-    return json.loads(path.read_text())
 
 
 # --- answers that never end -------------------------------------------------------------------------------------------

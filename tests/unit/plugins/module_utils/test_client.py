@@ -887,93 +887,9 @@ def test_a_forked_child_starts_its_own_watchdog(monkeypatch):
 # --- the size cap of an answer ----------------------------------------------------------------------------------------
 
 
-class EndlessServer:
-    """Answers every request with status ``status`` and a body that never ends, as fast as the client reads it.
-
-    ``framing`` is ``chunked`` (Transfer-Encoding: chunked), ``unsized`` (no length, the end would be the close) or
-    ``announced`` (a Content-Length of ``announced`` bytes, then that many). ``sent`` counts the body bytes written.
-    With ``interval``, one byte every ``interval`` seconds instead.
-    """
-
-    BLOCK = b'x' * 65536
-
-    def __init__(self, framing, status=200, announced=None, interval=0):
-        import socket
-
-        self.framing, self.status, self.announced, self.interval = framing, status, announced, interval
-        if interval:
-            self.BLOCK = b'x'
-        self.sent = 0
-        self.requests = 0
-        self._stop = threading.Event()
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.bind(('127.0.0.1', 0))
-        self._sock.listen(8)
-        self._sock.settimeout(0.05)
-        self.url = 'http://127.0.0.1:{0}'.format(self._sock.getsockname()[1])
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        import socket
-
-        while not self._stop.is_set():
-            try:
-                conn, dummy = self._sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
-
-    def _answer(self, conn):
-        conn.settimeout(5)
-        try:
-            data = b''
-            while b'\r\n\r\n' not in data:
-                data += conn.recv(65536)
-            self.requests += 1
-            head = 'HTTP/1.1 {0} OK\r\nContent-Type: application/json\r\n'.format(self.status)
-            if self.framing == 'chunked':
-                head += 'Transfer-Encoding: chunked\r\n'
-            elif self.framing == 'announced':
-                head += 'Content-Length: {0}\r\n'.format(self.announced)
-            else:
-                head += 'Connection: close\r\n'
-            conn.sendall(head.encode('ascii') + b'\r\n')
-            block = self.BLOCK
-            if self.framing == 'chunked':
-                block = b'%x\r\n' % len(self.BLOCK) + self.BLOCK + b'\r\n'
-            left = self.announced if self.framing == 'announced' else None
-            while not self._stop.is_set() and (left is None or left > 0):
-                conn.sendall(block if left is None else block[:left])
-                self.sent += len(self.BLOCK) if left is None else min(left, len(block))
-                left = None if left is None else left - len(block)
-                time.sleep(self.interval)
-        except OSError:
-            pass
-        finally:
-            conn.close()
-
-    def close(self):
-        self._stop.set()
-        self._sock.close()
-
-
-@pytest.fixture
-def endless():
-    servers = []
-
-    def start(framing, status=200, announced=None, interval=0):
-        servers.append(EndlessServer(framing, status, announced, interval))
-        return servers[-1]
-    yield start
-    for server in servers:
-        server.close()
-
-
 @pytest.mark.parametrize('framing', ['chunked', 'unsized'])
-def test_an_endless_answer_fails_at_max_response_size_naming_it(endless, make_client, tokens, framing):
-    server = endless(framing)
+def test_an_endless_answer_fails_at_max_response_size_naming_it(raw_server, make_client, tokens, framing):
+    server = raw_server('endless_' + framing)
     client = make_client(api_url=server.url, access_token=tokens.access, timeout=20, max_response_size=65536)
 
     started = time.monotonic()
@@ -990,8 +906,8 @@ def test_an_endless_answer_fails_at_max_response_size_naming_it(endless, make_cl
     assert server.sent < 65536 + 8 * 1024 * 1024
 
 
-def test_an_announced_length_above_the_cap_fails_before_the_body_is_read(endless, make_client, tokens):
-    server = endless('announced', announced=50 * 1024 * 1024)
+def test_an_announced_length_above_the_cap_fails_before_the_body_is_read(raw_server, make_client, tokens):
+    server = raw_server('endless_announced')
     client = make_client(api_url=server.url, access_token=tokens.access, max_response_size=1024)
 
     with pytest.raises(ResponseLostError) as info:
@@ -1000,8 +916,8 @@ def test_an_announced_length_above_the_cap_fails_before_the_body_is_read(endless
     assert 'a body of 52428800 bytes, more than max_response_size (1024 bytes' in info.value.msg
 
 
-def test_the_token_exchange_answer_is_capped_too(endless, make_client):
-    server = endless('chunked')
+def test_the_token_exchange_answer_is_capped_too(raw_server, make_client):
+    server = raw_server('endless_chunked')
     client = make_client(auth_url=server.url, max_response_size=4096)
 
     with pytest.raises(ResponseLostError) as info:
@@ -1011,8 +927,9 @@ def test_the_token_exchange_answer_is_capped_too(endless, make_client):
     assert 'max_response_size (4096 bytes' in info.value.msg
 
 
-def test_an_error_answer_above_the_cap_is_not_retried(endless, make_client, tokens):
-    server = endless('unsized', status=503)
+def test_an_error_answer_above_the_cap_is_not_retried(raw_server, make_client, tokens):
+    server = raw_server('endless_unsized')
+    server.status = 503
     client = make_client(api_url=server.url, access_token=tokens.access, max_response_size=2048, retries=3)
 
     with pytest.raises(ResponseLostError) as info:
@@ -1043,10 +960,11 @@ def test_the_default_cap_is_ten_mib(make_client):
 
 
 @pytest.mark.parametrize('framing', ['chunked', 'unsized'])
-def test_a_slow_endless_answer_ends_at_the_timeout_with_or_without_a_length(endless, make_client, tokens, framing):
+def test_a_slow_endless_answer_ends_at_the_timeout_with_or_without_a_length(raw_server, make_client, tokens, framing):
     # Without a length, http.client lets go of the socket as soon as the headers say Connection: close: the watchdog
     # must still find it, or a byte every 0.1 s holds the run for ever.
-    server = endless(framing, interval=0.1)
+    server = raw_server('endless_' + framing)
+    server.interval = 0.1
     client = make_client(api_url=server.url, access_token=tokens.access, timeout=0.5, retries=0)
 
     started = time.monotonic()
