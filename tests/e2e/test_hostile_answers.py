@@ -194,3 +194,18 @@ def test_the_common_spellings_of_a_uuid_are_filed_in_the_form_the_api_takes(sand
     assert posted['body']['requester_id'] == UUID and posted['body']['collaborator_ids'] == [UUID, UUID]
     [filed] = sandbox.tickets()
     assert filed['requester_id'] == UUID and filed['collaborator_ids'] == [UUID]
+
+
+def test_the_role_files_a_braced_requester_id_in_the_form_the_api_takes(sandbox, tmp_path):
+    play = [{'name': 'Deploy the shop', 'hosts': 'localhost', 'gather_facts': False, 'tasks': [
+        {'name': 'Deploy', 'block': [{'name': 'Run the migrations', 'ansible.builtin.fail': {'msg': 'migration failed'}}],
+         'rescue': [{'name': 'File a ticket', 'ansible.builtin.include_role': {'name': 'upsun.support.deploy_failure_ticket'},
+                     'vars': {'deploy_failure_ticket_requester_id': '{' + UUID.upper() + '}',
+                              'deploy_failure_ticket_collaborator_ids': [UUID.replace('-', '')]}}]}]}]
+    run = run_playbook(write(tmp_path / 'deploy.yml', json.dumps(play)), 'localhost,', env_for(sandbox, tmp_path),
+                       args=['-c', 'local'], timeout=170)
+
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert files_under(tmp_path / 'home' / '.ansible' / 'upsun_support_spool') == []
+    [filed] = sandbox.tickets()
+    assert filed['requester_id'] == UUID and filed['collaborator_ids'] == [UUID]
