@@ -63,6 +63,7 @@ options:
       - Seconds one HTTP attempt may take, from connecting to the last byte of the answer. An answer that is still
         arriving when it runs out counts as lost, however steadily its bytes trickle in.
       - Each retry is a new attempt with the same timeout, cut to what is left of O(deadline).
+      - Above V(0), at most V(3600) seconds.
       - If not set, the E(UPSUN_CLI_DEFAULT_TIMEOUT) environment variable is used, or E(UPSUN_CLI_API_DEFAULT_TIMEOUT);
         with a token from E(PLATFORMSH_CLI_TOKEN), E(PLATFORMSH_CLI_DEFAULT_TIMEOUT) or
         E(PLATFORMSH_CLI_API_DEFAULT_TIMEOUT) instead.
@@ -100,8 +101,10 @@ options:
       - A request that files a ticket is only retried when no ticket can have been created (no connection,
         C(429), C(503)). When its answer is lost after it was sent, the module fails and says so instead of
         filing it again, unless the O(upsun.support.ticket#module:dedupe_key) of M(upsun.support.ticket) lets it check
-        first.
+        first. So does an answer that says the ticket was filed but cannot be read (not JSON, not a ticket, longer
+        than O(max_response_size)); the result then has C(may_exist=true).
       - A retry whose wait would end after O(deadline) is not made.
+      - From V(0) to V(100).
       - If not set, the E(UPSUN_SUPPORT_RETRIES) environment variable is used.
     type: int
     default: 3
@@ -111,6 +114,7 @@ options:
         searches, retries, the wait for another run with the same dedupe key, the searches after a lost answer).
       - No request starts after it, each attempt is cut to what is left of it, and a retry whose wait would pass it is
         not made; the module then fails and says so. Nothing can hang a run for longer.
+      - Above V(0), at most V(86400) seconds (a day).
       - If not set, the E(UPSUN_SUPPORT_DEADLINE) environment variable is used.
     type: float
     default: 120
@@ -121,6 +125,7 @@ options:
         it never loops.
       - Stopping at this limit (or at a C(next) link that does not move forward) gives a warning that says how many
         of the matching tickets were read.
+      - From V(1) to V(10000).
       - If not set, the E(UPSUN_SUPPORT_PAGE_LIMIT) environment variable is used.
     type: int
     default: 100
@@ -134,6 +139,16 @@ options:
       - If not set, the E(UPSUN_SUPPORT_PAGE_CONCURRENCY) environment variable is used.
     type: int
     default: 4
+  max_response_size:
+    description:
+      - The most bytes of one answer, from the API or the auth server, that are read. An answer that is longer
+        (whether it announces its length or not) fails as soon as it passes this size, with an error that names this
+        option, and is not retried. So an answer that never ends costs neither memory nor time.
+      - For a request that files a ticket, such an answer means the ticket may exist (see O(retries)).
+      - From V(1024) to V(1073741824) (1 GiB); the default is 10 MiB.
+      - If not set, the E(UPSUN_SUPPORT_MAX_RESPONSE_SIZE) environment variable is used.
+    type: int
+    default: 10485760
 requirements:
   - requests >= 2.25 on the host that runs the module (usually the controller, with C(delegate_to) set to C(localhost))
 notes:
@@ -225,6 +240,12 @@ options:
     ini:
       - section: upsun_support
         key: page_concurrency
+  max_response_size:
+    env:
+      - name: UPSUN_SUPPORT_MAX_RESPONSE_SIZE
+    ini:
+      - section: upsun_support
+        key: max_response_size
 notes:
   - The connection settings can also be set in the C([upsun_support]) section of C(ansible.cfg); the environment
     variables win over it (those of the Upsun CLI's other family than the token's are ignored). Keep the tokens in

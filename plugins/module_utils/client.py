@@ -26,6 +26,10 @@ have been created (no connection, ``429``, ``503``); a lost answer (timeout
 after sending, a reset after the headers or in the body) is raised as
 ``ResponseLostError`` so the caller can say the ticket may exist.
 
+Answers are read as a stream, ``max_response_size`` bytes at most: a longer
+one (announced or not, chunked or not) fails as soon as it passes the cap,
+so an endless answer costs neither memory nor more than a moment.
+
 The environment is read once per client, not by requests on every request
 (the sessions do not trust it): the proxies of each host, by requests' own
 rules (``HTTPS_PROXY``, ``HTTP_PROXY``, ``NO_PROXY``), and the trust store
@@ -81,13 +85,14 @@ from ansible_collections.upsun.support.plugins.module_utils.settings import (
 try:
     import requests
     from requests.adapters import HTTPAdapter
+    from urllib3.connection import HTTPConnection, HTTPSConnection
     from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
     from urllib3.exceptions import ConnectTimeoutError, InsecureRequestWarning, MaxRetryError, NewConnectionError
 except ImportError:
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
     # Lets the classes below be defined; they are never used without requests.
-    HTTPAdapter = HTTPConnectionPool = HTTPSConnectionPool = object
+    HTTPAdapter = HTTPConnectionPool = HTTPSConnectionPool = HTTPConnection = HTTPSConnection = object
 else:
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
@@ -106,6 +111,9 @@ MAX_RETRY_AFTER = 60.0
 DEFAULT_DEADLINE = 120.0
 DEFAULT_PAGE_LIMIT = 100
 DEFAULT_PAGE_CONCURRENCY = 4
+DEFAULT_MAX_RESPONSE_SIZE = 10485760
+# Bytes read from the socket at a time: small enough that a compressed answer cannot pass the cap by much in one step.
+READ_CHUNK_SIZE = 16384
 # The rate-limit status: its wait pauses every request of the client.
 RATE_LIMITED = 429
 # Longest API error text carried into a result.
@@ -214,12 +222,29 @@ class _Attempt:
 
 
 def _shut(connection):
-    sock = getattr(connection, 'sock', None)
+    sock = getattr(connection, 'sock', None) or getattr(connection, 'upsun_sock', None)
     if sock is not None:
         try:
             sock.shutdown(socket.SHUT_RDWR)
         except (OSError, ValueError):
             pass
+
+
+class _WatchedConnection:
+    """Connection mixin that remembers its socket: http.client forgets it (``sock = None``) as soon as an answer says
+    ``Connection: close``, while that answer, which only the close would end, is still being read from it."""
+
+    def connect(self):
+        super(_WatchedConnection, self).connect()
+        self.upsun_sock = self.sock
+
+
+class _WatchedHTTPConnection(_WatchedConnection, HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_WatchedConnection, HTTPSConnection):
+    pass
 
 
 class _WatchedPool:
@@ -233,11 +258,11 @@ class _WatchedPool:
 
 
 class _WatchedHTTPConnectionPool(_WatchedPool, HTTPConnectionPool):
-    pass
+    ConnectionCls = _WatchedHTTPConnection
 
 
 class _WatchedHTTPSConnectionPool(_WatchedPool, HTTPSConnectionPool):
-    pass
+    ConnectionCls = _WatchedHTTPSConnection
 
 
 def _watch_pools(manager):
@@ -444,6 +469,36 @@ def _short_body(response):
     return None
 
 
+class _TooLarge(Exception):
+    """An answer longer than ``max_response_size``: ``declared`` when its Content-Length said so before any byte."""
+
+    def __init__(self, status, limit, declared=None):
+        super(_TooLarge, self).__init__(status, limit, declared)
+        self.status = status
+        self.limit = limit
+        self.declared = declared
+
+
+def _read_capped(response, limit):
+    """Read a streamed response's body into it, ``limit`` bytes at most; raise ``_TooLarge`` past that."""
+    if response.headers.get('Content-Encoding') in (None, '', 'identity'):
+        try:
+            declared = int(response.headers.get('Content-Length') or 0)
+        except ValueError:
+            declared = 0
+        if declared > limit:
+            raise _TooLarge(response.status_code, limit, declared)
+    chunks = []
+    total = 0
+    for chunk in response.iter_content(READ_CHUNK_SIZE):
+        total += len(chunk)
+        if total > limit:
+            raise _TooLarge(response.status_code, limit)
+        chunks.append(chunk)
+    # What requests itself would hold after reading the whole body at once.
+    response._content = b''.join(chunks)  # pylint: disable=protected-access
+
+
 def _redirect_target(url, response):
     """Where a redirect answer points (relative to ``url``), without credentials, query or fragment; or None."""
     location = (response.headers.get('Location') or '').strip()
@@ -466,12 +521,15 @@ def _origin(url):
 
 
 class _Failure:
-    """How one attempt failed: ``kind`` is tls, proxy, connect (nothing was sent) or lost (sent, no full answer)."""
+    """How one attempt failed: ``kind`` is tls, proxy, connect (nothing was sent), lost (sent, no full answer) or
+    too_large (an answer longer than max_response_size, not retried: it would come back as long)."""
 
     def __init__(self, exc, expired):
         self.exc = exc
         self.expired = expired
-        if expired:
+        if isinstance(exc, _TooLarge):
+            self.kind = 'too_large'
+        elif expired:
             self.kind = 'lost'
         elif isinstance(exc, requests.exceptions.SSLError):
             self.kind = 'tls'
@@ -505,7 +563,7 @@ class Client:
     def __init__(self, api_url, auth_url, api_token=None, access_token=None, timeout=30.0,
                  validate_certs=True, ca_path=None, retries=3, warn=None, token_source=None, token_url=None,
                  deadline=DEFAULT_DEADLINE, page_limit=DEFAULT_PAGE_LIMIT, validate_certs_source=None,
-                 page_concurrency=DEFAULT_PAGE_CONCURRENCY):
+                 page_concurrency=DEFAULT_PAGE_CONCURRENCY, max_response_size=DEFAULT_MAX_RESPONSE_SIZE):
         self.api_url = api_url.rstrip('/')
         self.token_url = token_url or auth_url.rstrip('/') + TOKEN_PATH
         self._api_token = api_token
@@ -517,6 +575,7 @@ class Client:
         self.deadline = float(deadline)
         self.page_limit = page_limit
         self.page_concurrency = page_concurrency
+        self.max_response_size = max_response_size
         self._deadline_at = time.monotonic() + self.deadline
         self._warn = warn
         self.token_source = token_source or 'the api_token option'
@@ -647,8 +706,9 @@ class Client:
         attempt = _Attempt(budget)
         # A redirect is answered, not followed (see _api_error): requests would send a form body (the API token)
         # or a ticket on to wherever it points, and turn a POST into a GET after a 301 or 302.
+        # Streamed, so that the body is read within the cap (and within the attempt's time, by the watchdog).
         options = dict(timeout=(budget, budget), verify=self.verify, proxies=self._proxies_for(url),
-                       allow_redirects=False)
+                       allow_redirects=False, stream=True)
         options.update(kwargs)
         # Without certificate checks, urllib3's warning is silenced: it was said once, in our own words, when the
         # client was made. Otherwise the process's warning filters are left alone (catch_warnings is not thread-safe).
@@ -658,7 +718,13 @@ class Client:
                 if self.verify is False:
                     warnings.simplefilter('ignore', InsecureRequestWarning)
                 response = self.session.request(method, url, **options)
-        except (requests.exceptions.RequestException, OSError) as exc:
+                try:
+                    _read_capped(response, self.max_response_size)
+                finally:
+                    # Only an answer read to its end leaves its connection for the next request.
+                    if response._content is False:  # pylint: disable=protected-access
+                        response.close()
+        except (requests.exceptions.RequestException, OSError, _TooLarge) as exc:
             return _Failure(exc, attempt.expired)
         if attempt.expired:
             # Cut off by the watchdog: older urllib3 (1.26) returns what had arrived without an error.
@@ -735,6 +801,14 @@ class Client:
         if failure.kind == 'proxy':
             return TransportError('The proxy refused {0} {1}: {2}.{3} Check the HTTPS_PROXY/HTTP_PROXY/NO_PROXY '
                                   'environment.'.format(method, url, reason, gave_up), url=url)
+        if failure.kind == 'too_large':
+            return ResponseLostError(
+                '{0} {1} was sent and answered HTTP {2} with {3}, more than max_response_size ({4} bytes; '
+                'UPSUN_SUPPORT_MAX_RESPONSE_SIZE): it was not read further. Check api_url/auth_url; raise '
+                'max_response_size only if the service really answers that much.'.format(
+                    method, url, failure.exc.status,
+                    'a body of {0} bytes'.format(failure.exc.declared) if failure.exc.declared else 'a longer body',
+                    failure.exc.limit), url=url)
         if failure.kind == 'connect':
             return TransportError(
                 'Could not connect to {0} after {1} retries{2}: {3}. Check api_url/auth_url (UPSUN_CLI_API_URL, '

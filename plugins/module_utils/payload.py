@@ -17,6 +17,7 @@ import base64
 import binascii
 import datetime
 import os
+import re
 import stat
 import uuid
 from urllib.parse import urlparse
@@ -41,11 +42,26 @@ def check_ticket_id(value):
         raise InputError('ticket_id must be a positive ticket number, got {0}.'.format(value))
 
 
+# The spellings of a UUID taken, in any case: 8-4-4-4-12 or 32 hex digits, bare, in {braces} or after urn:uuid:.
+# uuid.UUID alone would also take stray dashes, underscores or spaces inside, which the API refuses.
+_UUID_DIGITS = r'([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32})'
+UUID_SPELLING = re.compile(r'(?:urn:uuid:)?{0}|\{{{0}\}}'.format(_UUID_DIGITS), re.IGNORECASE)
+
+
 def check_uuid(name, value):
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        raise InputError('{0} must be a UUID such as 3c90c3cc-0d44-4b50-8888-8dd25736052a, got {1!r}.'.format(name, value))
+    """``value`` as the API takes a UUID (lower case, 8-4-4-4-12); ``InputError`` naming ``name`` when it is none."""
+    match = UUID_SPELLING.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        raise InputError('{0} must be a UUID such as 3c90c3cc-0d44-4b50-8888-8dd25736052a (also taken: 32 hex digits, '
+                         '{{...}} or urn:uuid:...), got {1!r}.'.format(name, value))
+    return str(uuid.UUID(match.group(1) or match.group(2)))
+
+
+def check_uuids(name, values):
+    """A list of UUIDs, each as ``check_uuid`` gives it (``name[index]`` in the error)."""
+    if not isinstance(values, list):
+        raise InputError('{0} must be a list of UUIDs, got the {1} {2!r}.'.format(name, type(values).__name__, values))
+    return [check_uuid('{0}[{1}]'.format(name, index), value) for index, value in enumerate(values)]
 
 
 def check_http_url(name, value):
@@ -72,14 +88,14 @@ def build_create_payload(params):
     """
     for name in ('subject', 'description', 'subscription_id', 'organization_id', 'followup_tid'):
         check_not_blank(name, params.get(name))
-    if params.get('requester_id') is not None:
-        check_uuid('requester_id', params['requester_id'])
-    for index, collaborator in enumerate(params.get('collaborator_ids') or []):
-        check_uuid('collaborator_ids[{0}]'.format(index), collaborator)
     if params.get('affected_url') is not None:
         check_http_url('affected_url', params['affected_url'])
 
     payload = dict((name, params[name]) for name in CREATE_FIELDS if params.get(name) is not None)
+    if 'requester_id' in payload:
+        payload['requester_id'] = check_uuid('requester_id', payload['requester_id'])
+    if 'collaborator_ids' in payload:
+        payload['collaborator_ids'] = check_uuids('collaborator_ids', payload['collaborator_ids'])
     summary = dict(payload)
     items = check_attachments(params.get('attachments'))
     if items:

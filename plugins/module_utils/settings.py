@@ -102,16 +102,27 @@ CONNECTION_SETTINGS = (
     Setting('page_limit', 'int', env=('UPSUN_SUPPORT_PAGE_LIMIT',), default=100),
     # Pages of one listing read at once, once its first page gave the count (1: one after the other).
     Setting('page_concurrency', 'int', env=('UPSUN_SUPPORT_PAGE_CONCURRENCY',), default=4),
+    # The most bytes of one answer (API or auth server) read into memory: a longer answer fails instead.
+    Setting('max_response_size', 'int', env=('UPSUN_SUPPORT_MAX_RESPONSE_SIZE',), default=10485760),
 )
 # The most pages read at once: a few are enough to hide the latency, more would only load the API.
 MAX_PAGE_CONCURRENCY = 16
-# The numeric settings' allowed values: (name, check, what the error message says is allowed).
+# The numeric settings' allowed values: (name, check, what the error message says is allowed). Each has an upper
+# bound too: inf, nan and 1e308 are numbers to Python, but no clock or loop can use them.
+MAX_TIMEOUT = 3600
+MAX_DEADLINE = 86400
+MAX_RETRIES = 100
+MAX_PAGE_LIMIT = 10000
+MIN_RESPONSE_SIZE = 1024
+MAX_RESPONSE_SIZE = 1073741824
 NUMBER_RANGES = (
-    ('timeout', lambda value: value > 0, 'a number of seconds above 0'),
-    ('retries', lambda value: value >= 0, '0 or more'),
-    ('deadline', lambda value: value > 0, 'a number of seconds above 0'),
-    ('page_limit', lambda value: value >= 1, '1 or more'),
+    ('timeout', lambda value: 0 < value <= MAX_TIMEOUT, 'a number of seconds above 0, at most {0}'.format(MAX_TIMEOUT)),
+    ('retries', lambda value: 0 <= value <= MAX_RETRIES, 'from 0 to {0}'.format(MAX_RETRIES)),
+    ('deadline', lambda value: 0 < value <= MAX_DEADLINE, 'a number of seconds above 0, at most {0}'.format(MAX_DEADLINE)),
+    ('page_limit', lambda value: 1 <= value <= MAX_PAGE_LIMIT, 'from 1 to {0}'.format(MAX_PAGE_LIMIT)),
     ('page_concurrency', lambda value: 1 <= value <= MAX_PAGE_CONCURRENCY, 'from 1 to {0}'.format(MAX_PAGE_CONCURRENCY)),
+    ('max_response_size', lambda value: MIN_RESPONSE_SIZE <= value <= MAX_RESPONSE_SIZE,
+     'a number of bytes from {0} to {1}'.format(MIN_RESPONSE_SIZE, MAX_RESPONSE_SIZE)),
 )
 SETTINGS_BY_NAME = dict((setting.name, setting) for setting in CONNECTION_SETTINGS)
 CONNECTION_NAMES = tuple(setting.name for setting in CONNECTION_SETTINGS)
@@ -354,7 +365,7 @@ def _convert(setting, value, origin, family=CLI_FAMILIES[0]):
                 raise ValueError(value)
             return int(value.strip()) if isinstance(value, str) else int(value)
         return float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InputError('{0} must be {1}, got {2!r} ({3}).'.format(setting.name, kind, value, source))
 
 

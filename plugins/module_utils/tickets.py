@@ -31,22 +31,38 @@ AMBIGUOUS_FIRST_WAIT = 1.0
 AMBIGUOUS_MAX_WAIT = 8.0
 
 
+def create_may_exist(create_url, error):
+    """Whether ``error``, raised while filing a ticket at ``create_url``, leaves a ticket that may exist.
+
+    The one rule for every way a create can be lost. Only the create's own
+    request counts, not the token exchange before it. It may exist when the
+    request was sent and no usable answer came back (``ResponseLostError``: a
+    timeout after sending, a reset, a cut body, an answer above
+    max_response_size), when the API answered success in a form that cannot be
+    read (a ``2xx`` that is not JSON, or not a ticket), and after a server error
+    that does not say it refused (AMBIGUOUS_CREATE_STATUSES). Not after a
+    refusal (``4xx``, ``429``, ``503``, a redirect), nor when nothing was sent.
+    """
+    if not isinstance(error, UpsunError) or error.url != create_url:
+        return False
+    if isinstance(error, ResponseLostError):
+        return True
+    status = error.status if isinstance(error, ApiError) else None
+    return status is not None and (200 <= status < 300 or status in AMBIGUOUS_CREATE_STATUSES)
+
+
 def create_ticket(client, payload, reference=None):
-    """``POST /tickets``; a lost answer becomes ``TicketMayExistError`` (carrying ``reference``)."""
+    """``POST /tickets``; a create that may have happened becomes ``TicketMayExistError`` (carrying ``reference``)."""
     url = client.api_url + '/tickets'
     try:
-        dummy, ticket = client.request('POST', '/tickets', body=payload)
-    except ResponseLostError as exc:
-        # Only the create itself is ambiguous, not a failed token exchange before it.
-        if exc.url != url:
-            raise
-        raise _may_exist(exc.msg, exc.url, reference=reference)
-    except ApiError as exc:
-        if exc.url != url or exc.status not in AMBIGUOUS_CREATE_STATUSES:
+        status, ticket = client.request('POST', '/tickets', body=payload)
+        if not isinstance(ticket, dict) or 'ticket_id' not in ticket:
+            raise ApiError('The Upsun API answered POST {0} with HTTP {1} but without a ticket object.'.format(url, status),
+                           status=status, url=url)
+    except UpsunError as exc:
+        if not create_may_exist(url, exc):
             raise
         raise _may_exist(exc.msg, exc.url, exc.status, exc.api_error, reference=reference)
-    if not isinstance(ticket, dict) or 'ticket_id' not in ticket:
-        raise ApiError('The Upsun API answered POST /tickets without a ticket object.', url=url)
     return ticket
 
 

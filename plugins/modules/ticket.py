@@ -488,7 +488,7 @@ from ansible_collections.upsun.support.plugins.module_utils.constants import CAT
 from ansible_collections.upsun.support.plugins.module_utils.errors import InputError
 from ansible_collections.upsun.support.plugins.module_utils.filing import file_prepared, prepare_create
 from ansible_collections.upsun.support.plugins.module_utils.footer import SOURCES, dedupe_reference, recovery_reference
-from ansible_collections.upsun.support.plugins.module_utils.payload import CREATE_FIELDS, check_not_blank, check_ticket_id, check_uuid
+from ansible_collections.upsun.support.plugins.module_utils.payload import CREATE_FIELDS, check_not_blank, check_ticket_id, check_uuids
 from ansible_collections.upsun.support.plugins.module_utils.recovery import solve_carrying
 from ansible_collections.upsun.support.plugins.module_utils.settings import SECRET_NAMES, connection_argument_spec
 from ansible_collections.upsun.support.plugins.module_utils.tickets import get_ticket, update_ticket
@@ -579,8 +579,8 @@ def update(module, client):
     if fixed:
         raise InputError('{0} cannot be changed on an existing ticket: the API only updates status and collaborator_ids. '
                          'Remove {0}, or leave out ticket_id to file a new ticket.'.format(', '.join(fixed)))
-    for index, collaborator in enumerate(params['collaborator_ids'] or []):
-        check_uuid('collaborator_ids[{0}]'.format(index), collaborator)
+    if params['collaborator_ids'] is not None:
+        params['collaborator_ids'] = check_uuids('collaborator_ids', params['collaborator_ids'])
     if params['status'] is None and params['collaborator_ids'] is None:
         raise InputError('Nothing to update on ticket {0}: set status and/or collaborator_ids.'.format(params['ticket_id']))
 

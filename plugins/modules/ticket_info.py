@@ -240,7 +240,7 @@ def validate(params):
         check_ticket_id(params['ticket_id'])
     for name in ('requester_id', 'submitter_id', 'assignee_id'):
         if params[name] is not None:
-            check_uuid(name, params[name])
+            params[name] = check_uuid(name, params[name])
     for name in ('created', 'updated', 'due'):
         if params[name] is not None:
             check_date_time(name, params[name])

@@ -102,7 +102,7 @@ def test_retries_of_a_trickled_answer_stop_at_the_deadline(sandbox, tmp_path):
 
 
 def test_a_bad_deadline_or_page_limit_is_refused_before_any_request(sandbox, tmp_path):
-    for options, words in (({'deadline': 0}, ['deadline', 'above 0']), ({'page_limit': 0}, ['page_limit', '1 or more']),
+    for options, words in (({'deadline': 0}, ['deadline', 'above 0']), ({'page_limit': 0}, ['page_limit', 'from 1 to 10000']),
                            ({'page_concurrency': 0}, ['page_concurrency', 'from 1 to 16']),
                            ({'page_concurrency': 17}, ['page_concurrency', 'from 1 to 16', 'got 17'])):
         run = run_adhoc(INFO, options, environment(sandbox, tmp_path))

@@ -852,6 +852,67 @@ def test_fault_create_then_delay(sandbox, api):
     assert time.monotonic() - started >= 0.5
 
 
+def test_fault_unreadable_creates_and_answers_200_with_a_page_that_is_not_json(quick):
+    sandbox, api = quick
+    api.login()
+    sandbox.fault("/tickets", method="POST", action="unreadable")
+    response = api.call("POST", "/tickets", json={"subject": "Garbled", "description": "d"})
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert response.text.startswith("<html>")
+    with pytest.raises(ValueError):
+        response.json()
+    # The ticket was created all the same, and the next request is answered normally.
+    assert [ticket["subject"] for ticket in sandbox.tickets()] == ["Garbled"]
+    assert api.create(subject="Plain")["ticket_id"] == 1002
+    entry = sandbox.journal(method="POST", path="/tickets")[0]
+    assert entry["status"] == 200 and entry["fault"]["action"] == "unreadable"
+
+
+def test_fault_unreadable_with_a_body_of_its_own_keeps_the_status(quick):
+    sandbox, api = quick
+    api.login()
+    sandbox.fault("/tickets", method="GET", action="unreadable", body='{"count": 1, "tick')
+    response = api.call("GET", "/tickets")
+    assert response.status_code == 200 and response.text == '{"count": 1, "tick'
+
+
+@pytest.mark.parametrize("action", ["endless_chunked", "endless_unsized"])
+def test_fault_endless_body_creates_and_never_ends(sandbox, api, action):
+    api.login()
+    sandbox.fault("/tickets", method="POST", action=action)
+    parts = urlsplit(sandbox.url)
+    received = b""
+    started = time.monotonic()
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall(raw_request(api, "POST", "/tickets", {"subject": "Endless", "description": "d"}))
+        # Far more than any ticket, in well under a second: the body never ends, and comes as fast as it is read.
+        while len(received) < 20 * 1024 * 1024:
+            data = sock.recv(1024 * 1024)
+            assert data, "the sandbox ended the endless answer"
+            received += data
+    assert time.monotonic() - started < 10
+    status_line, headers, body = split_response(received[:4096])
+    assert status_line == "HTTP/1.1 200 OK" and "content-length" not in headers
+    if action == "endless_chunked":
+        assert headers["transfer-encoding"] == "chunked"
+        assert body.split(b"\r\n", 2)[1].startswith(b'{"')
+    else:
+        assert headers["connection"] == "close" and "transfer-encoding" not in headers
+        assert body.startswith(b'{"')
+    # The ticket was created before the first byte, and the sandbox serves on when the client hangs up.
+    assert [ticket["subject"] for ticket in sandbox.tickets()] == ["Endless"]
+    assert len(api.call("GET", "/tickets").json()["tickets"]) == 1
+
+
+def test_fault_endless_body_defaults_and_pace(quick):
+    sandbox = quick[0]
+    fault = sandbox.fault("/tickets", action="endless_unsized")
+    assert fault["chunk"] == 65536 and fault["interval"] == 0
+    slow = sandbox.fault("/tickets", action="endless_chunked", chunk=10, interval=0.5)
+    assert slow["chunk"] == 10 and slow["interval"] == 0.5
+
+
 def test_fault_spec_errors(quick):
     sandbox = quick[0]
     with pytest.raises(SandboxError) as caught:

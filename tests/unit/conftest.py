@@ -18,6 +18,9 @@ HTTP is faked at the transport level, so that requests and urllib3 (and its
   status line and headers that way, ``reset_after_headers`` and
   ``reset_in_body`` answer 200 and then reset the connection (TCP RST),
   ``close_in_body`` closes it in an orderly way before the end of the body.
+  ``endless_chunked``, ``endless_unsized`` (no length: the close would end it) and ``endless_announced`` (a
+  Content-Length of 50 MiB) answer ``status`` (200) with a body that never ends, 64 KiB at a time as fast as the
+  client reads it, or a byte every ``interval`` seconds when that is set; ``sent`` counts the body bytes written.
   ``closed_port_url`` is refused.
 * ``retry_sleeps``: the client's waits (retries, searches, lock polling) are
   recorded instead of slept; the client's clock moves on by what was "slept".
@@ -259,6 +262,10 @@ class RawServer:
     def __init__(self, mode):
         self.mode = mode
         self.requests = 0
+        # For the endless modes: the status of the answer, the pace of its body, and how much of it went out.
+        self.status = 200
+        self.interval = 0
+        self.sent = 0
         self._held = []
         self._stop = threading.Event()
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -284,6 +291,9 @@ class RawServer:
                 conn.close()
             elif self.mode in ('trickle', 'trickle_headers'):
                 threading.Thread(target=self._trickle, args=(conn,), daemon=True).start()
+                self._held.append(conn)
+            elif self.mode.startswith('endless_'):
+                threading.Thread(target=self._endless, args=(conn,), daemon=True).start()
                 self._held.append(conn)
             elif self.mode == 'close_in_body':
                 # An orderly close (FIN) before the end of the body: no error at the socket level.
@@ -312,6 +322,21 @@ class RawServer:
                     return
                 conn.sendall(data[offset:offset + 1])
                 time.sleep(0.05)
+        except OSError:
+            return
+
+    def _endless(self, conn):
+        framing = {'endless_chunked': 'Transfer-Encoding: chunked', 'endless_unsized': 'Connection: close',
+                   'endless_announced': 'Content-Length: 52428800'}[self.mode]
+        block = b'x' if self.interval else b'x' * 65536
+        framed = b'%x\r\n%s\r\n' % (len(block), block) if self.mode == 'endless_chunked' else block
+        try:
+            conn.sendall('HTTP/1.1 {0} Whatever\r\nContent-Type: application/json\r\n{1}\r\n\r\n'.format(
+                self.status, framing).encode('ascii'))
+            while not self._stop.is_set():
+                conn.sendall(framed)
+                self.sent += len(block)
+                time.sleep(self.interval)
         except OSError:
             return
 

@@ -16,9 +16,14 @@ from dataclasses import asdict, dataclass, field
 from .messages import Reply, problem
 
 ACTIONS = ("status", "delay", "latency", "drop", "create_then_drop", "create_later", "create_then_delay", "trickle",
-           "reset_after_headers", "reset_in_body", "endless_next", "stuck_next")
+           "reset_after_headers", "reset_in_body", "endless_next", "stuck_next", "unreadable", "endless_chunked",
+           "endless_unsized")
 # Actions that change what GET /tickets answers (its paging links).
 PAGING = ("endless_next", "stuck_next")
+# Actions whose answer never ends: chunked, or without a length (its end would be the close).
+ENDLESS = ("endless_chunked", "endless_unsized")
+# What an "unreadable" fault answers instead of the body, unless its "body" is a string: a proxy's error page.
+UNREADABLE_BODY = "<html><head><title>Upstream error</title></head><body><h1>Something went wrong</h1></body></html>"
 KEYS = ("action", "path", "method", "count", "status", "retry_after", "location", "delay", "body", "chunk", "interval",
         "create_after")
 
@@ -69,12 +74,12 @@ class Fault:
         if location is not None and (not isinstance(location, str) or not location.strip()):
             raise ValueError("location must be a non-empty string (the Location header of a redirect)")
         delay = _seconds(data, "delay", 1.0 if action in ("delay", "latency", "create_then_delay") else 0.0)
-        chunk = data.get("chunk", 1)
+        chunk = data.get("chunk", 65536 if action in ENDLESS else 1)
         if not isinstance(chunk, int) or isinstance(chunk, bool) or chunk < 1:
             raise ValueError("chunk must be a positive integer (bytes per write)")
         return cls(action=action, path=path, method=method.upper() if method else None, count=count,
                    status=status, retry_after=data.get("retry_after"), location=location, delay=delay,
-                   body=data.get("body"), chunk=chunk, interval=_seconds(data, "interval", 1.0),
+                   body=data.get("body"), chunk=chunk, interval=_seconds(data, "interval", 0.0 if action in ENDLESS else 1.0),
                    create_after=_seconds(data, "create_after", 2.0))
 
     @property

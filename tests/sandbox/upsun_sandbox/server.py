@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from .api import UpsunApi
 from .catalog import DEFAULT_API_TOKEN
-from .faults import PAGING, Fault, FaultQueue
+from .faults import ENDLESS, PAGING, UNREADABLE_BODY, Fault, FaultQueue
 from .hooks import PREFIX, ControlHooks
 from .messages import FORM, Incoming, Reply, problem
 from .store import Journal, TicketStore, TokenStore
@@ -139,13 +139,22 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, reply: Reply, fault: Fault | None = None) -> None:
         action = fault.action if fault is not None else None
         data = reply.encode()
+        content_type = reply.content_type
+        if action == "unreadable":
+            data = (fault.body if isinstance(fault.body, str) else UNREADABLE_BODY).encode("utf-8")
+            content_type = "text/html; charset=utf-8"
         self.send_response(reply.status)
         for name, value in reply.headers.items():
             self.send_header(name, value)
         if reply.status >= 200 and reply.status not in (204, 304):
             if data:
-                self.send_header("Content-Type", reply.content_type)
-            self.send_header("Content-Length", str(len(data)))
+                self.send_header("Content-Type", content_type)
+            if action == "endless_chunked":
+                self.send_header("Transfer-Encoding", "chunked")
+            elif action == "endless_unsized":
+                self.close_connection = True
+            else:
+                self.send_header("Content-Length", str(len(data)))
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
@@ -157,6 +166,8 @@ class _Handler(BaseHTTPRequestHandler):
             elif action == "reset_in_body":
                 self.wfile.write(data[:max(1, len(data) // 2)])
                 self._reset()
+            elif action in ENDLESS:
+                self._stream_endless(data, fault)
             elif action == "trickle" and data:
                 for offset in range(0, len(data), fault.chunk):
                     if offset:
@@ -168,6 +179,19 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             # The client went away (gave up on a trickled answer): end this connection quietly.
             self.close_connection = True
+
+    def _stream_endless(self, data: bytes, fault: Fault) -> None:
+        """The answer's body but its last byte, then `chunk` bytes of spaces every `interval` s, until the client goes
+        (or the sandbox stops: it shuts the connection down, and the write fails)."""
+        chunked = fault.action == "endless_chunked"
+        filler = b" " * fault.chunk
+        block = data[:-1]
+        while True:
+            if block:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(block), block) if chunked else block)
+            block = filler
+            if fault.interval:
+                time.sleep(fault.interval)
 
     def _reset(self) -> None:
         """End the connection with a TCP reset (RST) instead of an orderly close."""

@@ -190,6 +190,13 @@ options:
       - If not set, the E(UPSUN_SUPPORT_PAGE_CONCURRENCY) environment variable is used.
     type: int
     default: 4
+  max_response_size:
+    description:
+      - The most bytes of one answer that are read, from V(1024) to V(1073741824); a longer answer fails that poll (a
+        warning) as soon as it passes this size.
+      - If not set, the E(UPSUN_SUPPORT_MAX_RESPONSE_SIZE) environment variable is used.
+    type: int
+    default: 10485760
 seealso:
   - module: upsun.support.ticket_info
     description: The same filters, for one lookup from a playbook.
@@ -390,7 +397,7 @@ def _filters(args):
                 name, ', '.join(FILTER_CHOICES[name]), value))
         if name == 'requester_id':
             try:
-                check_uuid(name, value)
+                value = check_uuid(name, value)
             except InputError as exc:
                 raise _argument_error(exc.msg)
         filters[name] = value

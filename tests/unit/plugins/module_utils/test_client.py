@@ -1128,3 +1128,92 @@ def test_credentials_in_a_proxy_url_are_masked(make_client, closed_port_url, mon
         make_client(api_url='http://api.example.invalid', access_token=tokens.access, retries=1).request('GET', '/tickets')
 
     assert 'hunter2-SECRET' not in json.dumps([info.value.to_result(), warned, str(info.value)])
+# --- the size cap of an answer ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize('framing', ['chunked', 'unsized'])
+def test_an_endless_answer_fails_at_max_response_size_naming_it(raw_server, make_client, tokens, framing):
+    server = raw_server('endless_' + framing)
+    client = make_client(api_url=server.url, access_token=tokens.access, timeout=20, max_response_size=65536)
+
+    started = time.monotonic()
+    with pytest.raises(ResponseLostError) as info:
+        client.request('GET', '/tickets')
+
+    assert time.monotonic() - started < 5
+    message = info.value.msg
+    assert 'max_response_size (65536 bytes; UPSUN_SUPPORT_MAX_RESPONSE_SIZE)' in message
+    assert 'GET {0}/tickets'.format(server.url) in message and 'HTTP 200' in message
+    # Not retried: the same request would bring the same endless answer.
+    assert server.requests == 1
+    # Read no further than the cap (plus what was in flight in the socket buffers).
+    assert server.sent < 65536 + 8 * 1024 * 1024
+
+
+def test_an_announced_length_above_the_cap_fails_before_the_body_is_read(raw_server, make_client, tokens):
+    server = raw_server('endless_announced')
+    client = make_client(api_url=server.url, access_token=tokens.access, max_response_size=1024)
+
+    with pytest.raises(ResponseLostError) as info:
+        client.request('GET', '/tickets')
+
+    assert 'a body of 52428800 bytes, more than max_response_size (1024 bytes' in info.value.msg
+
+
+def test_the_token_exchange_answer_is_capped_too(raw_server, make_client):
+    server = raw_server('endless_chunked')
+    client = make_client(auth_url=server.url, max_response_size=4096)
+
+    with pytest.raises(ResponseLostError) as info:
+        client.request('GET', '/tickets')
+
+    assert 'POST {0}/oauth2/token'.format(server.url) in info.value.msg
+    assert 'max_response_size (4096 bytes' in info.value.msg
+
+
+def test_an_error_answer_above_the_cap_is_not_retried(raw_server, make_client, tokens):
+    server = raw_server('endless_unsized')
+    server.status = 503
+    client = make_client(api_url=server.url, access_token=tokens.access, max_response_size=2048, retries=3)
+
+    with pytest.raises(ResponseLostError) as info:
+        client.request('GET', '/tickets')
+
+    assert 'HTTP 503' in info.value.msg and 'max_response_size' in info.value.msg
+    assert server.requests == 1
+
+
+def test_an_answer_of_exactly_the_cap_is_read_and_keeps_its_connection(api, make_client, tokens):
+    body = {'count': 0, 'tickets': [], '_links': {}, 'pad': ''}
+    body['pad'] = 'p' * (2048 - len(json.dumps(body)))
+    api.on('GET', '/tickets', (200, body))
+    client = make_client(access_token=tokens.access, max_response_size=2048)
+
+    assert client.request('GET', '/tickets') == (200, body)
+    assert client.request('GET', '/tickets') == (200, body)
+    # Read to its end, the answer left its connection for the next request.
+    assert len(api.connections()) == 1
+
+    client = make_client(access_token=tokens.access, max_response_size=2047)
+    with pytest.raises(ResponseLostError, match='max_response_size'):
+        client.request('GET', '/tickets')
+
+
+def test_the_default_cap_is_ten_mib(make_client):
+    assert make_client().max_response_size == 10 * 1024 * 1024
+
+
+@pytest.mark.parametrize('framing', ['chunked', 'unsized'])
+def test_a_slow_endless_answer_ends_at_the_timeout_with_or_without_a_length(raw_server, make_client, tokens, framing):
+    # Without a length, http.client lets go of the socket as soon as the headers say Connection: close: the watchdog
+    # must still find it, or a byte every 0.1 s holds the run for ever.
+    server = raw_server('endless_' + framing)
+    server.interval = 0.1
+    client = make_client(api_url=server.url, access_token=tokens.access, timeout=0.5, retries=0)
+
+    started = time.monotonic()
+    with pytest.raises(ResponseLostError) as info:
+        client.request('GET', '/tickets')
+
+    assert time.monotonic() - started < 3
+    assert 'within 0.5 s' in info.value.msg

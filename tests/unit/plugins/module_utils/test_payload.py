@@ -19,6 +19,7 @@ from ansible_collections.upsun.support.plugins.module_utils.errors import InputE
 from ansible_collections.upsun.support.plugins.module_utils.payload import (
     CREATE_FIELDS,
     build_create_payload,
+    check_uuid,
     read_attachments,
 )
 
@@ -248,6 +249,36 @@ def test_requester_id_must_be_uuid():
         build_create_payload(params(requester_id='jane@example.com'))
 
     assert 'requester_id' in info.value.msg and 'jane@example.com' in info.value.msg
+
+
+@pytest.mark.parametrize('spelling', [
+    UUID.upper(), '{' + UUID + '}', '{' + UUID.upper() + '}', 'urn:uuid:' + UUID, 'URN:UUID:' + UUID.upper(),
+    UUID.replace('-', ''), UUID.replace('-', '').upper(), '{' + UUID.replace('-', '') + '}',
+])
+def test_the_common_spellings_of_a_uuid_are_sent_in_the_form_the_api_takes(spelling):
+    payload, summary = build_create_payload(params(requester_id=spelling, collaborator_ids=[spelling, UUID2.upper()]))
+
+    assert payload['requester_id'] == UUID and summary['requester_id'] == UUID
+    assert payload['collaborator_ids'] == [UUID, UUID2] and summary['collaborator_ids'] == [UUID, UUID2]
+
+
+@pytest.mark.parametrize('value', [
+    UUID + ' ', ' ' + UUID, '{' + UUID, UUID + '}', 'urn:uuid:{' + UUID + '}', 'uuid:' + UUID, UUID.replace('-', '_'),
+    UUID[:8] + UUID[9:], UUID[:-1], UUID + '0', UUID.replace('c', 'g'), '', 'urn:uuid:',
+])
+def test_other_spellings_of_a_uuid_are_refused_naming_the_option(value):
+    with pytest.raises(InputError) as info:
+        build_create_payload(params(requester_id=value))
+    assert info.value.msg.startswith('requester_id must be a UUID')
+    assert repr(value) in info.value.msg
+
+    with pytest.raises(InputError) as info:
+        build_create_payload(params(collaborator_ids=[UUID, value]))
+    assert info.value.msg.startswith('collaborator_ids[1] must be a UUID')
+
+
+def test_check_uuid_gives_the_canonical_form():
+    assert check_uuid('requester_id', '{' + UUID.upper() + '}') == UUID
 
 
 def test_collaborator_uuid_error_names_index():

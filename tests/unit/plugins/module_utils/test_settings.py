@@ -39,6 +39,7 @@ def test_unset_values_take_the_defaults():
     assert settings.retries == 3
     assert settings.ca_path is None
     assert settings.page_concurrency == 4
+    assert settings.max_response_size == 10 * 1024 * 1024
     assert settings.origins['api_url'] == 'default'
 
 
@@ -132,9 +133,9 @@ def test_a_bad_environment_value_names_the_setting_and_the_variable(variable, na
     (dict(api_token='t', auth_url='ftp://auth'), ['auth_url', 'UPSUN_CLI_AUTH_URL']),
     (dict(api_token='t', token_url='/token'), ['token_url', 'UPSUN_CLI_OAUTH2_TOKEN_URL']),
     (dict(api_token='t', timeout=0), ['timeout', 'above 0']),
-    (dict(api_token='t', retries=-1), ['retries', '0 or more']),
+    (dict(api_token='t', retries=-1), ['retries', 'from 0 to 100']),
     (dict(api_token='t', deadline=0), ['deadline', 'seconds above 0', 'UPSUN_SUPPORT_DEADLINE']),
-    (dict(api_token='t', page_limit=0), ['page_limit', '1 or more', 'got 0']),
+    (dict(api_token='t', page_limit=0), ['page_limit', 'from 1 to 10000', 'got 0']),
     (dict(api_token='t', page_concurrency=0), ['page_concurrency', 'from 1 to 16', 'UPSUN_SUPPORT_PAGE_CONCURRENCY']),
     (dict(api_token='t', page_concurrency=17), ['page_concurrency', 'from 1 to 16', 'got 17']),
 ])
@@ -143,6 +144,49 @@ def test_validate_names_the_setting_and_its_variable(values, words):
         resolve(**values).validate()
     for word in words:
         assert word in caught.value.msg
+
+
+# Numbers that Python takes but no clock, loop or buffer can use: each is refused naming the setting and its range.
+@pytest.mark.parametrize('name, value, words', [
+    ('timeout', float('inf'), ['timeout', 'above 0, at most 3600', 'got inf']),
+    ('timeout', float('nan'), ['timeout', 'above 0, at most 3600', 'got nan']),
+    ('timeout', 1e308, ['timeout', 'at most 3600']),
+    ('timeout', 3600.5, ['timeout', 'at most 3600']),
+    ('timeout', -1.0, ['timeout', 'above 0']),
+    ('deadline', float('inf'), ['deadline', 'above 0, at most 86400', 'got inf']),
+    ('deadline', 1e308, ['deadline', 'at most 86400']),
+    ('deadline', 10 ** 400, ['deadline', 'must be a number']),
+    ('retries', 10 ** 30, ['retries', 'from 0 to 100']),
+    ('retries', 1e308, ['retries', 'from 0 to 100']),
+    ('page_limit', 10 ** 30, ['page_limit', 'from 1 to 10000']),
+    ('max_response_size', 1023, ['max_response_size', 'from 1024 to 1073741824', 'got 1023']),
+    ('max_response_size', 2 ** 31, ['max_response_size', 'from 1024 to 1073741824']),
+    ('max_response_size', True, ['max_response_size', 'must be an integer']),
+    ('timeout', True, ['timeout', 'must be a number']),
+])
+def test_numbers_out_of_their_range_are_refused_naming_the_setting(name, value, words):
+    with pytest.raises(InputError) as caught:
+        resolve(api_token='t', **{name: value}).validate()
+    for word in words:
+        assert word in caught.value.msg
+
+
+@pytest.mark.parametrize('variable, value', [
+    ('UPSUN_CLI_DEFAULT_TIMEOUT', 'inf'), ('UPSUN_CLI_DEFAULT_TIMEOUT', 'nan'), ('UPSUN_CLI_DEFAULT_TIMEOUT', '1e308'),
+    ('UPSUN_SUPPORT_DEADLINE', 'Infinity'), ('UPSUN_SUPPORT_DEADLINE', '1' * 400), ('UPSUN_SUPPORT_RETRIES', '9' * 40),
+    ('UPSUN_SUPPORT_MAX_RESPONSE_SIZE', '0'),
+])
+def test_numbers_out_of_range_from_the_environment_name_the_variable(variable, value):
+    with pytest.raises(InputError) as caught:
+        resolve({variable: value}, api_token='t').validate()
+    assert variable in caught.value.msg
+
+
+def test_the_largest_numbers_in_range_are_taken():
+    settings = resolve(api_token='t', timeout=3600, deadline=86400, retries=100, page_limit=10000,
+                       max_response_size=1073741824)
+    settings.validate()
+    assert settings.client_kwargs()['max_response_size'] == 1073741824
 
 
 def test_public_settings_hold_no_secret(tokens):

@@ -17,14 +17,18 @@ import pytest
 
 from ansible_collections.upsun.support.plugins.module_utils.errors import (
     ApiError,
+    DeadlineError,
     InputError,
+    ResponseLostError,
     TicketMayExistError,
+    TransportError,
     UpsunError,
 )
 from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe_reference, with_footer
 from ansible_collections.upsun.support.plugins.module_utils.tickets import (
     AMBIGUOUS_CREATE_WINDOW,
     create_deduped,
+    create_may_exist,
     create_ticket,
     find_by_reference,
     get_ticket,
@@ -245,13 +249,89 @@ def test_create_ticket_lost_token_exchange_is_not_may_exist(raw_server, make_cli
     assert server.requests == 1
 
 
-def test_create_ticket_without_ticket_object_is_api_error(api, client):
-    api.on('POST', '/tickets', (200, {'ok': True}))
+@pytest.mark.parametrize('answer', [
+    (200, {'ok': True}),                                      # JSON, not a ticket
+    (200, '<html><body>Service Unavailable</body></html>'),    # not JSON
+    (200, '{"ticket_id": 1234, "subj'),                        # JSON cut short
+    (201, ['ticket_id']),                                      # JSON, not even an object
+    (200, None),                                               # nothing at all
+    (204, None),
+], ids=['not-a-ticket', 'html', 'cut-json', 'a-list', 'empty-200', '204'])
+def test_a_success_answer_that_cannot_be_read_may_have_created_the_ticket(api, client, answer):
+    api.on('POST', '/tickets', answer)
+
+    with pytest.raises(TicketMayExistError) as info:
+        create_ticket(client, PAYLOAD)
+
+    assert info.value.status == answer[0]
+    assert info.value.to_result()['may_exist'] is True
+    assert 'may have been created' in info.value.msg
+    assert len(api.calls) == 1
+
+
+def test_a_body_cut_short_may_have_created_the_ticket(raw_server, make_client, tokens):
+    server = raw_server('close_in_body')
+
+    with pytest.raises(TicketMayExistError) as info:
+        create_ticket(make_client(api_url=server.url, access_token=tokens.access), PAYLOAD, reference='ref-1')
+
+    assert info.value.to_result()['dedupe_reference'] == 'ref-1'
+    assert server.requests == 1
+
+
+def test_an_answer_above_max_response_size_may_have_created_the_ticket(api, make_client, tokens):
+    api.on('POST', '/tickets', (200, ticket(1234, description='d' * 5000)))
+
+    with pytest.raises(TicketMayExistError) as info:
+        create_ticket(make_client(access_token=tokens.access, max_response_size=1024), PAYLOAD)
+
+    assert 'max_response_size' in info.value.msg
+    assert len(api.calls) == 1
+
+
+def test_a_token_exchange_answer_above_max_response_size_is_not_may_exist(api, make_client):
+    api.on('POST', '/oauth2/token', (200, {'access_token': 'a' * 5000}))
+
+    with pytest.raises(UpsunError) as info:
+        create_ticket(make_client(max_response_size=1024), PAYLOAD)
+
+    assert not isinstance(info.value, TicketMayExistError)
+    assert 'max_response_size' in info.value.msg
+    assert api.requests('POST', '/tickets') == []
+
+
+@pytest.mark.parametrize('status', [301, 302, 307, 308])
+def test_a_redirected_create_is_not_may_exist(api, client, status):
+    api.on('POST', '/tickets', (status, '', {'Location': 'https://elsewhere.example/tickets'}))
 
     with pytest.raises(ApiError) as info:
         create_ticket(client, PAYLOAD)
 
-    assert 'without a ticket object' in info.value.msg
+    assert not isinstance(info.value, TicketMayExistError)
+
+
+URL = 'https://api.upsun.com/tickets'
+
+
+@pytest.mark.parametrize('error, may_exist', [
+    (ResponseLostError('timed out after sending', url=URL), True),
+    (ResponseLostError('reset', url='https://auth.upsun.com/oauth2/token'), False),
+    (ApiError('not JSON', status=200, url=URL), True),
+    (ApiError('no ticket', status=204, url=URL), True),
+    (ApiError('gateway', status=502, url=URL), True),
+    (ApiError('server', status=500, url=URL), True),
+    (ApiError('unavailable', status=503, url=URL), False),
+    (ApiError('rate limited', status=429, url=URL), False),
+    (ApiError('refused', status=422, url=URL), False),
+    (ApiError('moved', status=302, url=URL), False),
+    (ApiError('gateway', status=502, url='https://auth.upsun.com/oauth2/token'), False),
+    (TransportError('could not connect', url=URL), False),
+    (DeadlineError('deadline passed', url=URL), False),
+    (InputError('bad option'), False),
+    (ValueError('not ours'), False),
+])
+def test_the_one_rule_of_a_create_that_may_exist(error, may_exist):
+    assert create_may_exist(URL, error) is may_exist
 
 
 # --- dedupe -----------------------------------------------------------------------------------------------------------

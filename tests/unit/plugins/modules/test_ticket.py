@@ -158,7 +158,7 @@ INVALID = [
     ('timeout 0', dict(timeout=0), ['timeout', 'above 0']),
     ('negative timeout', dict(timeout=-5), ['timeout', 'above 0']),
     ('timeout not a number', dict(timeout='soon'), ['timeout', 'float']),
-    ('retries -1', dict(retries=-1), ['retries', '0 or more']),
+    ('retries -1', dict(retries=-1), ['retries', 'from 0 to 100']),
     ('retries not a number', dict(retries='many'), ['retries', 'int']),
     ('validate_certs not a bool', dict(validate_certs='perhaps'), ['validate_certs']),
     ('no credentials at all', dict(api_token=None), ['api_token', 'access_token', 'UPSUN_CLI_TOKEN', 'PLATFORMSH_CLI_TOKEN']),
@@ -175,7 +175,7 @@ INVALID = [
     ('attachments a list of strings', dict(attachments=['file.log']), ['attachments[0] must be a dict', "'file.log'"]),
     ('attachment path not a string', dict(attachments=[dict(path=['a', 'b'])]), ['attachments[0].path', 'string']),
     ('deadline 0', dict(deadline=0), ['deadline', 'above 0']),
-    ('page_limit 0', dict(page_limit=0), ['page_limit', '1 or more']),
+    ('page_limit 0', dict(page_limit=0), ['page_limit', 'from 1 to 10000']),
 ]
 
 

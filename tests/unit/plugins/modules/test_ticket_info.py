@@ -236,7 +236,7 @@ def test_empty_catalog_answer_is_an_empty_list(api, run_module, module_params):
     (dict(ticket_id=0), ['ticket_id must be a positive ticket number, got 0.']),
     (dict(ticket_id=-1), ['ticket_id must be a positive ticket number, got -1.']),
     (dict(deadline=-1), ['deadline', 'above 0']),
-    (dict(page_limit=0), ['page_limit', '1 or more']),
+    (dict(page_limit=0), ['page_limit', 'from 1 to 10000']),
 ], ids=lambda value: '-'.join(value) if isinstance(value, dict) else None)
 def test_invalid_input_fails_before_any_request(api, http_calls, run_module, module_params, options, expected):
     api.allow_exchange()

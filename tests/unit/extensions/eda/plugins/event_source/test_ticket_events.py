@@ -117,7 +117,7 @@ def test_each_connection_setting_comes_from_the_modules_environment_variables(se
     values = {'api_token': 'tok', 'access_token': 'acc', 'api_url': 'https://api.example.com',
               'auth_url': 'https://auth.example.com', 'token_url': 'https://auth.example.com/token',
               'timeout': '12.5', 'ca_path': str(tmp_path), 'retries': '7',
-              'deadline': '45.5', 'page_limit': '9', 'page_concurrency': '2'}
+              'deadline': '45.5', 'page_limit': '9', 'page_concurrency': '2', 'max_response_size': '65536'}
     # The last variable of the token (PLATFORMSH_CLI_TOKEN), the first of the others (of the UPSUN_CLI_TOKEN's family).
     variable = setting.env[-1] if setting.name == 'api_token' else setting.env[0]
     environ = {variable: values[setting.name]}
@@ -182,6 +182,10 @@ def test_lookback_and_state_file_are_read(tmp_path):
     ({'search': 42}, ['search', 'string']),
     ({'api_url': 'api.upsun.com'}, ['api_url', 'argument of upsun.support.ticket_events']),
     ({'timeout': 0}, ['timeout', 'above 0']),
+    ({'timeout': float('inf')}, ['timeout', 'at most 3600', 'argument of upsun.support.ticket_events']),
+    ({'deadline': 1e308}, ['deadline', 'at most 86400']),
+    ({'max_response_size': 100}, ['max_response_size', 'from 1024 to 1073741824']),
+    ({'requester_id': 'urn:uuid:{' + REQUESTER + '}'}, ['requester_id', 'UUID']),
     ({'retries': 'many'}, ['retries', 'integer']),
     ({'validate_certs': 'sometimes'}, ['validate_certs']),
     ({'lookback': -1}, ['lookback', 'from 0 to 2592000, got -1.']),
@@ -205,6 +209,19 @@ def test_a_bad_argument_is_refused_naming_it(args, names):
     assert info.value.msg.startswith('upsun.support.ticket_events: ')
     for name in names:
         assert name in info.value.msg
+
+
+def test_a_requester_id_filter_is_sent_in_the_form_the_api_takes():
+    options = ticket_events.parse_arguments({'api_token': 'x', 'requester_id': '{' + REQUESTER.upper() + '}'}, environ={})
+
+    assert options.filters == {'requester_id': REQUESTER}
+
+
+def test_an_infinite_number_from_the_environment_is_refused_naming_the_variable():
+    with pytest.raises(InputError) as info:
+        ticket_events.parse_arguments({}, environ={'UPSUN_CLI_TOKEN': 'x', 'UPSUN_SUPPORT_DEADLINE': 'inf'})
+
+    assert 'deadline' in info.value.msg and 'UPSUN_SUPPORT_DEADLINE' in info.value.msg and 'at most 86400' in info.value.msg
 
 
 def test_missing_credentials_are_refused_saying_where_to_set_them():
