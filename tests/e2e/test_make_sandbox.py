@@ -48,7 +48,7 @@ def test_the_printed_commands_file_a_ticket_and_ctrl_c_stops_the_sandbox(tmp_pat
         shell_env = dict(env)
         for assignment in exports:
             for word in shlex.split(assignment):
-                name, _, value = word.partition('=')
+                name, dummy, value = word.partition('=')
                 shell_env[name] = value
         run = subprocess.run(commands[0], shell=True, env=shell_env, cwd=str(tmp_path), stdin=subprocess.DEVNULL,
                              capture_output=True, text=True, timeout=120, check=False)
