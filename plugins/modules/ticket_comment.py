@@ -67,7 +67,7 @@ options:
     type: str
   attachments:
     description:
-      - Files to attach to the comment, as for O(upsun.support.ticket#module:attachments), with the same checks: a
+      - Files to attach to the comment, as for O(upsun.support.ticket#module:attachments), with the same checks, as a
         list of dicts, each giving exactly one of O(attachments.path), O(attachments.content) or O(attachments.data),
         and O(attachments.filename) where needed.
       - The module base64-encodes the files; their decoded sizes together may not exceed O(max_attachment_size).
