@@ -75,21 +75,21 @@ options:
     suboptions:
       path:
         description:
-          - A regular file on the host that runs the module. O(attachments.filename) defaults to its base name.
-          - C(~) and environment variables are expanded. A file under C(/proc), C(/sys) or C(/dev) is refused, and so
-            is anything that is not a regular file.
+          - A regular file on the host that runs the module (C(~) and environment variables expanded); files under
+            C(/proc), C(/sys) or C(/dev), and anything that is not a regular file, are refused.
         type: path
       content:
         description:
-          - Text to attach, encoded as UTF-8. Requires O(attachments.filename).
+          - The file's text (sent as UTF-8), with O(attachments.filename).
         type: str
       data:
         description:
-          - Content that is already base64-encoded. Requires O(attachments.filename).
+          - The file's bytes in base64, with O(attachments.filename).
         type: str
       filename:
         description:
-          - The name the attachment gets, without a directory, C(..) or control characters.
+          - The name support sees, without a directory, C(..) or control characters; the base name of
+            O(attachments.path) by default.
         type: str
   max_attachment_size:
     description:
