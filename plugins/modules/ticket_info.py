@@ -317,6 +317,9 @@ def run(module, client):
 def add_conversations(client, tickets):
     """Give each ticket its ``comments``; when the API refuses the comment endpoints, warn once and stop."""
     for ticket in tickets:
+        if ticket.get('ticket_id') is None:
+            # Nothing to ask GET /comments/{ticket_id} for: such a ticket is returned as the API gave it.
+            continue
         try:
             ticket['comments'] = conversation(client, ticket)
         except CommentsRefusedError as exc:

@@ -353,3 +353,14 @@ def test_comments_false_reads_no_comment(api, run_module, module_params):
 
     assert result['tickets'] == [ticket(7)]
     assert [call.path for call in api.calls if call.path.startswith('/comments')] == []
+
+
+def test_a_ticket_without_id_gets_no_comments_and_no_request(api, run_module, module_params):
+    api.allow_exchange()
+    api.on('GET', '/tickets', pages([ticket(7), {'subject': 'no id'}]))
+    api.on('GET', '/comments/7', comment_pages(7, [UUID_A]))
+
+    result = run_module(info_module, module_params(comments=True))
+
+    assert [len(item.get('comments', [])) for item in result['tickets']] == [1, 0]
+    assert [call.path for call in api.calls if call.path.startswith('/comments')] == ['/comments/7']
