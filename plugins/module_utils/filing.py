@@ -69,13 +69,18 @@ def prepare_create(params, secrets=()):
     params['description'] = with_footer(params['description'], source=params.get('filed_by') or 'module', dedupe=reference,
                                         recovery=recovery_reference(recovery_key) if recovery_key else None)
     payload, summary = build_create_payload(params)
+    mask_attachments(payload, summary, secrets)
+    return PreparedTicket(payload, summary, reference)
+
+
+def mask_attachments(payload, summary, secrets):
+    """Mask ``secrets`` in the attachments of a request body, in place; ``summary`` gets their new sizes."""
     for item, shown in zip(payload.get('attachments') or [], summary.get('attachments') or []):
         raw = base64.b64decode(item['data'])
         masked = mask_literals(raw.decode('latin-1'), secrets).encode('latin-1') if secrets else raw
         if masked != raw:
             item['data'] = base64.b64encode(masked).decode('ascii')
             shown['size'] = len(masked)
-    return PreparedTicket(payload, summary, reference)
 
 
 def file_prepared(client, prepared, warn):

@@ -97,12 +97,20 @@ def build_create_payload(params):
     if 'collaborator_ids' in payload:
         payload['collaborator_ids'] = check_uuids('collaborator_ids', payload['collaborator_ids'])
     summary = dict(payload)
+    add_attachments(params, payload, summary)
+    return payload, summary
+
+
+def add_attachments(params, payload, summary):
+    """Check and read the ``attachments`` option into ``payload`` (base64 data) and ``summary`` (sizes), in place.
+
+    The same for a ticket and for a comment: ``attachments`` and ``max_attachment_size`` in ``params``.
+    """
     items = check_attachments(params.get('attachments'))
     if items:
         attachments = read_attachments(items, params['max_attachment_size'])
         payload['attachments'] = [dict(filename=name, data=data) for name, data, dummy in attachments]
         summary['attachments'] = [dict(filename=name, size=size) for name, dummy, size in attachments]
-    return payload, summary
 
 
 ATTACHMENT_KEYS = ('path', 'content', 'data', 'filename')

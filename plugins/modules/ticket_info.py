@@ -22,6 +22,7 @@ description:
     RV(count)).
   - Can also return the ticket categories (C(GET /tickets/category)) and priorities (C(GET /tickets/priority)) the
     account may use, see O(fetch).
+  - With O(comments=true), returns each ticket's conversation too, oldest first, in RV(tickets[].comments).
   - Read-only.
 author:
   - upsun.support maintainers (@upsun)
@@ -100,6 +101,17 @@ options:
     description:
       - Return at most this many tickets; pages are fetched only until it is reached. By default every page is read.
     type: int
+  comments:
+    description:
+      - Return each ticket's conversation in RV(tickets[].comments), read from C(GET /comments/{ticket_id}), every
+        page of it (one request per 50 comments of each ticket, one ticket after the other).
+      - "C(GET /comments/{ticket_id}) is the endpoint the Upsun Console uses; Upsun's OpenAPI document leaves it
+        out. When the API refuses it (HTTP C(404), C(403) or C(405)), the module warns once and returns the tickets
+        without RV(tickets[].comments)."
+      - V(false) (the default) sends no request for comments.
+    type: bool
+    default: false
+    version_added: 1.1.0
   subscription_id:
     description:
       - With V(categories) or V(priorities) in O(fetch), the subscription to list them for.
@@ -153,6 +165,17 @@ EXAMPLES = r'''
     limit: 10
   delegate_to: localhost
 
+- name: Read ticket 1234 with what support answered
+  upsun.support.ticket_info:
+    ticket_id: 1234
+    comments: true
+  delegate_to: localhost
+  register: conversation
+
+- name: Show support's last public answer
+  ansible.builtin.debug:
+    msg: "{{ (conversation.tickets[0].comments | rejectattr('by_requester') | selectattr('public') | last).body }}"
+
 - name: List the categories and priorities this account may use
   upsun.support.ticket_info:
     fetch: [categories, priorities]
@@ -177,6 +200,29 @@ tickets:
       category: incident_outage
       created: "2026-11-27T05:31:56Z"
       zd_ticket_url: https://support.upsun.com/hc/requests/1234
+  contains:
+    comments:
+      description:
+        - With O(comments=true), the ticket's conversation, oldest first (by C(created_at), then C(comment_id)). The
+          first comment is the ticket's description.
+        - "Each comment as the API gives it: C(comment_id), C(ticket_id), C(created_at), C(body), C(author_id),
+          C(public), and C(attachments), an object keyed by file name whose values have C(file_name), C(uri) and
+          C(content_type)."
+        - Plus C(by_requester), V(true) when the ticket's requester wrote it (its C(author_id) is the ticket's
+          C(requester_id)), V(false) for support staff and others.
+      returned: when O(comments=true) and the API serves the comment endpoints
+      type: list
+      elements: dict
+      version_added: 1.1.0
+      sample:
+        - comment_id: 5001
+          ticket_id: 1234
+          created_at: "2026-11-27T05:31:56Z"
+          body: The deploy of release 42 failed.
+          author_id: 3c90c3cc-0d44-4b50-8888-8dd25736052a
+          public: true
+          attachments: {}
+          by_requester: true
 count:
   description: The number of tickets that match, as the API counts them (may exceed the length of RV(tickets) when O(limit) is set).
   returned: when O(fetch) contains V(tickets)
@@ -205,6 +251,7 @@ priorities:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.upsun.support.plugins.module_utils.client import module_client
+from ansible_collections.upsun.support.plugins.module_utils.comments import CommentsRefusedError, conversation
 from ansible_collections.upsun.support.plugins.module_utils.constants import CATEGORIES, PRIORITIES, STATUSES, TYPES
 from ansible_collections.upsun.support.plugins.module_utils.errors import InputError
 from ansible_collections.upsun.support.plugins.module_utils.payload import check_date_time, check_ticket_id, check_uuid
@@ -229,6 +276,7 @@ ARGUMENT_SPEC = connection_argument_spec(
     due=dict(type='str'),
     search=dict(type='str'),
     limit=dict(type='int'),
+    comments=dict(type='bool', default=False),
     subscription_id=dict(type='str'),
     organization_id=dict(type='str'),
     category=dict(type='str', choices=list(CATEGORIES)),
@@ -255,6 +303,8 @@ def run(module, client):
     if 'tickets' in params['fetch']:
         filters = dict((name, params[name]) for name in FILTERS)
         result['tickets'], result['count'] = search_tickets(client, filters, params['search'], params['limit'])
+        if params['comments']:
+            add_conversations(client, result['tickets'])
     if 'categories' in params['fetch']:
         query = dict(subscription_id=params['subscription_id'], organization_id=params['organization_id'])
         result['categories'] = client.request('GET', '/tickets/category', params=_present(query))[1] or []
@@ -262,6 +312,21 @@ def run(module, client):
         query = dict(subscription_id=params['subscription_id'], category=params['category'])
         result['priorities'] = client.request('GET', '/tickets/priority', params=_present(query))[1] or []
     return result
+
+
+def add_conversations(client, tickets):
+    """Give each ticket its ``comments``; when the API refuses the comment endpoints, warn once and stop."""
+    for ticket in tickets:
+        if ticket.get('ticket_id') is None:
+            # Nothing to ask GET /comments/{ticket_id} for: such a ticket is returned as the API gave it.
+            continue
+        try:
+            ticket['comments'] = conversation(client, ticket)
+        except CommentsRefusedError as exc:
+            client.warn('{0} The tickets are returned without their comments.'.format(exc.msg))
+            for earlier in tickets:
+                earlier.pop('comments', None)
+            return
 
 
 def _present(values):

@@ -40,7 +40,7 @@ GUIDE = os.path.join(REPO, 'docs', 'docsite', 'rst', 'troubleshooting.rst')
 
 EXCEPTIONS = frozenset((
     'InputError', 'ApiError', 'AuthenticationError', 'TransportError', 'TicketMayExistError', 'ResponseLostError',
-    'DeadlineError', 'DedupeLockError',
+    'DeadlineError', 'DedupeLockError', 'CommentsRefusedError',
     'UpsunError', 'AnsibleError', 'AnsibleFilterError', 'AnsibleActionFail', 'AnsibleOptionsError',
     'AnsibleLookupError', 'AnsibleParserError', 'AnsibleCallbackError', 'SpoolError', 'RedactionError',
 ))

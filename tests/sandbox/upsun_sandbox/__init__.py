@@ -27,6 +27,9 @@ Choices where the real API's behaviour is not documented:
   would fill (assignee, due, region, ...) are null, ``requester_id`` and ``submitter_id`` default to
   the fake user ``SANDBOX_USER_ID``, ``zd_ticket_url`` is ``<sandbox URL>/support/tickets/<id>``.
 - ``PATCH`` of a closed or deleted ticket that would change something answers 422 (Zendesk refuses it).
+- The Console's comment endpoints (``POST /comments``, ``GET /comments/{ticket_id}`` newest first, 50 a page,
+  the description as the oldest comment, ``GET /comments/{ticket_id}/attachments``); ``--comments refuse-404``
+  (``-403``, ``-405``) refuses them.
 """
 
 import importlib

@@ -12,6 +12,7 @@ import threading
 
 from .catalog import DEFAULT_API_TOKEN
 from .server import Sandbox
+from .conversation import COMMENT_MODES
 from .store import DATE_FILTERS, LAG_SCOPES
 from .validation import VALIDATION_ERROR_STYLES
 
@@ -33,6 +34,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="which GET /tickets listings lag: all (default), or only those with search or a filter")
     parser.add_argument("--date-filter", choices=DATE_FILTERS, default="at-or-after",
                         help="what filter[created], filter[updated] and filter[due] mean (default at-or-after)")
+    parser.add_argument("--comments", choices=COMMENT_MODES, default="serve",
+                        help="serve the comment endpoints (default), or refuse them with 404, 403 or 405")
     parser.add_argument("--quiet", action="store_true", help="no log line per request on stderr")
     parser.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS with this PEM certificate (with --tls-key)")
     parser.add_argument("--tls-key", metavar="FILE", help="the PEM private key of --tls-cert")
@@ -68,6 +71,7 @@ def main(argv=None) -> int:
                       token_lifetime=args.token_lifetime, page_size=args.page_size, quiet=args.quiet,
                       tls_cert=args.tls_cert, tls_key=args.tls_key, validation_errors=args.validation_errors)
     sandbox.tickets.configure_listing(lag=args.listing_lag, lag_scope=args.lag_scope, date_filter=args.date_filter)
+    sandbox.api.set_comments_mode(args.comments)
     try:
         # openapi-core takes most of a second to import: print the URL first, load it right after.
         sandbox.start(warm_up=False)

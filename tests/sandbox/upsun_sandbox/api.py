@@ -10,6 +10,7 @@ import re
 from urllib.parse import parse_qsl, urlencode
 
 from .catalog import CLI_CLIENT_ID, CLIENT_ID, category_list, priority_list
+from .conversation import COMMENT_MODES
 from .messages import FORM, Incoming, Reply, oauth_error, problem
 from .store import TicketLocked, TicketNotFound, TicketStore, TokenStore
 from .validation import Validator
@@ -23,7 +24,14 @@ ROUTES = (
     (re.compile(r"^/tickets/category$"), ("GET",)),
     (re.compile(r"^/tickets/priority$"), ("GET",)),
     (re.compile(r"^/tickets/(?P<ticket_id>[^/]+)$"), ("PATCH",)),
+    (re.compile(r"^/comments$"), ("POST",)),
+    (re.compile(r"^/comments/(?P<ticket_id>[^/]+)$"), ("GET",)),
+    (re.compile(r"^/comments/(?P<ticket_id>[^/]+)/attachments$"), ("GET",)),
 )
+
+# The Console's comment endpoints, 50 comments a page as the live API.
+COMMENTS_PREFIX = "/comments"
+COMMENTS_PAGE_SIZE = 50
 
 # The query parameters of GET /tickets that filter on a Ticket field of the same name.
 FILTERS = ("ticket_id", "status", "priority", "type", "requester_id", "submitter_id", "assignee_id",
@@ -43,6 +51,15 @@ class UpsunApi:
         self.page_size = page_size
         # A callable: the URL is only known once the server is bound.
         self._base_url = base_url
+        # One of COMMENT_MODES: whether the comment endpoints are served or refused.
+        self.comments_mode = "serve"
+
+    def set_comments_mode(self, mode: str) -> str:
+        """Serve or refuse the comment endpoints from now on; ValueError for an unknown mode."""
+        if mode not in COMMENT_MODES:
+            raise ValueError(f"comments must be one of {', '.join(COMMENT_MODES)}, got {mode!r}")
+        self.comments_mode = mode
+        return mode
 
     @property
     def base_url(self) -> str:
@@ -54,6 +71,11 @@ class UpsunApi:
 
         `paging` is a paging fault for GET /tickets ("endless_next" or "stuck_next"), else None.
         """
+        on_comments = incoming.path == COMMENTS_PREFIX or incoming.path.startswith(COMMENTS_PREFIX + "/")
+        if on_comments and self.comments_mode == "refuse-404":
+            return problem(404, f"No route found for {incoming.method} {incoming.path}")
+        if on_comments and self.comments_mode == "refuse-405":
+            return problem(405, f"Method {incoming.method} is not allowed on {incoming.path}")
         for pattern, methods in ROUTES:
             if pattern.match(incoming.path):
                 if incoming.method not in methods:
@@ -67,6 +89,8 @@ class UpsunApi:
         refused = self.authenticate(incoming)
         if refused is not None:
             return refused
+        if on_comments and self.comments_mode == "refuse-403":
+            return problem(403, "Access denied: this API client may not use the comment endpoints")
         checked = self.validator.check(incoming)
         if checked.error is not None:
             return checked.error
@@ -78,6 +102,8 @@ class UpsunApi:
             if incoming.method == "POST":
                 return self.create_ticket(incoming)
             return self.list_tickets(incoming, checked.query, paging)
+        if on_comments:
+            return self.comments(incoming, checked)
         return self.update_ticket(incoming, checked.path["ticket_id"])
 
     def exchange_token(self, incoming: Incoming) -> Reply:
@@ -142,6 +168,38 @@ class UpsunApi:
             start = (count - 1) // self.page_size * self.page_size
             count, tickets = self.tickets.find(filters, query.get("search"), start, start + self.page_size)
         return Reply(200, {"count": count, "tickets": tickets, "_links": links})
+
+    def comments(self, incoming: Incoming, checked) -> Reply:
+        """POST /comments, GET /comments/{ticket_id} and GET /comments/{ticket_id}/attachments."""
+        if incoming.method == "POST":
+            body = incoming.json()
+            ticket_id = str(body["ticket_id"])
+        else:
+            ticket_id = checked.path["ticket_id"]
+        try:
+            if not ticket_id.isdigit():
+                raise TicketNotFound(ticket_id)
+            if incoming.method == "POST":
+                return Reply(200, self.tickets.add_comment(int(ticket_id), body["body"], body.get("author_id"),
+                                                           body.get("attachments")))
+            if incoming.path.endswith("/attachments"):
+                return Reply(200, self.tickets.comment_attachments(int(ticket_id)))
+            return self.list_comments(incoming, int(ticket_id), checked.query.get("page", 1))
+        except TicketNotFound:
+            return problem(404, f"Ticket {ticket_id} not found")
+        except TicketLocked as exc:
+            return problem(422, f"Ticket {ticket_id} is {exc} and takes no more comments")
+
+    def list_comments(self, incoming: Incoming, ticket_id: int, page: int) -> Reply:
+        """GET /comments/{ticket_id}: one page, newest first, with the links of GET /tickets."""
+        start = (page - 1) * COMMENTS_PAGE_SIZE
+        count, comments = self.tickets.comments(ticket_id, start, start + COMMENTS_PAGE_SIZE)
+        links = {"self": {"href": self._page_href(incoming, None)}}
+        if page > 1:
+            links["previous"] = {"href": self._page_href(incoming, page - 1)}
+        if start + COMMENTS_PAGE_SIZE < count:
+            links["next"] = {"href": self._page_href(incoming, page + 1)}
+        return Reply(200, {"count": count, "comments": comments, "_links": links})
 
     def _page_href(self, incoming: Incoming, page: int | None) -> str:
         pairs = list(incoming.query)

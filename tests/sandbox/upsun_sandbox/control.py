@@ -140,3 +140,19 @@ class SandboxClient:
     def catch_up(self, seconds: float | None = None) -> dict:
         """Make the lagging listings show every change made so far (or move them `seconds` on): {released, pending}."""
         return self._call("POST", "/listing/catch-up", {} if seconds is None else {"seconds": seconds})
+
+    def comments(self, ticket_id: int) -> list[dict]:
+        """A ticket's comments, oldest first (the description first), each with "files": [{filename, size, data}]."""
+        return self._call("GET", f"/tickets/{ticket_id}/comments")
+
+    def add_comment(self, ticket_id: int, body: str, **fields) -> dict:
+        """Add a comment as anyone (author_id), public or not, at any created_at, unvalidated; return it."""
+        return self._call("POST", f"/tickets/{ticket_id}/comments", dict(fields, body=body))
+
+    def comments_mode(self) -> str:
+        """How the comment endpoints answer: serve, refuse-404, refuse-403 or refuse-405."""
+        return self._call("GET", "/comments")["mode"]
+
+    def set_comments(self, mode: str) -> str:
+        """Serve the comment endpoints ("serve") or refuse them ("refuse-404", "refuse-403", "refuse-405")."""
+        return self._call("POST", "/comments", {"mode": mode})["mode"]

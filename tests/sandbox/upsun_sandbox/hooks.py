@@ -8,11 +8,12 @@ import re
 
 from .faults import Fault
 from .messages import Incoming, Reply, problem
-from .store import TicketNotFound
+from .store import TicketLocked, TicketNotFound
 
 PREFIX = "/_sandbox"
 
 _TICKET = re.compile(r"^/_sandbox/tickets/(?P<ticket_id>\d+)$")
+_TICKET_COMMENTS = re.compile(r"^/_sandbox/tickets/(?P<ticket_id>\d+)/comments$")
 
 
 class ControlHooks:
@@ -36,9 +37,15 @@ class ControlHooks:
             "/_sandbox/tokens/expire": {"POST": self.expire_tokens},
             "/_sandbox/listing": {"GET": self.listing, "POST": self.set_listing},
             "/_sandbox/listing/catch-up": {"POST": self.catch_up},
+            "/_sandbox/comments": {"GET": self.comments_mode, "POST": self.set_comments_mode},
         }
         match = _TICKET.match(incoming.path)
-        if match:
+        comments_of = _TICKET_COMMENTS.match(incoming.path)
+        if comments_of:
+            ticket_id = int(comments_of["ticket_id"])
+            methods = {"GET": lambda _payload: Reply(200, self.sandbox.tickets.dump_comments(ticket_id)),
+                       "POST": lambda payload: self.add_comment(ticket_id, payload)}
+        elif match:
             ticket_id = int(match["ticket_id"])
             methods = {"GET": lambda _payload: self.ticket(ticket_id),
                        "POST": lambda payload: self.set_ticket(ticket_id, payload)}
@@ -70,6 +77,7 @@ class ControlHooks:
             "tls": sandbox.tls,
             "listing": sandbox.tickets.listing(),
             "validation_errors": sandbox.validator.style,
+            "comments": sandbox.api.comments_mode,
         })
 
     def journal(self, _payload) -> Reply:
@@ -138,3 +146,23 @@ class ControlHooks:
         if not isinstance(payload, dict) or set(payload) - {"seconds"}:
             raise ValueError('the body must be empty or {"seconds": N}')
         return Reply(200, self.sandbox.tickets.catch_up(payload.get("seconds")))
+
+    def comments_mode(self, _payload) -> Reply:
+        """Whether the comment endpoints are served: {"mode": "serve" or "refuse-404", ...}."""
+        return Reply(200, {"mode": self.sandbox.api.comments_mode})
+
+    def set_comments_mode(self, payload) -> Reply:
+        """Serve or refuse the comment endpoints: {"mode": ...}."""
+        if not isinstance(payload, dict) or set(payload) != {"mode"}:
+            raise ValueError('the body must be {"mode": "serve" | "refuse-404" | "refuse-403" | "refuse-405"}')
+        return Reply(200, {"mode": self.sandbox.api.set_comments_mode(payload["mode"])})
+
+    def add_comment(self, ticket_id: int, payload) -> Reply:
+        """Add a comment, unvalidated, as support staff would: body, author_id, public, created_at, attachments."""
+        allowed = {"body", "author_id", "public", "created_at", "attachments"}
+        if not isinstance(payload, dict) or "body" not in payload or set(payload) - allowed:
+            raise ValueError(f"the body must be a JSON object with body and some of {', '.join(sorted(allowed - {'body'}))}")
+        try:
+            return Reply(200, self.sandbox.tickets.add_comment(ticket_id, **payload))
+        except TicketLocked as exc:
+            return problem(422, f"Ticket {ticket_id} is {exc} and takes no more comments")

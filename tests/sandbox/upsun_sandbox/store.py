@@ -16,6 +16,7 @@ import time
 from datetime import datetime, timezone
 
 from .catalog import CREATE_FIELDS, SANDBOX_USER_ID, TICKET_DEFAULTS, TICKET_FIELDS
+from .conversation import FIRST_COMMENT_ID, api_view, attachment_list, dump_view, make_comment
 
 FIRST_TICKET_ID = 1001
 
@@ -59,6 +60,9 @@ class TicketStore:
         self._tickets: dict[int, dict] = {}
         self._attachments: dict[int, list[dict]] = {}
         self._next_id = FIRST_TICKET_ID
+        # ticket_id -> its comments, oldest first (the description first)
+        self._comments: dict[int, list[dict]] = {}
+        self._next_comment_id = FIRST_COMMENT_ID
         self.index = ListingIndex()
 
     def reset(self) -> None:
@@ -67,9 +71,11 @@ class TicketStore:
             self._tickets.clear()
             self._attachments.clear()
             self._next_id = FIRST_TICKET_ID
+            self._comments.clear()
+            self._next_comment_id = FIRST_COMMENT_ID
             self.index.forget()
 
-    def _new(self, fields: dict) -> dict:
+    def _new(self, fields: dict, attachments: list[dict]) -> dict:
         ticket_id = self._next_id
         self._next_id += 1
         now = utc_now()
@@ -86,9 +92,18 @@ class TicketStore:
         })
         ticket.update(copy.deepcopy(fields))
         self._tickets[ticket_id] = ticket
-        self._attachments[ticket_id] = []
+        self._attachments[ticket_id] = attachments
+        # The description is the conversation's first comment, by the submitter, with the ticket's files.
+        self._comments[ticket_id] = [self._comment(ticket, ticket.get("description") or "", ticket["submitter_id"],
+                                                   ticket["created"], attachments)]
         self.index.stage(ticket)
         return ticket
+
+    def _comment(self, ticket: dict, body: str, author_id: str, created_at: str, attachments: list[dict],
+                 public: bool = True) -> dict:
+        comment_id = self._next_comment_id
+        self._next_comment_id += 1
+        return make_comment(comment_id, ticket, body, author_id, created_at, attachments, public)
 
     def create(self, body: dict) -> dict:
         """Create a ticket from a validated POST /tickets body; return the API view of it."""
@@ -101,8 +116,7 @@ class TicketStore:
             data = base64.b64decode(item["data"], validate=True)
             attachments.append({"filename": item["filename"], "size": len(data), "data": item["data"]})
         with self._lock:
-            ticket = self._new(fields)
-            self._attachments[ticket["ticket_id"]] = attachments
+            ticket = self._new(fields, attachments)
             return copy.deepcopy(ticket)
 
     def seed(self, fields: dict) -> dict:
@@ -117,8 +131,7 @@ class TicketStore:
         fields.setdefault("description", "Created through the sandbox control API.")
         stored = [_stored_attachment(item) for item in attachments]
         with self._lock:
-            ticket = self._new(fields)
-            self._attachments[ticket["ticket_id"]] = stored
+            ticket = self._new(fields, stored)
             return self._dump_one(ticket["ticket_id"])
 
     def update(self, ticket_id: int, status: str | None = None, collaborator_ids: list | None = None,
@@ -160,6 +173,52 @@ class TicketStore:
                 ticket["updated"] = utc_now()
             self.index.stage(ticket)
             return self._dump_one(ticket_id)
+
+    def add_comment(self, ticket_id: int, body: str, author_id: str | None = None, attachments=(),
+                    public: bool = True, created_at: str | None = None) -> dict:
+        """Add a comment (POST /comments, or the control API with `public` and `created_at`); return it.
+
+        As in Zendesk: the ticket's `updated` moves (listings see it after their lag), a comment by the
+        requester reopens a solved ticket, and a closed (or deleted) ticket takes no comment (TicketLocked).
+        """
+        stored = [_stored_attachment(item) for item in attachments or []]
+        with self._lock:
+            ticket = self._tickets.get(ticket_id)
+            if ticket is None:
+                raise TicketNotFound(ticket_id)
+            if ticket["status"] in LOCKED_STATUSES:
+                raise TicketLocked(ticket["status"])
+            author_id = author_id or SANDBOX_USER_ID
+            now = utc_now()
+            comment = self._comment(ticket, body, author_id, created_at or now, stored, public)
+            self._comments[ticket_id].append(comment)
+            if ticket["status"] == "solved" and str(author_id).lower() == str(ticket["requester_id"]).lower():
+                ticket["status"] = "open"
+            ticket["updated"] = now
+            self.index.stage(ticket)
+            return api_view(comment)
+
+    def comments(self, ticket_id: int, start: int = 0, stop: int | None = None) -> tuple[int, list[dict]]:
+        """How many comments the ticket has, and those [start:stop] newest first, as GET /comments/{id} lists them."""
+        with self._lock:
+            if ticket_id not in self._comments:
+                raise TicketNotFound(ticket_id)
+            newest_first = self._comments[ticket_id][::-1]
+            return len(newest_first), [api_view(comment) for comment in newest_first[start:stop]]
+
+    def comment_attachments(self, ticket_id: int) -> list[dict]:
+        """Every file of the ticket's conversation, oldest first."""
+        with self._lock:
+            if ticket_id not in self._comments:
+                raise TicketNotFound(ticket_id)
+            return attachment_list(self._comments[ticket_id])
+
+    def dump_comments(self, ticket_id: int) -> list[dict]:
+        """The ticket's comments oldest first, each with its files (filename, size, base64 data) (control API)."""
+        with self._lock:
+            if ticket_id not in self._comments:
+                raise TicketNotFound(ticket_id)
+            return [dump_view(comment) for comment in self._comments[ticket_id]]
 
     def find(self, filters: dict, search: str | None = None, start: int = 0,
              stop: int | None = None) -> tuple[int, list[dict]]:

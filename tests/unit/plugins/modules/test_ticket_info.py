@@ -278,3 +278,89 @@ def test_api_error_fails_with_the_api_message(api, run_module, module_params, to
     assert result['status'] == 422
     assert 'filter[due]: not a date-time' in result['msg']
     assert tokens.api not in str(result) and tokens.exchanged not in str(result)
+
+
+# --- comments ---------------------------------------------------------------------------------------------------------
+
+
+def comment_pages(ticket_id, authors, page_size=50):
+    """An answer for GET /comments/{ticket_id}: ``authors`` (oldest first) as comments 1..N, newest first, paged."""
+    newest_first = [dict(comment_id=number, ticket_id=ticket_id, created_at='2026-11-27T{0:02d}:{1:02d}:00Z'.format(
+        number // 60, number % 60), body='comment {0}'.format(number), author_id=author, public=True, attachments={})
+        for number, author in reversed(list(enumerate(authors, 1)))]
+
+    def answer(call):
+        number = int(call.query['page'][0])
+        links = {'self': {'href': call.path}}
+        if number * page_size < len(newest_first):
+            links['next'] = {'href': '{0}?page={1}'.format(call.path, number + 1)}
+        return 200, {'count': len(newest_first), 'comments': newest_first[(number - 1) * page_size:number * page_size],
+                     '_links': links}
+    return answer
+
+
+def test_comments_true_gives_each_ticket_its_whole_conversation_oldest_first(api, run_module, module_params):
+    api.allow_exchange()
+    api.on('GET', '/tickets', pages([ticket(7, requester_id=UUID_A), ticket(6, requester_id=UUID_B)]))
+    api.on('GET', '/comments/7', comment_pages(7, [UUID_A] + [UUID_B, UUID_A] * 35))
+    api.on('GET', '/comments/6', comment_pages(6, [UUID_B]))
+
+    result = run_module(info_module, module_params(comments=True))
+
+    first, second = result['tickets']
+    assert [item['comment_id'] for item in first['comments']] == list(range(1, 72))
+    assert [item['by_requester'] for item in first['comments'][:4]] == [True, False, True, False]
+    assert first['comments'][0]['body'] == 'comment 1'
+    assert [item['by_requester'] for item in second['comments']] == [True]
+    assert sorted(call.query['page'][0] for call in api.requests('GET', '/comments/7')) == ['1', '2']
+    assert result['warnings'] == []
+
+
+@pytest.mark.parametrize('status', [403, 404, 405])
+def test_refused_comments_warn_once_and_return_the_tickets(api, run_module, module_params, status):
+    api.allow_exchange()
+    api.on('GET', '/tickets', pages([ticket(7), ticket(6)]))
+    api.on('GET', '/comments/7', (status, {'error': 'No route'}))
+    api.on('GET', '/comments/6', (status, {'error': 'No route'}))
+
+    result = run_module(info_module, module_params(comments=True))
+
+    assert 'failed' not in result
+    assert result['tickets'] == [ticket(7), ticket(6)]
+    [warning] = result['warnings']
+    assert 'refused GET /comments/7 (HTTP {0}'.format(status) in warning
+    assert 'returned without their comments' in warning
+    assert len(api.requests('GET', '/comments/6')) == 0
+
+
+def test_comments_refused_after_some_tickets_leaves_none_with_comments(api, run_module, module_params):
+    api.allow_exchange()
+    api.on('GET', '/tickets', pages([ticket(7), ticket(6)]))
+    api.on('GET', '/comments/7', comment_pages(7, [UUID_A]))
+    api.on('GET', '/comments/6', (403, {'error': 'Forbidden'}))
+
+    result = run_module(info_module, module_params(comments=True))
+
+    assert result['tickets'] == [ticket(7), ticket(6)]
+    assert len(result['warnings']) == 1
+
+
+def test_comments_false_reads_no_comment(api, run_module, module_params):
+    api.allow_exchange()
+    api.on('GET', '/tickets', pages([ticket(7)]))
+
+    result = run_module(info_module, module_params())
+
+    assert result['tickets'] == [ticket(7)]
+    assert [call.path for call in api.calls if call.path.startswith('/comments')] == []
+
+
+def test_a_ticket_without_id_gets_no_comments_and_no_request(api, run_module, module_params):
+    api.allow_exchange()
+    api.on('GET', '/tickets', pages([ticket(7), {'subject': 'no id'}]))
+    api.on('GET', '/comments/7', comment_pages(7, [UUID_A]))
+
+    result = run_module(info_module, module_params(comments=True))
+
+    assert [len(item.get('comments', [])) for item in result['tickets']] == [1, 0]
+    assert [call.path for call in api.calls if call.path.startswith('/comments')] == ['/comments/7']
