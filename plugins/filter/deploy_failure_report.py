@@ -8,6 +8,7 @@
 - ``deploy_failure_report``: what failed, from the facts Ansible sets on each host entering a ``rescue:``.
 - ``deploy_failure_logs``: the log tails read on the failed hosts, redacted and capped, as attachments.
 - ``deploy_failure_ticket``: the ``upsun.support.ticket`` options for a report, redacted.
+- ``deploy_failure_keys``: what identifies a failed deploy (the project, the dedupe and recovery keys).
 - ``redact_secrets``: any text, redacted with the same rules.
 
 They run on the controller, once per failed deploy (the role calls them from ``run_once`` tasks).
@@ -22,10 +23,11 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.upsun.support.plugins.plugin_utils.failure_report import (
-    MAX_ERROR_CHARS, FailureReport, failures_from_hostvars)
+    MAX_ERROR_CHARS, Failure, FailureReport, failures_from_hostvars)
+from ansible_collections.upsun.support.plugins.plugin_utils.identity import project_identity
 from ansible_collections.upsun.support.plugins.plugin_utils.log_tails import log_attachments
 from ansible_collections.upsun.support.plugins.plugin_utils.redaction import REPLACEMENT, RedactionError, Redactor
-from ansible_collections.upsun.support.plugins.plugin_utils.rendering import ticket_request
+from ansible_collections.upsun.support.plugins.plugin_utils.rendering import default_dedupe_key, default_recovery_key, ticket_request
 
 
 def _redactor(redaction):
@@ -40,7 +42,7 @@ def _redactor(redaction):
 
 
 def deploy_failure_report(hostvars, hosts, play=None, environment=None, handled=None, redaction=None, max_chars=4000,
-                          play_hosts_count=None, context=None, ansible_version=None, argument_errors=None):
+                          play_hosts_count=None, context=None, ansible_version=None, argument_errors=None, project=None):
     """The failure report of a deploy, as data; also ``messages`` and ``task_uuids`` per failed host.
 
     With ``argument_errors`` (the role's arguments failed their check) the role's own settings are not used: each
@@ -55,7 +57,7 @@ def deploy_failure_report(hostvars, hosts, play=None, environment=None, handled=
         refused = 'upsun.support.deploy_failure_ticket filed no ticket, its arguments are wrong: ' + '; '.join(argument_errors)
         messages = dict((host, '{0}\n\n{1}'.format(message, refused)) for host, message in messages.items())
     report = FailureReport('role', failures, plays=[play], environment=environment, play_hosts_count=play_hosts_count,
-                           context=context, ansible_version=ansible_version)
+                           context=context, ansible_version=ansible_version, project=project or None)
     data = report.as_dict()
     data.update(messages=messages, task_uuids=dict((failure.host, failure.task_uuid) for failure in failures),
                 argument_errors=argument_errors)
@@ -87,6 +89,15 @@ def deploy_failure_ticket(report, redaction=None, options=None, subject=None, de
     return request
 
 
+def deploy_failure_keys(project=None, playbook_dir=None, inventory_sources=None, play=None, environment=None, tasks=None):
+    """What identifies a failed deploy: ``project`` (the identity), ``dedupe_key`` and ``recovery_key``, as the role files them."""
+    if isinstance(inventory_sources, str):
+        inventory_sources = [inventory_sources]
+    report = FailureReport('role', [Failure('', task=str(task)) for task in tasks or []], plays=[play], environment=environment,
+                           project=project_identity(project, [playbook_dir], inventory_sources or []))
+    return dict(project=report.project, dedupe_key=default_dedupe_key(report), recovery_key=default_recovery_key(report))
+
+
 def redact_secrets(text, patterns=None, disable=None, replacement=REPLACEMENT):
     """``text`` with its secrets replaced by ``replacement``."""
     return _redactor(dict(patterns=patterns, disable=disable, replacement=replacement)).redact(text)
@@ -100,5 +111,6 @@ class FilterModule(object):
             'deploy_failure_report': deploy_failure_report,
             'deploy_failure_logs': deploy_failure_logs,
             'deploy_failure_ticket': deploy_failure_ticket,
+            'deploy_failure_keys': deploy_failure_keys,
             'redact_secrets': redact_secrets,
         }

@@ -26,6 +26,7 @@ import yaml
 
 from ansible.executor.stats import AggregateStats
 from ansible.inventory.host import Host
+from ansible.module_utils.common.collections import ImmutableDict
 from ansible.parsing.dataloader import DataLoader
 from ansible.playbook.block import Block
 from ansible.playbook.play import Play
@@ -642,3 +643,49 @@ def test_the_callback_keeps_to_hooks_settings_and_output():
     code = source[source.index("'''\n\nimport ") + 4:]
     lines = [line for line in code.splitlines() if line.strip() and not line.strip().startswith('#')]
     assert len(lines) <= 300, len(lines)
+
+
+# --- check mode and the project ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def check_run(monkeypatch):
+    """The run is ``ansible-playbook --check`` (what the callback reads of the command line)."""
+    monkeypatch.setattr(plugin.context, 'CLIARGS', ImmutableDict(check=True, inventory=('/ci/checkout/hosts',)))
+
+
+def test_a_failed_check_run_files_nothing_and_says_so(make_callback, api, spool_dir, check_run):
+    accept_tickets(api)
+    callback = _failed_run(make_callback)
+    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
+    assert api.calls == []
+    assert spool_files(spool_dir) == []
+    assert displayed(callback) == ['upsun.support.ticket_on_failure: check mode (--check): filed no Upsun ticket for this '
+                                   'failed run (set file_in_check_mode to file one in check runs).']
+
+
+def test_a_green_check_run_solves_nothing(make_callback, api, check_run):
+    accept_tickets(api)
+    make_callback(resolve_on_success=True).v2_playbook_on_stats(stats_for(web1={}))
+    assert api.calls == []
+
+
+def test_file_in_check_mode_files_the_failure_of_a_check_run(make_callback, api, check_run):
+    accept_tickets(api)
+    callback = make_callback(file_in_check_mode=True)
+    fail(callback, 'web1', 'Deploy', msg='x')
+    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
+    assert len(posted(api)) == 1
+
+
+def test_the_project_option_and_the_inventory_make_the_keys(make_callback, api, monkeypatch):
+    accept_tickets(api)
+    monkeypatch.setattr(plugin.context, 'CLIARGS', ImmutableDict(inventory=('/ci/checkout/hosts', 'web9,')))
+    assert make_callback().project() == 'where=/ci/checkout/site.yml;inventory=/ci/checkout/hosts,web9,'
+    callback = make_callback(project='shop')
+    fail(callback, 'web1', 'Deploy', msg='x')
+    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
+    [body] = posted(api)
+    assert body['description'].endswith('Dedupe reference: {0}\nRecovery reference: {1}'.format(
+        dedupe_reference('ticket_on_failure|project=shop|site.yml|Deploy'),
+        recovery_reference('ticket_on_failure|project=shop|site.yml')))
