@@ -216,10 +216,15 @@ def test_the_role_files_one_ticket_per_project_and_recovers_only_its_own(sandbox
 
 
 def test_the_role_project_argument_names_the_project(sandbox, tmp_path):
-    for name in ('copy-1', 'copy-2'):
-        run = run_deploy(role_project(tmp_path / name), sandbox, tmp_path, '-e', 'deploy_failure_ticket_project=shop')
+    copies = [role_project(tmp_path / name) for name in ('copy-1', 'copy-2')]
+    for root in copies:
+        run = run_deploy(root, sandbox, tmp_path, '-e', 'deploy_failure_ticket_project=shop')
         assert run.returncode == 2, run.stdout + run.stderr
     assert len(sandbox.tickets()) == 1
+    # Without it, the two copies outside git are two projects.
+    for root in copies:
+        run_deploy(root, sandbox, tmp_path)
+    assert len(sandbox.tickets()) == 3
 
 
 def test_the_role_in_check_mode_finds_the_existing_ticket_and_files_nothing(sandbox, tmp_path):
