@@ -125,10 +125,9 @@ def deploy_failure_arguments(spec, values, argument_errors=None):
     for name, messages in wrong.items():
         default = spec[name].get('default')
         arguments[name[len(ARGUMENT_PREFIX):]] = default
-        errors.append(redact('{0}; used its default, {1!r}.'.format('; '.join(messages), default)))
-    display = Display()
-    for error in errors:
-        display.warning('upsun.support.deploy_failure_ticket: ' + error)
+        error = redact('{0}; used its default, {1!r}.'.format('; '.join(messages), default))
+        Display().warning('upsun.support.deploy_failure_ticket: ' + error)
+        errors.append(error)
     arguments['errors'] = errors
     return arguments
 
