@@ -116,7 +116,7 @@ def deploy_failure_arguments(spec, values, argument_errors=None):
     a warning, so that the ticket is filed with the defaults, never lost.
     """
     if not isinstance(spec, Mapping):
-        raise AnsibleFilterError('spec must be the options of the role\'s argument spec, got {0!r}'.format(type(spec).__name__))
+        raise AnsibleFilterError('spec must be the options of the role\'s argument spec, got {0}'.format(type(spec).__name__))
     given = dict(zip(spec, values or []))
     wrong = wrong_arguments(spec, argument_errors or [])
     redact = Redactor(secrets=_literals(given[name] for name in wrong if name in given))
