@@ -35,9 +35,9 @@ KEY_PREFIXES = {'role': 'deploy_failure_ticket', 'callback': 'ticket_on_failure'
 _REMOTE_SECTION = re.compile(r'^\s*\[\s*remote\s+"(?P<name>[^"]*)"\s*\]\s*$')
 _SECTION = re.compile(r'^\s*\[')
 _URL = re.compile(r'^\s*url\s*=\s*(?P<url>.+?)\s*$', re.IGNORECASE)
-# scheme://[user[:password]@]host[:port]/path, or user@host:path (scp-like).
+# scheme://[user[:password]@]host[:port]/path, or host:path (scp-like, once the user is dropped).
 _URL_FORM = re.compile(r'^(?P<scheme>[a-z][a-z0-9+.-]*)://(?:[^@/]*@)?(?P<host>[^/:]+)(?::\d+)?(?P<path>/.*)?$', re.IGNORECASE)
-_SCP_FORM = re.compile(r'^(?:[^@/]+@)?(?P<host>[^/:]+):(?P<path>(?!//).+)$')
+_SCP_FORM = re.compile(r'^(?P<host>[^/:]+):(?P<path>(?!//).+)$')
 
 
 def failure_keys(source, project, scope, tasks=()):
@@ -103,7 +103,11 @@ def normalize_remote(url):
     if match and match.group('scheme').lower() != 'file':
         host, path = match.group('host'), match.group('path') or ''
     else:
-        match = None if os.path.isabs(url) else _SCP_FORM.match(url)
+        if os.path.isabs(url):
+            return url.rstrip('/')
+        # Whatever stands before the last @ is a user, or could be a credential.
+        url = url.rsplit('@', 1)[-1]
+        match = _SCP_FORM.match(url)
         if match is None:
             return url.rstrip('/')
         host, path = match.group('host'), match.group('path')

@@ -60,6 +60,11 @@ def test_a_local_remote_is_kept_as_it_is():
     assert normalize_remote('/srv/git/shop.git/') == '/srv/git/shop.git'
 
 
+@pytest.mark.parametrize('url', ['https://user:pa/ss-SECRET@example.com/acme/shop', 'weird:user:SECRET@example.com'])
+def test_an_odd_remote_never_keeps_what_stands_before_an_at_sign(url):
+    assert 'SECRET' not in normalize_remote(url)
+
+
 def test_two_checkouts_of_one_repository_share_the_identity(tmp_path):
     # Two CI runners: different workspaces, one with HTTPS and a token, one with SSH.
     first = checkout(tmp_path / 'runner-a' / 'builds' / 'shop', 'https://ci:token-SECRET@github.com/acme/shop.git')
