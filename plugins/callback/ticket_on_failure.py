@@ -158,7 +158,8 @@ options:
     description:
       - Close the loop. When set, a run with no unhandled failure solves the unsolved tickets that the callback filed
         for earlier failed runs of the same playbook(s) of the same project (see O(dedupe_key)), whatever task failed
-        then, or for the same O(dedupe_key) when one is set. One search, one update per ticket; a line names the tickets solved.
+        then, or for the same O(dedupe_key) when one is set. One search, one update per ticket; a line names the
+        tickets solved.
       - When not set, a successful run sends no request at all.
       - Every ticket the callback files records the playbook(s) in its footer (a recovery reference), so that they
         are found with one search.
