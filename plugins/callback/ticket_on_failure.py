@@ -122,14 +122,36 @@ options:
       - Before filing, the callback looks for tickets that carry the key. If one is still being worked on
         (status C(new), C(open), C(pending) or C(hold)), nothing is filed and its id is shown. If the newest one is
         solved or closed, the new ticket is filed as a follow-up of it.
-      - When not set, the key is made of the playbook file names and the names of the failed tasks, so that
-        rerunning the same failing playbook files one ticket, whichever hosts fail.
+      - When not set, the key is made of the project, the playbook file names and the names of the failed tasks, so
+        that rerunning the same failing playbook files one ticket, whichever hosts fail, and unrelated projects never
+        share one.
+      - "The project is O(project) when set. Otherwise it is where the run comes from: for each playbook and each
+        inventory source, inside a git checkout, the checkout's C(origin) remote (without credentials, scheme or
+        C(.git)) or, without a remote, the checkout directory's name, followed by the path inside the checkout;
+        outside any checkout, the full real path. Two CI runners that check out the same repository in different
+        workspaces share it; outside git, different directories do not (set O(project) then)."
+      - Version 1.0.0 made the key of the playbook file names and the failed tasks only, without the project. Tickets
+        it filed carry that older key and are not found by later versions, unless this option is set.
     type: str
     env:
       - name: UPSUN_TICKET_ON_FAILURE_DEDUPE_KEY
     ini:
       - section: callback_upsun_support_ticket_on_failure
         key: dedupe_key
+  project:
+    description:
+      - A name for the project this run belongs to, part of what identifies its failures (see O(dedupe_key)).
+      - Set it when the automatic identity does not fit, for example when the playbooks are not in a git checkout
+        and CI runners check them out in different directories, or when one inventory serves several projects.
+      - "When set, it replaces the playbook and inventory locations in the identity: the failures of two runs with the
+        same project, playbook file names and failed tasks share one ticket, wherever they run."
+    type: str
+    version_added: 1.1.0
+    env:
+      - name: UPSUN_TICKET_ON_FAILURE_PROJECT
+    ini:
+      - section: callback_upsun_support_ticket_on_failure
+        key: project
   spool_dir:
     description:
       - Where a ticket that could not be filed is written, one JSON file per ticket (mode C(0600)), for the
@@ -146,8 +168,9 @@ options:
   resolve_on_success:
     description:
       - Close the loop. When set, a run with no unhandled failure solves the unsolved tickets that the callback filed
-        for earlier failed runs of the same playbook(s), whatever task failed then, or for the same O(dedupe_key) when
-        one is set. One search, one update per ticket; a line names the tickets solved.
+        for earlier failed runs of the same playbook(s) of the same project (see O(dedupe_key)), whatever task failed
+        then, or for the same O(dedupe_key) when one is set. One search, one update per ticket; a line names the
+        tickets solved.
       - When not set, a successful run sends no request at all.
       - Every ticket the callback files records the playbook(s) in its footer (a recovery reference), so that they
         are found with one search.
@@ -197,6 +220,20 @@ options:
     ini:
       - section: callback_upsun_support_ticket_on_failure
         key: hung_task_seconds
+  file_in_check_mode:
+    description:
+      - Whether a run in check mode (C(--check)) files a ticket for its failures and, with O(resolve_on_success),
+        solves tickets when it succeeds.
+      - "By default it does neither: a check run changes nothing, and a check run that passes does not prove that the
+        deploy works. A line says so when such a run fails."
+    type: bool
+    default: false
+    version_added: 1.1.0
+    env:
+      - name: UPSUN_TICKET_ON_FAILURE_FILE_IN_CHECK_MODE
+    ini:
+      - section: callback_upsun_support_ticket_on_failure
+        key: file_in_check_mode
   redact_patterns:
     description:
       - Regular expressions (Python syntax) of your own, applied after the built-in rules. A match is replaced
@@ -267,6 +304,7 @@ import functools
 import os
 
 from ansible import constants as C
+from ansible import context
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
 from ansible.module_utils.basic import missing_required_lib
 from ansible.plugins.callback import CallbackBase
@@ -285,6 +323,7 @@ from ansible_collections.upsun.support.plugins.plugin_utils.failure_report impor
     task_name,
     utc_now,
 )
+from ansible_collections.upsun.support.plugins.plugin_utils.identity import project_identity
 from ansible_collections.upsun.support.plugins.plugin_utils.interruption import (
     DEFAULT_HUNG_TASK_SECONDS, RunningTasks, SignalHook, hung_task_seconds, signal_name, stopped_run_ticket, stopped_ticket)
 from ansible_collections.upsun.support.plugins.plugin_utils.known_secrets import URL_NAMES, KnownSecrets, shared_redactor
@@ -508,12 +547,14 @@ class CallbackModule(CallbackBase):
     def finish(self, stats):
         counts = getattr(stats, 'failures', None)
         unhandled = (self._failures or RunFailures(lambda: self.redactor)).unhandled(counts if isinstance(counts, dict) else None)
+        if self.skips_check_mode(bool(unhandled)):
+            return
         if not unhandled:
             if self.option('resolve_on_success', False) and not counts:
                 self.resolve()
             return
         report = FailureReport('callback', unhandled, plays=self.plays, playbooks=self.playbooks, ci_job=ci_job_url(),
-                               ansible_version=ANSIBLE_VERSION)
+                               ansible_version=ANSIBLE_VERSION, project=self.project())
         report.recap = recap_lines(stats, report.hosts())
         ticket, warnings = ticket_request(
             report, self.redactor, options=dict((name, self.option(name)) for name in TICKET_OPTIONS),
@@ -522,10 +563,26 @@ class CallbackModule(CallbackBase):
             self.warn(warning)
         self.file(ticket)
 
+    def project(self):
+        # The inventory sources as ansible-playbook resolved them (paths made absolute), else the configured default.
+        inventory = context.CLIARGS.get('inventory') or getattr(C, 'DEFAULT_HOST_LIST', None) or []
+        if isinstance(inventory, str):
+            inventory = [inventory]
+        return project_identity(self.option('project'), self.playbooks, inventory)
+
+    def skips_check_mode(self, failed):
+        # A --check run changes nothing, and its success proves nothing: no ticket filed or solved, unless asked.
+        if not context.CLIARGS.get('check') or self.option('file_in_check_mode', False):
+            return False
+        if failed:
+            self.say('check mode (--check): filed no Upsun ticket for this failed run (set file_in_check_mode to file '
+                     'one in check runs).')
+        return True
+
     def resolve(self):
         key = self.option('dedupe_key')
         reference = dedupe_reference(key) if key else recovery_reference(
-            default_recovery_key(FailureReport('callback', [], playbooks=self.playbooks)))
+            default_recovery_key(FailureReport('callback', [], playbooks=self.playbooks, project=self.project())))
         try:
             client_module = self.client_module()
             settings = self.connection()

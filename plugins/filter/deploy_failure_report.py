@@ -8,6 +8,8 @@
 - ``deploy_failure_report``: what failed, from the facts Ansible sets on each host entering a ``rescue:``.
 - ``deploy_failure_logs``: the log tails read on the failed hosts, redacted and capped, as attachments.
 - ``deploy_failure_ticket``: the ``upsun.support.ticket`` options for a report, redacted.
+- ``deploy_failure_keys``: what identifies a failed deploy (the project, the dedupe and recovery keys).
+- ``deploy_failure_arguments``: the role's arguments, the wrong ones replaced by their defaults.
 - ``redact_secrets``: any text, redacted with the same rules.
 
 They run on the controller, once per failed deploy (the role calls them from ``run_once`` tasks). Each redacts with
@@ -19,17 +21,24 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
+from ansible.utils.display import Display
 from jinja2 import pass_context
 
 from ansible_collections.upsun.support.plugins.plugin_utils.failure_report import (
-    MAX_ERROR_CHARS, FailureReport, failures_from_hostvars)
+    Failure, FailureReport, failures_from_hostvars)
+from ansible_collections.upsun.support.plugins.plugin_utils.identity import project_identity
 from ansible_collections.upsun.support.plugins.plugin_utils.known_secrets import KnownSecrets, shared_redactor
 from ansible_collections.upsun.support.plugins.plugin_utils.log_tails import log_attachments
-from ansible_collections.upsun.support.plugins.plugin_utils.redaction import REPLACEMENT, RedactionError
-from ansible_collections.upsun.support.plugins.plugin_utils.rendering import ticket_request
+from ansible_collections.upsun.support.plugins.plugin_utils.redaction import REPLACEMENT, RedactionError, Redactor
+from ansible_collections.upsun.support.plugins.plugin_utils.rendering import default_dedupe_key, default_recovery_key, ticket_request
+
+# The role's arguments, without this prefix, are the keys of deploy_failure_arguments.
+ARGUMENT_PREFIX = 'deploy_failure_ticket_'
 
 
 def _redactor(variables, redaction, hosts_facts=()):
@@ -62,23 +71,24 @@ def _hosts_facts(hostvars, hosts):
 
 @pass_context
 def deploy_failure_report(variables, hostvars, hosts, play=None, environment=None, handled=None, redaction=None, max_chars=4000,
-                          play_hosts_count=None, context=None, ansible_version=None, argument_errors=None):
+                          play_hosts_count=None, context=None, ansible_version=None, argument_errors=None, project=None):
     """The failure report of a deploy, as data; also ``messages`` and ``task_uuids`` per failed host.
 
-    With ``argument_errors`` (the role's arguments failed their check) the role's own settings are not used: each
-    failed host's message is its error followed by the argument errors, redacted with the default rules.
+    ``argument_errors``: the role's arguments that were wrong and replaced by
+    their defaults (``errors`` of ``deploy_failure_arguments``): each failed
+    host's message is its error followed by them, redacted.
     """
     facts = _hosts_facts(hostvars, hosts)
-    redact = _redactor(variables, None if argument_errors else redaction, facts.values())
+    redact = _redactor(variables, redaction, facts.values())
     # The errors quote the wrong values, which may be secrets pasted into the wrong variable.
     argument_errors = [redact(str(error)) for error in argument_errors or []]
-    failures, messages = failures_from_hostvars(facts, hosts, redact, handled=handled,
-                                                max_chars=MAX_ERROR_CHARS if argument_errors else int(max_chars), play=play)
+    failures, messages = failures_from_hostvars(facts, hosts, redact, handled=handled, max_chars=int(max_chars), play=play)
     if argument_errors:
-        refused = 'upsun.support.deploy_failure_ticket filed no ticket, its arguments are wrong: ' + '; '.join(argument_errors)
-        messages = dict((host, '{0}\n\n{1}'.format(message, refused)) for host, message in messages.items())
+        replaced = ('upsun.support.deploy_failure_ticket: some of its arguments are wrong, their defaults were used: '
+                    + ' '.join(argument_errors))
+        messages = dict((host, '{0}\n\n{1}'.format(message, replaced)) for host, message in messages.items())
     report = FailureReport('role', failures, plays=[play], environment=environment, play_hosts_count=play_hosts_count,
-                           context=context, ansible_version=ansible_version)
+                           context=context, ansible_version=ansible_version, project=project or None)
     data = report.as_dict()
     data.update(messages=messages, task_uuids=dict((failure.host, failure.task_uuid) for failure in failures),
                 argument_errors=argument_errors)
@@ -109,6 +119,64 @@ def deploy_failure_ticket(variables, report, redaction=None, options=None, subje
     return request
 
 
+def deploy_failure_keys(project=None, playbook_dir=None, inventory_sources=None, play=None, environment=None, tasks=None):
+    """What identifies a failed deploy: ``project`` (the identity), ``dedupe_key`` and ``recovery_key``, as the role files them."""
+    if isinstance(inventory_sources, str):
+        inventory_sources = [inventory_sources]
+    report = FailureReport('role', [Failure('', task=str(task)) for task in tasks or []], plays=[play], environment=environment,
+                           project=project_identity(project, [playbook_dir], inventory_sources or []))
+    return dict(project=report.project, dedupe_key=default_dedupe_key(report), recovery_key=default_recovery_key(report))
+
+
+def deploy_failure_arguments(spec, values, argument_errors=None):
+    """The role's arguments to use, by short name (``priority``): ``values``, the wrong ones replaced by their defaults.
+
+    ``spec`` is the main entry point's options, ``values`` their values in the
+    same order, ``argument_errors`` what ``validate_argument_spec`` found wrong.
+    ``errors`` lists what was replaced, redacted: the wrong values are masked,
+    as they may be secrets pasted into the wrong variable. Each is also shown as
+    a warning, so that the ticket is filed with the defaults, never lost.
+    """
+    if not isinstance(spec, Mapping):
+        raise AnsibleFilterError('spec must be the options of the role\'s argument spec, got {0}'.format(type(spec).__name__))
+    given = dict(zip(spec, values or []))
+    wrong = wrong_arguments(spec, argument_errors or [])
+    redact = Redactor(secrets=_literals(given[name] for name in wrong if name in given))
+    arguments = dict((name[len(ARGUMENT_PREFIX):], given.get(name)) for name in spec)
+    errors = []
+    for name, messages in wrong.items():
+        default = spec[name].get('default')
+        arguments[name[len(ARGUMENT_PREFIX):]] = default
+        error = redact('{0}; used its default, {1!r}.'.format('; '.join(messages), default))
+        Display().warning('upsun.support.deploy_failure_ticket: ' + error)
+        errors.append(error)
+    arguments['errors'] = errors
+    return arguments
+
+
+def wrong_arguments(spec, argument_errors):
+    """``{argument name: [its errors]}``, from the messages of ``validate_argument_spec``, which name the argument."""
+    wrong = {}
+    for message in argument_errors:
+        for name in spec:
+            if re.search(r'\b{0}\b'.format(re.escape(name)), str(message)):
+                wrong.setdefault(name, []).append(str(message))
+    return wrong
+
+
+def _literals(values):
+    """The strings in ``values`` (also inside lists and dicts) and their ``repr``, to mask."""
+    found = []
+    for value in values:
+        if isinstance(value, Mapping):
+            found.extend(_literals(list(value.keys()) + list(value.values())))
+        elif isinstance(value, (list, tuple)):
+            found.extend(_literals(value))
+        if value is not None and not isinstance(value, bool):
+            found.extend([str(value), repr(value)])
+    return found
+
+
 @pass_context
 def redact_secrets(variables, text, patterns=None, disable=None, replacement=REPLACEMENT):
     """``text`` with its secrets replaced by ``replacement``."""
@@ -123,5 +191,7 @@ class FilterModule(object):
             'deploy_failure_report': deploy_failure_report,
             'deploy_failure_logs': deploy_failure_logs,
             'deploy_failure_ticket': deploy_failure_ticket,
+            'deploy_failure_keys': deploy_failure_keys,
+            'deploy_failure_arguments': deploy_failure_arguments,
             'redact_secrets': redact_secrets,
         }

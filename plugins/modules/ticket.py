@@ -31,6 +31,10 @@ attributes:
   check_mode:
     description:
       - Filing a ticket sends nothing, not even the token exchange, and returns the payload that would be sent.
+      - With O(dedupe_key), filing searches for the tickets that carry the key (reads only), so that check mode tells
+        what the real run would do. When an unsolved ticket carries it, the result is that ticket with
+        RV(ignore:changed=false), as the real run files nothing; otherwise the payload that would be sent, with the
+        O(followup_tid) of the newest solved ticket carrying the key, if any.
       - An update reads the ticket to know what would change, and changes nothing.
       - Solving by key searches for the tickets that carry it, says which would be solved, and sends no update.
     support: full
@@ -491,7 +495,7 @@ from ansible_collections.upsun.support.plugins.module_utils.footer import SOURCE
 from ansible_collections.upsun.support.plugins.module_utils.payload import CREATE_FIELDS, check_not_blank, check_ticket_id, check_uuids
 from ansible_collections.upsun.support.plugins.module_utils.recovery import solve_carrying
 from ansible_collections.upsun.support.plugins.module_utils.settings import SECRET_NAMES, connection_argument_spec
-from ansible_collections.upsun.support.plugins.module_utils.tickets import get_ticket, update_ticket
+from ansible_collections.upsun.support.plugins.module_utils.tickets import find_by_reference, get_ticket, open_duplicate, update_ticket
 
 ARGUMENT_SPEC = connection_argument_spec(
     subject=dict(type='str'),
@@ -562,7 +566,7 @@ def create(module, client):
     prepared = prepare_create(params, secrets=[params[name] for name in SECRET_NAMES])
     diff = dict(before={}, after=prepared.summary)
     if module.check_mode:
-        return True, {}, diff, dict(payload=prepared.summary, msg='Would file an Upsun ticket (check mode): nothing was sent.')
+        return predict_create(client, prepared, diff)
     created, ticket = file_prepared(client, prepared, module.warn)
     if not created:
         return False, ticket, dict(before=ticket, after=ticket), dict(
@@ -570,6 +574,20 @@ def create(module, client):
                 ticket['ticket_id'], ticket.get('status')))
     return True, ticket, diff, dict(msg='Filed Upsun ticket {0} (priority {1})'.format(
         ticket['ticket_id'], ticket.get('priority') or prepared.payload.get('priority') or 'default'))
+
+
+def predict_create(client, prepared, diff):
+    """What filing would do, in check mode: with a dedupe reference, one search (read only) tells; nothing is sent."""
+    if prepared.reference:
+        earlier = find_by_reference(client, prepared.reference)
+        duplicate = open_duplicate(earlier)
+        if duplicate is not None:
+            return False, duplicate, dict(before=duplicate, after=duplicate), dict(
+                msg='Upsun ticket {0} (status {1}) already carries this dedupe_key: would file nothing (check mode).'.format(
+                    duplicate['ticket_id'], duplicate.get('status')))
+        if earlier and 'followup_tid' not in prepared.summary:
+            prepared.summary['followup_tid'] = str(earlier[0]['ticket_id'])
+    return True, {}, diff, dict(payload=prepared.summary, msg='Would file an Upsun ticket (check mode): nothing was sent.')
 
 
 def update(module, client):

@@ -413,8 +413,10 @@ class FailureReport:
     """What failed in one deploy (role) or run (callback), with what support needs to know around it."""
 
     def __init__(self, source, failures, plays=(), playbooks=(), environment=None, play_hosts_count=None,
-                 context=None, logs=None, recap=None, ci_job=None, timestamp=None, ansible_version=None):
+                 context=None, logs=None, recap=None, ci_job=None, timestamp=None, ansible_version=None, project=None):
         self.source = source
+        # What identifies the project (plugin_utils.identity.project_identity), part of the default keys.
+        self.project = project
         self.failures = list(failures)
         self.plays = unique(play for play in plays if play)
         self.playbooks = list(playbooks)
@@ -450,7 +452,7 @@ class FailureReport:
         return groups
 
     ATTRIBUTES = ('source', 'plays', 'playbooks', 'environment', 'play_hosts_count', 'context', 'logs', 'recap',
-                  'ci_job', 'timestamp', 'ansible_version')
+                  'ci_job', 'timestamp', 'ansible_version', 'project')
 
     def as_dict(self):
         """Plain data (for a fact the role's templates can use); ``from_dict`` reads it back."""

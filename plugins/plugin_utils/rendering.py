@@ -19,6 +19,7 @@ import os
 import string
 
 from ansible_collections.upsun.support.plugins.plugin_utils.failure_report import bounded
+from ansible_collections.upsun.support.plugins.plugin_utils.identity import failure_keys, project_identity
 
 MAX_SUBJECT_CHARS = 250
 MAX_LISTED_GROUPS = 50
@@ -141,21 +142,21 @@ def render_description(report):
     return '\n'.join(lines)
 
 
-def default_dedupe_key(report):
-    """Stable across reruns of the same failure, whichever hosts fail: the deploy or playbook, and the failed tasks."""
+def failure_scope(report):
+    """What recovers, beside the project: the role's play and environment, or the callback's playbook file names."""
     if report.source == 'role':
-        return '|'.join(['deploy_failure_ticket', join(report.plays), report.environment or ''] + report.tasks())
-    playbooks = ','.join(os.path.basename(path) for path in report.playbooks) or 'unknown playbook'
-    return 'ticket_on_failure:{0}:{1}'.format(playbooks, '|'.join(sorted(set(report.tasks()))))
+        return [join(report.plays), report.environment or '']
+    return [','.join(os.path.basename(path) for path in report.playbooks) or 'unknown playbook']
+
+
+def default_dedupe_key(report):
+    """Stable across reruns of the same failure, whichever hosts fail: the project, the deploy or playbook, the failed tasks."""
+    return failure_keys(report.source, report.project or project_identity(), failure_scope(report), report.tasks())[0]
 
 
 def default_recovery_key(report):
-    """What a successful run of the same playbook(s) solves: the playbook file names, whatever task failed.
-
-    The role passes its own (the play and environment), which its ``recovered`` entry point solves by.
-    """
-    playbooks = ','.join(os.path.basename(path) for path in report.playbooks) or 'unknown playbook'
-    return 'ticket_on_failure:{0}'.format(playbooks)
+    """What a successful run of the same deploy or playbook(s) of the same project solves, whatever task failed."""
+    return failure_keys(report.source, report.project or project_identity(), failure_scope(report))[1]
 
 
 def ticket_request(report, redact, options=None, subject_template=None, subject=None, description=None,

@@ -56,6 +56,8 @@ PASS_THROUGH = {
         "the warnings of ticket_request(): the subject template error, an 'error' assignment in plugin_utils/rendering.py",
     ('plugins/callback/ticket_on_failure.py', "self._display.warning('{0}: {1}'.format(NAME, self.redactor(message)))"):
         'the wrapper that prefixes every warning of the callback with its name; its callers are extracted',
+    ('plugins/filter/deploy_failure_report.py', "Display().warning('upsun.support.deploy_failure_ticket: ' + error)"):
+        "the 'error' assignment of deploy_failure_arguments just above it, extracted",
     ('plugins/filter/deploy_failure_report.py', 'AnsibleFilterError(str(exc))'):
         'RedactionError and TypeError messages of plugin_utils, extracted from there',
     ('plugins/module_utils/client.py', 'self._warn(message)'):

@@ -28,6 +28,7 @@ import yaml
 from ansible.executor.stats import AggregateStats
 from ansible.inventory.host import Host
 from ansible.inventory.manager import InventoryManager
+from ansible.module_utils.common.collections import ImmutableDict
 from ansible.parsing.dataloader import DataLoader
 from ansible.playbook.block import Block
 from ansible.playbook.play import Play
@@ -40,6 +41,7 @@ from ansible_collections.upsun.support.plugins.module_utils.settings import CONN
 from ansible_collections.upsun.support.plugins.plugin_utils.rendering import DEFAULT_SUBJECTS
 from ansible_collections.upsun.support.plugins.plugin_utils.spool import DEFAULT_SPOOL_DIR
 from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe_reference, recovery_reference
+from ansible_collections.upsun.support.plugins.plugin_utils.identity import failure_keys, project_identity
 
 
 def _documentation():
@@ -173,6 +175,13 @@ def spool_files(spool_dir):
     return [os.path.join(spool_dir, name) for name in sorted(os.listdir(spool_dir))]
 
 
+def keys(*tasks):
+    """The callback's ``(dedupe key, recovery key)`` for site.yml of the checkout of these tests, as 1.1.0 builds them."""
+    inventory = plugin.context.CLIARGS.get('inventory') or plugin.C.DEFAULT_HOST_LIST or []
+    project = project_identity(None, ['/ci/checkout/site.yml'], [inventory] if isinstance(inventory, str) else inventory)
+    return failure_keys('callback', project, ['site.yml'], tasks)
+
+
 # --- what counts as a failure -----------------------------------------------------------------------------------------
 
 
@@ -206,7 +215,7 @@ def test_a_failed_run_files_one_ticket_naming_hosts_tasks_and_errors(make_callba
     assert '2. Task "Check" (debug): 1 host unreachable:\n   db1\n   Error:\n      ssh: connect to host db1 port 22: refused' in description
     assert '  web1 *: ok=1 changed=0 unreachable=0 failures=1 skipped=0 rescued=0 ignored=0' in description
     assert description.endswith('Dedupe reference: {0}\nRecovery reference: {1}'.format(
-        dedupe_reference('ticket_on_failure:site.yml:Check|Deploy'), recovery_reference('ticket_on_failure:site.yml')))
+        dedupe_reference(keys('Check', 'Deploy')[0]), recovery_reference(keys()[1])))
     assert displayed(callback) == [
         'upsun.support.ticket_on_failure: filed Upsun ticket 4242 for this failed run: https://support.example/tickets/4242']
     assert warnings(callback) == []
@@ -351,7 +360,7 @@ def _failed_run(make_callback):
 
 
 def _reference():
-    return dedupe_reference('ticket_on_failure:site.yml:Deploy')
+    return dedupe_reference(keys('Deploy')[0])
 
 
 def test_an_open_ticket_for_the_same_failure_is_not_filed_again(make_callback, api):
@@ -429,7 +438,7 @@ def test_an_unreachable_api_spools_the_ticket_without_any_secret(make_callback, 
     assert record['connection'] == dict(api_url=closed_port_url)
     ticket = record['ticket']
     assert set(ticket) == {'subject', 'description', 'dedupe_key', 'recovery_key', 'priority', 'subscription_id', 'filed_by'}
-    assert ticket['dedupe_key'] == 'ticket_on_failure:site.yml:Deploy' and ticket['filed_by'] == 'callback'
+    assert ticket['dedupe_key'] == keys('Deploy')[0] and ticket['filed_by'] == 'callback'
     assert 'Dedupe reference' not in ticket['description'], 'the ticket module adds the footer when it files it'
     assert oct(os.stat(path).st_mode & 0o777) == '0o600'
     assert displayed(callback) == []
@@ -679,7 +688,7 @@ def test_the_token_source_is_named_never_shown(make_callback, origin, source):
 def test_a_successful_run_solves_the_tickets_of_earlier_failures_only_when_asked(make_callback, api):
     earlier = {'ticket_id': 7, 'status': 'open', 'zd_ticket_url': 'https://support.example/tickets/7',
                'description': 'x\n\n--\nFiled by Ansible: the upsun.support.ticket_on_failure callback.\n'
-                              'Recovery reference: ' + recovery_reference('ticket_on_failure:site.yml')}
+                              'Recovery reference: ' + recovery_reference(keys()[1])}
     accept_tickets(api, [earlier])
     api.on('PATCH', '/tickets/7', (200, dict(earlier, status='solved')))
     make_callback().v2_playbook_on_stats(stats_for(web1={}))
@@ -758,3 +767,47 @@ def test_vaulted_values_and_module_defaults_credentials_are_masked_whatever_surr
     assert 'Vaulted-DB-Passw0rd' not in body['description'] and 'ModuleDefaultsToken' not in body['description']
     assert 'connect failed: dsn=mysql://app@db/shop?pw[REDACTED]x; header X-Tok:[REDACTED];' in body['description']
     assert warnings(callback) == []
+# --- check mode and the project ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def check_run(monkeypatch):
+    """The run is ``ansible-playbook --check`` (what the callback reads of the command line)."""
+    monkeypatch.setattr(plugin.context, 'CLIARGS', ImmutableDict(check=True, inventory=('/ci/checkout/hosts',)))
+
+
+def test_a_failed_check_run_files_nothing_and_says_so(make_callback, api, spool_dir, check_run):
+    accept_tickets(api)
+    callback = _failed_run(make_callback)
+    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
+    assert api.calls == []
+    assert spool_files(spool_dir) == []
+    assert displayed(callback) == ['upsun.support.ticket_on_failure: check mode (--check): filed no Upsun ticket for this '
+                                   'failed run (set file_in_check_mode to file one in check runs).']
+
+
+def test_a_green_check_run_solves_nothing(make_callback, api, check_run):
+    accept_tickets(api)
+    make_callback(resolve_on_success=True).v2_playbook_on_stats(stats_for(web1={}))
+    assert api.calls == []
+
+
+def test_file_in_check_mode_files_the_failure_of_a_check_run(make_callback, api, check_run):
+    accept_tickets(api)
+    callback = make_callback(file_in_check_mode=True)
+    fail(callback, 'web1', 'Deploy', msg='x')
+    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
+    assert len(posted(api)) == 1
+
+
+def test_the_project_option_and_the_inventory_make_the_keys(make_callback, api, monkeypatch):
+    accept_tickets(api)
+    monkeypatch.setattr(plugin.context, 'CLIARGS', ImmutableDict(inventory=('/ci/checkout/hosts', 'web9,')))
+    assert make_callback().project() == 'where=/ci/checkout/site.yml;inventory=/ci/checkout/hosts,web9,'
+    callback = make_callback(project='shop')
+    fail(callback, 'web1', 'Deploy', msg='x')
+    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
+    [body] = posted(api)
+    assert body['description'].endswith('Dedupe reference: {0}\nRecovery reference: {1}'.format(
+        dedupe_reference('ticket_on_failure|project=shop|site.yml|Deploy'),
+        recovery_reference('ticket_on_failure|project=shop|site.yml')))

@@ -218,23 +218,67 @@ def test_check_mode_sends_nothing_and_returns_exact_payload(api, http_calls, run
 
 
 @pytest.mark.parametrize('filed_by', ['role', 'callback'])
-def test_the_footer_names_who_filed_the_ticket(run_module, module_params, http_calls, filed_by):
+def test_the_footer_names_who_filed_the_ticket(api, run_module, module_params, filed_by):
+    api.allow_exchange()
+    api.on('GET', '/tickets', listing())
     result = run_module(ticket_module, module_params(filed_by=filed_by, dedupe_key='k', **NEW), check_mode=True)
 
     footer = parse_footer(result['payload']['description'])
     assert footer == dict(source=filed_by, dedupe_reference=dedupe_reference('k'), recovery_reference=None)
-    assert http_calls == []
+    assert api.requests('POST', '/tickets') == []
 
 
-def test_check_mode_with_dedupe_key_does_not_search(api, http_calls, run_module, module_params):
+def test_check_mode_with_dedupe_key_and_no_carrier_would_file_after_one_search(api, run_module, module_params):
+    api.allow_exchange()
+    api.on('GET', '/tickets', listing(existing(901, status='open', description='Mentions deploy-42, no reference')))
+
     result = run_module(ticket_module, module_params(dedupe_key='deploy-42', **NEW), check_mode=True)
 
     reference = dedupe_reference('deploy-42')
     assert result['changed'] is True
+    assert result['ticket'] == {}
     assert result['payload'] == dict(NEW, description=with_footer(NEW['description'], dedupe=reference))
-    assert 'diff' not in result
-    assert api.calls == []
-    assert http_calls == []
+    assert 'Would file' in result['msg']
+    # Read only: one search for the reference, never a POST.
+    assert [call.query['search'] for call in api.requests('GET', '/tickets')] == [[reference]]
+    assert api.requests('POST', '/tickets') == [] and api.requests('PATCH') == []
+
+
+def test_check_mode_with_dedupe_key_returns_the_unsolved_carrier_unchanged(api, run_module, module_params):
+    # The real run would file nothing: check mode must not say "would file".
+    api.allow_exchange()
+    api.on('GET', '/tickets', listing(carrier(900, 'pending')))
+
+    result = run_module(ticket_module, module_params(**DEDUPE), check_mode=True, diff=True)
+
+    assert result['changed'] is False
+    assert result['ticket'] == carrier(900, 'pending')
+    assert 'payload' not in result
+    assert '900' in result['msg'] and 'would file nothing' in result['msg']
+    assert result['diff'] == {'before': carrier(900, 'pending'), 'after': carrier(900, 'pending')}
+    assert api.requests('POST', '/tickets') == [] and api.requests('PATCH') == []
+
+
+def test_check_mode_with_dedupe_key_predicts_the_follow_up_of_a_solved_carrier(api, run_module, module_params):
+    api.allow_exchange()
+    api.on('GET', '/tickets', listing(carrier(900, 'solved'), carrier(850, 'closed')))
+
+    result = run_module(ticket_module, module_params(**DEDUPE), check_mode=True)
+
+    assert result['changed'] is True
+    assert result['payload']['followup_tid'] == '900'
+    assert api.requests('POST', '/tickets') == []
+
+
+def test_check_mode_with_dedupe_key_fails_clearly_when_the_search_fails(api, run_module, module_params):
+    api.allow_exchange()
+    api.on('GET', '/tickets', (403, {'error': 'Forbidden'}))
+
+    result = run_module(ticket_module, module_params(**DEDUPE), check_mode=True)
+
+    assert result['failed'] is True
+    assert 'Traceback' not in result['msg']
+    assert api.requests('POST', '/tickets') == []
 
 
 # --- filing a ticket --------------------------------------------------------------------------------------------------

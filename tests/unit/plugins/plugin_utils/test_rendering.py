@@ -88,11 +88,21 @@ def test_many_distinct_failures_are_listed_up_to_a_limit():
     assert '... and 5 more distinct failures.' in text
 
 
-def test_the_default_dedupe_key_depends_on_playbook_or_deploy_and_tasks_only():
-    key = default_dedupe_key(report(tasks=['Deploy', 'Check']))
-    assert key == default_dedupe_key(report(hosts=['other'], tasks=['Check', 'Deploy'], playbooks=['/elsewhere/site.yml']))
-    assert key != default_dedupe_key(report(tasks=['Deploy']))
-    assert default_dedupe_key(report('role', environment='prod')) == 'deploy_failure_ticket|Deploy shop|prod|Deploy'
+def test_the_default_dedupe_key_depends_on_project_playbook_or_deploy_and_tasks_only():
+    key = default_dedupe_key(report(tasks=['Deploy', 'Check'], project='project=shop'))
+    assert key == default_dedupe_key(report(hosts=['other'], tasks=['Check', 'Deploy'], playbooks=['/elsewhere/site.yml'],
+                                            project='project=shop'))
+    assert key != default_dedupe_key(report(tasks=['Deploy'], project='project=shop'))
+    # The same playbook and tasks in another project: another failure.
+    assert key != default_dedupe_key(report(tasks=['Deploy', 'Check'], project='project=blog'))
+    assert default_dedupe_key(report(tasks=['Check', 'Deploy'], project='p')) == 'ticket_on_failure|p|site.yml|Check|Deploy'
+    assert default_dedupe_key(report('role', environment='prod', project='p')) == 'deploy_failure_ticket|p|Deploy shop|prod|Deploy'
+
+
+def test_without_a_project_the_keys_name_where_the_run_comes_from():
+    assert default_dedupe_key(report()) == 'ticket_on_failure|where=unknown;inventory=none|site.yml|Deploy'
+    assert default_recovery_key(report('role', environment='prod')) == (
+        'deploy_failure_ticket|where=unknown;inventory=none|Deploy shop|prod')
 
 
 def test_the_ticket_request_is_redacted_last_whatever_its_text_came_from():
@@ -104,8 +114,8 @@ def test_the_ticket_request_is_redacted_last_whatever_its_text_came_from():
         'subject': 'Deploy of token=[REDACTED] failed',
         'description': 'my template with password=[REDACTED]',
         'filed_by': 'callback',
-        'dedupe_key': 'ticket_on_failure:site.yml:Deploy',
-        'recovery_key': 'ticket_on_failure:site.yml',
+        'dedupe_key': 'ticket_on_failure|where=unknown;inventory=none|site.yml|Deploy',
+        'recovery_key': 'ticket_on_failure|where=unknown;inventory=none|site.yml',
         'priority': 'high',
         'attachments': [{'filename': 'a.log', 'content': 'Authorization: Bearer [REDACTED]'}],
         'max_attachment_size': 2048,
@@ -119,6 +129,8 @@ def test_without_dedupe_the_request_has_no_dedupe_key_but_still_a_recovery_key()
     assert request['recovery_key'] == 'deploy_failure_ticket|Deploy shop|prod'
 
 
-def test_the_callback_recovery_key_names_the_playbooks_whatever_failed():
-    assert default_recovery_key(report(tasks=['A'])) == default_recovery_key(report(tasks=['B'], playbooks=['/x/site.yml']))
-    assert default_recovery_key(report(playbooks=['/x/other.yml'])) != default_recovery_key(report())
+def test_the_callback_recovery_key_names_the_project_and_playbooks_whatever_failed():
+    assert default_recovery_key(report(tasks=['A'], project='p')) == default_recovery_key(
+        report(tasks=['B'], playbooks=['/x/site.yml'], project='p'))
+    assert default_recovery_key(report(playbooks=['/x/other.yml'], project='p')) != default_recovery_key(report(project='p'))
+    assert default_recovery_key(report(project='q')) != default_recovery_key(report(project='p'))
