@@ -327,6 +327,7 @@ from ansible_collections.upsun.support.plugins.plugin_utils.identity import proj
 from ansible_collections.upsun.support.plugins.plugin_utils.interruption import (
     DEFAULT_HUNG_TASK_SECONDS, RunningTasks, SignalHook, hung_task_seconds, signal_name, stopped_run_ticket, stopped_ticket)
 from ansible_collections.upsun.support.plugins.plugin_utils.known_secrets import URL_NAMES, KnownSecrets, shared_redactor
+from ansible_collections.upsun.support.plugins.plugin_utils.plugin_options import options_one_by_one, origin_text
 from ansible_collections.upsun.support.plugins.plugin_utils.redaction import RedactionError
 from ansible_collections.upsun.support.plugins.plugin_utils.rendering import default_recovery_key, ticket_request
 from ansible_collections.upsun.support.plugins.plugin_utils.spool import (
@@ -409,26 +410,9 @@ class CallbackModule(CallbackBase):
         # A bad setting is reported and replaced by its default, instead of disabling the callback.
         try:
             super(CallbackModule, self).set_options(task_keys=task_keys, var_options=var_options, direct=direct)
-            return
         except Exception:  # pylint: disable=broad-except
-            pass
-        options, origins = {}, {}
-        try:
-            definitions = C.config.get_configuration_definitions(plugin_type='callback', name=self._load_name) or {}
-        except Exception as exc:  # pylint: disable=broad-except
-            self.warn('cannot read its settings ({0}); using the defaults.'.format(type(exc).__name__))
-            definitions = {}
-        for name, definition in definitions.items():
-            try:
-                options[name], origins[name] = C.config.get_config_value_and_origin(
-                    name, plugin_type='callback', plugin_name=self._load_name, keys=task_keys, variables=var_options,
-                    direct=direct)
-            except Exception as exc:  # pylint: disable=broad-except
-                options[name], origins[name] = definition.get('default'), 'default'
-                detail = '' if name in SECRET_NAMES else ': {0}'.format(exc)
-                self.warn('ignored the {0} setting{1}; using its default ({2!r}).'.format(
-                    name, detail, None if name in SECRET_NAMES else definition.get('default')))
-        self._plugin_options, self._origins = options, origins
+            self._plugin_options, self._origins = options_one_by_one(
+                'callback', self._load_name, self.warn, SECRET_NAMES, keys=task_keys, variables=var_options, direct=direct)
 
     def option(self, name, default=None):
         try:
@@ -445,10 +429,7 @@ class CallbackModule(CallbackBase):
                 dummy, origin = self.get_option_and_origin(name)
             except (KeyError, AttributeError):
                 origin = None
-        origin = str(origin or 'default')
-        if origin.startswith('env: ') or origin in ('default', 'direct', 'Direct'):
-            return origin if origin.startswith('env: ') else None
-        return '{0} in the [upsun_support] section of {1}'.format(name, origin)
+        return origin_text(name, origin)
 
     def connection(self):
         values = dict((name, self.option(name)) for name in CONNECTION_NAMES)

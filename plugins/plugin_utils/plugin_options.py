@@ -1,0 +1,49 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, upsun.support maintainers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""A plugin's settings read one by one, so that one bad setting falls back to its default instead of the plugin.
+
+Ansible's ``set_options`` fails whole on the first setting it cannot read
+(a bad ``ini`` value, an environment variable of the wrong type): a callback
+would then be disabled for the run, and its ticket lost.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible import constants as C
+
+
+def options_one_by_one(plugin_type, plugin_name, warn, secret_names=(), **sources):
+    """``(options, origins)`` of the plugin, each setting read on its own; one that cannot be read is its default.
+
+    ``sources`` are ``set_options``' ``keys``, ``variables`` and ``direct``;
+    ``warn`` is told of each setting replaced, without the value of a secret one.
+    """
+    options, origins = {}, {}
+    try:
+        definitions = C.config.get_configuration_definitions(plugin_type=plugin_type, name=plugin_name) or {}
+    except Exception as exc:  # pylint: disable=broad-except
+        warn('cannot read its settings ({0}); using the defaults.'.format(type(exc).__name__))
+        definitions = {}
+    for name, definition in definitions.items():
+        try:
+            options[name], origins[name] = C.config.get_config_value_and_origin(
+                name, plugin_type=plugin_type, plugin_name=plugin_name, **sources)
+        except Exception as exc:  # pylint: disable=broad-except
+            options[name], origins[name] = definition.get('default'), 'default'
+            detail = '' if name in secret_names else ': {0}'.format(exc)
+            warn('ignored the {0} setting{1}; using its default ({2!r}).'.format(
+                name, detail, None if name in secret_names else definition.get('default')))
+    return options, origins
+
+
+def origin_text(name, origin):
+    """Where setting ``name`` came from, for messages: ``env: VARIABLE``, the ini file, or ``None`` for a default."""
+    origin = str(origin or 'default')
+    if origin.startswith('env: ') or origin in ('default', 'direct', 'Direct'):
+        return origin if origin.startswith('env: ') else None
+    return '{0} in the [upsun_support] section of {1}'.format(name, origin)
