@@ -143,7 +143,8 @@ def interrupted_ticket(report, signum, running, redact, options=None, dedupe_key
     if not report.failures:
         lines.append('No task had failed yet.')
     description = '\n'.join(lines + ['', render_description(report)])
-    key = dedupe_key or '|'.join([default_dedupe_key(report), 'interrupted'] + sorted(group['task'] for group in running))
+    # The running tasks' names are redacted like the failed ones: the key is written to the spool as it is.
+    key = dedupe_key or '|'.join([default_dedupe_key(report), 'interrupted'] + sorted(redact(group['task']) for group in running))
     request, dummy = ticket_request(report, redact, options=options, subject=subject, description=description,
                                     dedupe_key=key)
     return request
