@@ -16,6 +16,10 @@ __metaclass__ = type
 
 from ansible import constants as C
 
+# The origin of a setting that could not be read and stands at its default: given as such to resolve_connection, so
+# that the environment variable it could not read is not read again there.
+IGNORED = 'its default, the setting could not be read'
+
 
 def options_one_by_one(plugin_type, plugin_name, warn, secret_names=(), **sources):
     """``(options, origins)`` of the plugin, each setting read on its own; one that cannot be read is its default.
@@ -34,7 +38,7 @@ def options_one_by_one(plugin_type, plugin_name, warn, secret_names=(), **source
             options[name], origins[name] = C.config.get_config_value_and_origin(
                 name, plugin_type=plugin_type, plugin_name=plugin_name, **sources)
         except Exception as exc:  # pylint: disable=broad-except
-            options[name], origins[name] = definition.get('default'), 'default'
+            options[name], origins[name] = definition.get('default'), IGNORED
             detail = '' if name in secret_names else ': {0}'.format(exc)
             warn('ignored the {0} setting{1}; using its default ({2!r}).'.format(
                 name, detail, None if name in secret_names else definition.get('default')))
@@ -44,6 +48,8 @@ def options_one_by_one(plugin_type, plugin_name, warn, secret_names=(), **source
 def origin_text(name, origin):
     """Where setting ``name`` came from, for messages: ``env: VARIABLE``, the ini file, or ``None`` for a default."""
     origin = str(origin or 'default')
+    if origin == IGNORED:
+        return origin
     if origin.startswith('env: ') or origin in ('default', 'direct', 'Direct'):
         return origin if origin.startswith('env: ') else None
     return '{0} in the [upsun_support] section of {1}'.format(name, origin)
