@@ -146,7 +146,7 @@ options:
       - "When set, it replaces the playbook and inventory locations in the identity: the failures of two runs with the
         same project, playbook file names and failed tasks share one ticket, wherever they run."
     type: str
-    version_added: 1.1.0
+    version_added: 2.0.0
     env:
       - name: UPSUN_TICKET_ON_FAILURE_PROJECT
     ini:
@@ -201,7 +201,7 @@ options:
         (C(cancel_callback), C(job_timeout), C(idle_timeout)) send SIGKILL to the process group.
     type: bool
     default: true
-    version_added: 1.1.0
+    version_added: 2.0.0
     env:
       - name: UPSUN_TICKET_ON_FAILURE_SPOOL_ON_INTERRUPT
     ini:
@@ -214,7 +214,7 @@ options:
       - From V(0) to V(604800) (a week). Another value is reported as a warning and the default is used.
     type: float
     default: 60
-    version_added: 1.1.0
+    version_added: 2.0.0
     env:
       - name: UPSUN_TICKET_ON_FAILURE_HUNG_TASK_SECONDS
     ini:
@@ -228,7 +228,7 @@ options:
         deploy works. A line says so when such a run fails."
     type: bool
     default: false
-    version_added: 1.1.0
+    version_added: 2.0.0
     env:
       - name: UPSUN_TICKET_ON_FAILURE_FILE_IN_CHECK_MODE
     ini:

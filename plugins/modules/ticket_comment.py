@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: ticket_comment
 short_description: Add a comment to an Upsun support ticket
-version_added: 1.1.0
+version_added: 2.0.0
 description:
   - Adds a comment, with attachments if given, to the ticket O(ticket_id), or to the unsolved ticket that carries
     O(dedupe_key) (one filed by M(upsun.support.ticket) with the same key), with C(POST /comments).

@@ -111,7 +111,7 @@ options:
       - V(false) (the default) sends no request for comments.
     type: bool
     default: false
-    version_added: 1.1.0
+    version_added: 2.0.0
   subscription_id:
     description:
       - With V(categories) or V(priorities) in O(fetch), the subscription to list them for.
@@ -213,7 +213,7 @@ tickets:
       returned: when O(comments=true) and the API serves the comment endpoints
       type: list
       elements: dict
-      version_added: 1.1.0
+      version_added: 2.0.0
       sample:
         - comment_id: 5001
           ticket_id: 1234
