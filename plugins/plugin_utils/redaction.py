@@ -28,6 +28,7 @@ __metaclass__ = type
 
 import base64
 import binascii
+import functools
 import json
 import os
 import re
@@ -70,7 +71,12 @@ _NAME_TRIGGERS = ('pass', 'pw', 'secret', 'token', 'credential', 'key', 'auth', 
 
 def looks_secret(name):
     """Whether a variable, key or flag name looks like it holds a secret (``DB_PASSWORD``, ``apiKey``, ``x-auth-token``)."""
-    words = [word.lower() for word in _NAME_WORD.findall(name or '')]
+    return _looks_secret(name or '')
+
+
+@functools.lru_cache(maxsize=4096)  # a log repeats its names
+def _looks_secret(name):
+    words = [word.lower() for word in _NAME_WORD.findall(name)]
     if not words or words[-1] in _HARMLESS_LAST_WORDS or ''.join(words) in _HARMLESS_NAMES:
         return False
     if len(words) > 1 and words[0] in _HARMLESS_FIRST_WORDS:
@@ -207,13 +213,21 @@ def _masked(text, spans, replacement):
     out = []
     pos = 0
     for start, end in spans:
-        if start < pos:
+        if start < pos or start == end:
             continue
         out.append(text[pos:start])
         out.append(replacement)
         pos = end
     out.append(text[pos:])
     return ''.join(out)
+
+
+def _char_before(text, pos):
+    """The last character before ``pos`` that is not a space or a tab (looking back a little only), or ''."""
+    floor = max(0, pos - 40)
+    while pos > floor and text[pos - 1] in ' \t':
+        pos -= 1
+    return text[pos - 1] if pos > floor else ''
 
 
 def _mask_group(match, replacement, group='secret'):
@@ -243,12 +257,12 @@ def _quoted_value(text, start):
         return None
     level = quote_at - start
     char = text[quote_at]
-    line_end = text.find('\n', quote_at)
-    line_end = len(text) if line_end < 0 else line_end
     pos = quote_at + 1
     while True:
-        closing = text.find(char, pos, line_end)
-        if closing < 0:
+        closing = text.find(char, pos)
+        line_end = text.find('\n', pos, len(text) if closing < 0 else closing)
+        if line_end >= 0 or closing < 0:  # not closed on its line: the rest of the line
+            line_end = len(text) if line_end < 0 else line_end
             return quote_at + 1, line_end, line_end
         escapes = closing
         while escapes > pos and text[escapes - 1] == '\\':
@@ -271,24 +285,45 @@ def _value_span(text, start, word=_WORD_VALUE):
     return match.span() if match else None
 
 
-class Rule:
-    """A built-in rule: its name, what it masks, the lower-case words a line must hold for it, and how it masks.
+def _lower(text):
+    """``text`` lower-cased, character for character (ASCII only for the rare text whose ``lower()`` changes length)."""
+    lowered = text.lower()
+    return lowered if len(lowered) == len(text) else text.translate(_ASCII_LOWER)
 
-    ``apply(text, replacement)`` masks what the rule finds in ``text`` (lines, or the whole text when ``whole_text``).
-    A rule made from a ``pattern`` masks the ``secret`` group of each match.
+
+_ASCII_LOWER = dict((code, code + 32) for code in range(ord('A'), ord('Z') + 1))
+
+
+def _finder_pattern(words, patterns):
+    """One regular expression finding any of ``words`` (a trie) or of ``patterns``."""
+    return '|'.join([_trie_pattern(words)] + [pattern for pattern in patterns if pattern])
+
+
+class Rule:
+    """A built-in rule: its name, what it masks, the lower-case words a text must hold for it, and how it masks.
+
+    ``apply(text, replacement, lowered)`` masks what the rule finds in ``text`` (lines, or the whole text when
+    ``whole_text``); ``lowered`` is ``text`` lower-cased. A rule made from a ``pattern`` masks the ``secret`` group of
+    each match. ``finder`` finds the triggers in lower-cased text.
     """
 
-    def __init__(self, name, description, triggers=(), pattern=None, apply=None, whole_text=False):
+    def __init__(self, name, description, triggers=(), pattern=None, apply=None, whole_text=False, trigger_pattern=None):
         self.name = name
         self.description = description
         self.triggers = tuple(triggers)
+        # A regular expression for what a trigger word cannot say (.pgpass lines).
+        self.trigger_pattern = trigger_pattern
+        self.finder = re.compile(_finder_pattern(self.triggers, [trigger_pattern])) if self.triggers else None
         self.whole_text = whole_text
         self.regex = re.compile(pattern) if pattern else None
         self._apply = apply
 
-    def apply(self, text, replacement):
+    def apply(self, text, replacement, lowered=None):
+        lowered = _lower(text) if lowered is None else lowered
+        if self.finder is not None and self.finder.search(lowered) is None:
+            return text
         if self._apply is not None:
-            return self._apply(text, replacement)
+            return self._apply(text, replacement, lowered)
         return self.regex.sub(lambda match: _mask_group(match, replacement), text)
 
 
@@ -302,7 +337,7 @@ _KEY_LINE_MIN = 40
 _PUTTY_LINES = re.compile(r'Private-Lines: *(?P<count>\d{1,4})[ \t\r]*\n|Private-MAC: *(?P<mac>[0-9a-fA-F]+)')
 
 
-def _private_keys(text, replacement):
+def _private_keys(text, replacement, dummy_lowered=None):
     """Every private key block masked between its markers; one cut by a log tail, up to its END or from its BEGIN."""
     if 'PRIVATE KEY' in text:
         text = _pem_blocks(text, replacement)
@@ -380,9 +415,11 @@ def _base64_lines_after(text, start, limit):
 def _putty_keys(text, replacement):
     """The private lines (``Private-Lines: N`` and the N lines after it) and the MAC of PuTTY keys."""
     spans = []
-    for match in _PUTTY_LINES.finditer(text):
+    match = _PUTTY_LINES.search(text)
+    while match is not None:
         if match.group('mac'):
             spans.append(match.span('mac'))
+            match = _PUTTY_LINES.search(text, match.end())
             continue
         end = match.end()
         for dummy in range(int(match.group('count'))):
@@ -392,6 +429,7 @@ def _putty_keys(text, replacement):
                 break
             end = next_end + 1
         spans.append((match.end(), end))
+        match = _PUTTY_LINES.search(text, end)
     return _masked(text, spans, replacement + '\n')
 
 
@@ -401,40 +439,40 @@ _PROVIDER_TOKENS = (
     # GitHub, GitLab (personal, deploy, runner, pipeline trigger, CI job, feed, OAuth app, incoming mail, agent)
     r'gh[pousr]_[A-Za-z0-9]{30,}', r'github_pat_[A-Za-z0-9_]{40,}',
     r'gl(?:pat|dt|rt|ptt|cbt|ft|soat|imt|oas|agent|ffct)-[A-Za-z0-9_-]{16,}', r'GR1348941[A-Za-z0-9_-]{20,}',
-    # Slack, Discord bot tokens, Telegram bot tokens
+    # Slack
     r'xox[abposre]-[A-Za-z0-9-]{10,}', r'xapp-[A-Za-z0-9-]{10,}',
-    r'[MNO][A-Za-z0-9_-]{23,25}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}', r'[0-9]{8,10}:AA[A-Za-z0-9_-]{33}',
     # AWS access key ids, Google API keys and OAuth tokens and client secrets
     r'(?:AKIA|ASIA|AGPA|AIDA|AROA|ABIA|ACCA|ANPA|ANVA|AIPA)[0-9A-Z]{16}', r'AIza[0-9A-Za-z_-]{35}',
     r'ya29\.[0-9A-Za-z_-]{20,}', r'GOCSPX-[A-Za-z0-9_-]{20,}',
     # Stripe, Square, Shopify, Mailchimp, Mailgun, SendGrid, Twilio API keys
     r'(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}', r'whsec_[A-Za-z0-9]{20,}', r'sq0(?:csp|atp)-[A-Za-z0-9_-]{22,}',
-    r'EAAA[A-Za-z0-9_-]{60}', r'shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}', r'[0-9a-f]{32}-us[0-9]{1,2}',
-    r'key-[0-9a-f]{32}', r'SG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{16,64}', r'SK[0-9a-fA-F]{32}',
+    r'EAAA[A-Za-z0-9_-]{60}', r'shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}', r'key-[0-9a-f]{32}', r'SG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{16,64}', r'SK[0-9a-fA-F]{32}',
     # npm, PyPI, Docker Hub, RubyGems, NuGet, Artifactory, Hugging Face
     r'npm_[A-Za-z0-9]{36,}', r'pypi-[A-Za-z0-9_-]{50,}', r'dckr_pat_[A-Za-z0-9_-]{20,}', r'rubygems_[0-9a-f]{48}',
     r'oy2[a-z0-9]{43}', r'AKC[a-zA-Z0-9]{60,}', r'hf_[A-Za-z]{34,}',
     # HashiCorp Vault and Terraform Cloud, Doppler, Pulumi, Atlassian, DigitalOcean, Heroku, Sentry, New Relic,
     # Grafana, Databricks, Postman, Linear, OpenAI, Anthropic, age
-    r'hv[sbr]\.[A-Za-z0-9_-]{20,}', r'[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_-]{60,}', r'dp\.(?:pt|st|sa|ct)\.[A-Za-z0-9]{40,}',
+    r'hv[sbr]\.[A-Za-z0-9_-]{20,}', r'dp\.(?:pt|st|sa|ct)\.[A-Za-z0-9]{40,}',
     r'pul-[a-f0-9]{40}', r'AT(?:ATT|CTT)[A-Za-z0-9_=-]{20,}', r'do[opr]_v1_[a-f0-9]{64}', r'HRKU-[A-Za-z0-9_-]{20,}',
     r'sntr[ysu]_[A-Za-z0-9_=+/-]{20,}', r'NRAK-[A-Z0-9]{27}', r'gl(?:sa|c)_[A-Za-z0-9_+/=-]{32,}',
     r'dapi[0-9a-f]{32}', r'PMAK-[A-Za-z0-9-]{20,}', r'lin_api_[A-Za-z0-9]{40}',
     r'sk-(?:proj|svcacct|admin|ant-api03|ant)-[A-Za-z0-9_-]{20,}', r'sk-[A-Za-z0-9]{48}', r'AGE-SECRET-KEY-1[A-Z0-9]{58}',
 )
-# The lower-case starts of the formats above (each one a trigger; the digit-led ones are found by their context).
-_PROVIDER_TRIGGERS = (
-    'ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_', 'glpat-', 'gldt-', 'glrt-', 'glptt-', 'glcbt-', 'glft-',
-    'glsoat-', 'glimt-', 'gloas-', 'glagent-', 'glffct-', 'gr1348941', 'xox', 'xapp-', ':aa', 'akia', 'asia', 'agpa',
-    'aida', 'aroa', 'abia', 'acca', 'anpa', 'anva', 'aipa', 'aiza', 'ya29.', 'gocspx-', 'sk_', 'rk_', 'whsec_', 'sq0',
-    'eaaa', 'shpat_', 'shpss_', 'shpca_', 'shppa_', '-us', 'key-', 'sg.', 'sk', 'npm_', 'pypi-', 'dckr_pat_',
-    'rubygems_', 'oy2', 'akc', 'hf_', 'hvs.', 'hvb.', 'hvr.', '.atlasv1.', 'dp.', 'pul-', 'atatt', 'atctt', 'do_v1_',
-    'dop_v1_', 'dor_v1_', 'doo_v1_', 'hrku-', 'sntr', 'nrak-', 'glsa_', 'glc_', 'dapi', 'pmak-', 'lin_api_', 'sk-',
-    'age-secret-key-',
+_TOKEN = re.compile(r'(?:{0})(?![A-Za-z0-9_-])'.format('|'.join(_PROVIDER_TOKENS)))
+# Where a token may be: a run of 16 token characters (lower-cased text), and the word it starts.
+_TOKEN_RUN_PATTERN = r'[a-z0-9_-]{16}'
+_TOKEN_WORD = re.compile(r'[A-Za-z0-9_.-]{16,}')
+# Formats known by what is in their middle (Mailchimp, Telegram bots, Terraform Cloud, Discord bots), each tried only
+# when that middle is in the text.
+_INNER_TOKENS = (
+    ('-us', re.compile(r'(?<![A-Za-z0-9_-])(?P<secret>[0-9a-f]{32}-us[0-9]{1,2})(?![A-Za-z0-9_-])')),
+    (':aa', re.compile(r'(?<![0-9])(?P<secret>[0-9]{8,10}:AA[A-Za-z0-9_-]{33})(?![A-Za-z0-9_-])')),
+    ('.atlasv1.', re.compile(r'(?<![A-Za-z0-9])(?P<secret>[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_-]{60,})')),
+    ('.', re.compile(r'(?<![A-Za-z0-9_-])(?P<secret>[MNO][A-Za-z0-9_-]{23,25}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38})'
+                     r'(?![A-Za-z0-9_-])')),
 )
-_TOKEN = re.compile(r'(?<![A-Za-z0-9_.+/-])(?P<secret>{0})(?![A-Za-z0-9_-])'.format('|'.join(_PROVIDER_TOKENS)))
 # Three to five base64url parts; the first one must decode to a JSON object with a JWT header field.
-_JWT = re.compile(r'(?<![A-Za-z0-9_.-])(?P<secret>e[wy][A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]*){2,4})')
+_JWT = re.compile(r'e[wy][A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]*){2,4}')
 _JWT_HEADER_FIELDS = ('"alg"', '"typ"', '"enc"', '"kid"', '"cty"')
 # Webhook URLs whose path is the secret.
 _WEBHOOK = re.compile(r'(?i)(?:hooks\.slack\.com/(?:services|workflows|triggers)/|discord(?:app)?\.com/api/webhooks/[0-9]+/'
@@ -451,10 +489,44 @@ def _is_jwt(token):
     return decoded.lstrip().startswith('{') and any(field in decoded for field in _JWT_HEADER_FIELDS)
 
 
-def _token_formats(text, replacement):
-    text = _TOKEN.sub(lambda match: _mask_group(match, replacement), text)
-    text = _WEBHOOK.sub(lambda match: _mask_group(match, replacement), text)
-    return _JWT.sub(lambda match: _mask_group(match, replacement) if _is_jwt(match.group('secret')) else match.group(0), text)
+def _token_spans(text):
+    """The provider tokens and JWTs, each at the start of a word (or right after one found in the same word)."""
+    spans = []
+    for word in _TOKEN_WORD.finditer(text):
+        pos = word.start()
+        while pos < word.end():
+            match = _TOKEN.match(text, pos)
+            if match is None:
+                match = _JWT.match(text, pos)
+                match = match if match is not None and _is_jwt(match.group(0)) else None
+            if match is None:
+                break
+            spans.append(match.span())
+            pos = match.end()
+            while pos < word.end() and text[pos] in '.-_':
+                pos += 1
+    return spans
+
+
+def _token_formats(text, replacement, lowered):
+    spans = _token_spans(text)
+    for hint, regex in _INNER_TOKENS:
+        if hint in lowered:
+            spans.extend(match.span('secret') for match in regex.finditer(text))
+    if 'hook' in lowered or 'chat.googleapis' in lowered:
+        spans.extend(match.span('secret') for match in _WEBHOOK.finditer(text))
+    return _masked(text, _disjoint(spans), replacement)
+
+
+def _disjoint(spans):
+    """``spans`` in order, each one that overlaps the one before merged into it."""
+    merged = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 # A URL's scheme and the start of its authority, plain or percent-encoded.
@@ -465,7 +537,7 @@ _TOKEN_USER = re.compile(r'[A-Za-z0-9_\-.~%]{20,}')
 _ORACLE_CREDENTIALS = re.compile(r'(?i)(?<![\w.-])[a-z0-9_$#]{1,30}/(?P<secret>[^\s@/"\']{1,200})@(?=[\w.-]*[:/])')
 
 
-def _url_credentials(text, replacement):
+def _url_credentials(text, replacement, lowered):
     """The password of ``scheme://user:password@host``, and a user that is a token, also percent-encoded."""
     spans = []
     for match in _URL_START.finditer(text):
@@ -485,97 +557,132 @@ def _url_credentials(text, replacement):
         elif _TOKEN_USER.fullmatch(userinfo) and any(char.isdigit() for char in userinfo):
             spans.append((start, start + at))
     text = _masked(text, [span for span in spans if span[0] < span[1]], replacement)
-    if 'thin:' in text.lower():
+    if 'thin:' in lowered:
         text = _ORACLE_CREDENTIALS.sub(lambda match: _mask_group(match, replacement), text)
     return text
 
 
-# -- assignments: NAME=value in every syntax ---------------------------------------------------------------------------
+# -- names that look secret, and what follows them: NAME=value in every syntax --------------------------------------
 
-_NAME = r'[A-Za-z_][A-Za-z0-9_.-]*'
-_ASSIGNMENT = re.compile(r'(?<![\w.\-"\'\\])(?P<name>' + _NAME + r')(?:(?P<eq>[ \t]*(?::=|=>|=)[ \t]*|%3[Dd])'
-                         r'|[ \t]*:[ \t]+|:(?=["\']))(?=\S)')
+_NAME_CHARS = frozenset('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-')
+# Longer runs of name characters before a trigger word are not names (and are not searched back further).
+_LONGEST_NAME = 200
+_NAME_FINDER = re.compile(_trie_pattern(_NAME_TRIGGERS))
+_NAME_TAIL = re.compile(r'[A-Za-z0-9_.-]*')
+
+
+def _secret_names(text, lowered):
+    """(start, end, name) of each name (a run of letters, digits, ``_.-``) holding a trigger word and looking secret.
+
+    Found from the trigger words, each name once: linear in the text. ``name`` keeps its leading dashes (a flag).
+    """
+    pos = 0
+    while True:
+        found = _NAME_FINDER.search(lowered, pos)
+        if found is None:
+            return
+        start, end = found.span()
+        floor = max(0, start - _LONGEST_NAME)
+        while start > floor and text[start - 1] in _NAME_CHARS:
+            start -= 1
+        end = _NAME_TAIL.match(text, end).end()
+        pos = end
+        if start == floor and floor > 0 and text[floor - 1] in _NAME_CHARS:
+            continue
+        name = text[start:end].rstrip('.')
+        bare = name.lstrip('-.').lower()
+        if bare not in _HEADERS and (looks_secret(bare) or bare == 'pwd'):
+            yield start, start + len(name), name
+
+
+_ASSIGN_SEP = re.compile(r'(?P<eq>[ \t]*(?::=|=>|=)[ \t]*|%3[Dd])(?=\S)|[ \t]*:[ \t]+(?=\S)|:(?=["\'])')
 # What may stand before the key of a "name: value" line: indentation, a list dash.
 _KEY_LINE_START = re.compile(r'[ \t]*(?:-[ \t]+)?$')
 _ENCODED_VALUE = re.compile(r'(?:(?!%26|%20)[^\s&"\'\\])+', re.IGNORECASE)
 _XML_ELEMENT = re.compile(r'<(?P<name>[A-Za-z_][\w.:-]{0,80})(?:[ \t][^<>\n]{0,300})?>(?P<secret>[^<\n]+)</(?P=name)>')
-_KEY_VALUE_ATTRIBUTES = re.compile(r'(?i)\bkey[ \t]*=[ \t]*(?P<q>["\'])(?P<name>[^"\'<>\n]{1,80})(?P=q)[ \t]+value[ \t]*=[ \t]*'
+_KEY_VALUE_ATTRIBUTES = re.compile(r'(?i)key[ \t]*=[ \t]*(?P<q>["\'])(?P<name>[^"\'<>\n]{1,80})(?P=q)[ \t]+value[ \t]*=[ \t]*'
                                    r'(?P<vq>["\'])(?P<secret>[^"\'\n]*)(?P=vq)')
 
 
-def _is_secret_assignment(text, match):
-    name = match.group('name')
-    if match.group('eq') is not None and text.startswith('=', match.end()):  # a comparison: password == x
-        return False
-    if name.lower() == 'pwd' and text[:match.start()].rstrip(' \t')[-1:] == ';':  # ODBC: ...;Uid=app;Pwd=secret
-        return True
-    return name.lower() not in _HEADERS and looks_secret(name)
+def _is_key_line(text, pos):
+    """Whether only indentation or a list dash stands before ``pos`` on its line (looking back a little only)."""
+    line_start = text.rfind('\n', max(0, pos - 40), pos) + 1
+    return (line_start > 0 or pos <= 40) and _KEY_LINE_START.match(text, line_start, pos) is not None
 
 
-def _assignments(text, replacement):
-    """Mask the value after each secret-looking ``NAME=``, ``NAME:``, ``NAME =>``, ``NAME%3D`` (other names are stepped
-    over, not skipped), of ``<name>value</name>`` and of ``key="name" value="..."``."""
-    spans = []
-    search_from = 0
-    while True:
-        match = _ASSIGNMENT.search(text, search_from)
-        if match is None:
-            break
-        if not _is_secret_assignment(text, match):
-            search_from = match.start('name') + len(match.group('name'))
-            continue
-        start = match.end()
-        eq = match.group('eq') or ''
-        if eq.lower() == '%3d':
-            value = _ENCODED_VALUE.match(text, start)
-            span = value.span() if value else None
-        else:
-            # A "name: value" line of YAML or a config file: the value is the rest of the line (a passphrase may
-            # have spaces). Elsewhere ("the API token: ..." in a sentence), only the word after the colon.
-            line_start = text.rfind('\n', 0, match.start()) + 1
-            whole_line = not eq and _KEY_LINE_START.match(text, line_start, match.start()) is not None
-            span = _value_span(text, start, _LINE_VALUE if whole_line else _WORD_VALUE)
-        if span is None or span[0] == span[1]:
-            search_from = match.end()
-            continue
-        spans.append(span)
-        search_from = span[1]
-    for regex in (_XML_ELEMENT, _KEY_VALUE_ATTRIBUTES):
-        for match in regex.finditer(text):
+def _assignment_value(text, start, end, name):
+    """The span of the value assigned to the name at ``text[start:end]`` (``NAME=v``, ``NAME: v``...), or ``None``."""
+    if name[0] in '-.' or _quoted_key_quote(text, start, end) is not None:
+        return None  # a flag, or a quoted key: rules of their own
+    if name.lower() == 'pwd' and _char_before(text, start) != ';':  # only ODBC's ...;Uid=app;Pwd=secret
+        return None
+    separator = _ASSIGN_SEP.match(text, end)
+    if separator is None:
+        return None
+    eq = separator.group('eq')
+    if eq is not None and text.startswith('=', separator.end()):  # a comparison: password == x
+        return None
+    if eq is not None and eq.lower() == '%3d':
+        value = _ENCODED_VALUE.match(text, separator.end())
+        return value.span() if value else None
+    # A "name: value" line of YAML or a config file: the value is the rest of the line (a passphrase may have
+    # spaces). Elsewhere ("the API token: ..." in a sentence), only the word after the colon.
+    whole_line = eq is None and _is_key_line(text, start)
+    return _value_span(text, separator.end(), _LINE_VALUE if whole_line else _WORD_VALUE)
+
+
+def _assignments(text, replacement, lowered):
+    """Mask the value after each secret-looking ``NAME=``, ``NAME:``, ``NAME =>``, ``NAME%3D``, of
+    ``<name>value</name>`` and of ``key="name" value="..."``."""
+    spans = [(0, 0)]
+    for start, end, name in _secret_names(text, lowered):
+        span = _assignment_value(text, start, end, name) if start >= spans[-1][1] else None  # not in a masked value
+        if span is not None and span[0] < span[1]:
+            spans.append(span)
+    for regex, hint in ((_XML_ELEMENT, '</'), (_KEY_VALUE_ATTRIBUTES, 'value')):
+        for match in (regex.finditer(text) if hint in lowered else ()):
             if looks_secret(match.group('name')):
                 spans.append(match.span('secret'))
-    return _masked(text, sorted(spans), replacement)
+    return _masked(text, _disjoint(spans), replacement)
 
 
 # Quoted keys: "password": "x", \"password\":\"x\", 'password' => 'x', ('password', 'x').
-_QUOTED_KEY = re.compile(r'(?<![\\\w])(?P<q>\\{0,7}["\'])(?P<name>' + _NAME + r')(?P=q)[ \t]*(?P<sep>:|=>|,)[ \t]*')
+_KEY_SEPARATOR = re.compile(r'[ \t]*(?P<sep>:|=>|,)[ \t]*')
 _UNQUOTED_JSON_VALUE = re.compile(r'[^\s,}\])"\'\\]+')
 
 
-def _quoted_keys(text, replacement):
-    spans = []
-    search_from = 0
-    while True:
-        match = _QUOTED_KEY.search(text, search_from)
-        if match is None:
-            break
-        search_from = match.end('name')
-        name = match.group('name')
-        if name.lower() in _HEADERS or not looks_secret(name):
+def _quoted_key_quote(text, start, end):
+    """The end of the closing quote when ``text[start:end]`` is quoted alike on both sides (``\\"name\\"``), else None."""
+    quote_at = end
+    while quote_at < len(text) and text[quote_at] == '\\' and quote_at - end < _MAX_ESCAPES:
+        quote_at += 1
+    if quote_at >= len(text) or text[quote_at] not in '"\'':
+        return None
+    opening = text[quote_at - (quote_at - end):quote_at + 1]
+    return quote_at + 1 if text[max(0, start - len(opening)):start] == opening else None
+
+
+def _quoted_keys(text, replacement, lowered):
+    spans = [(0, 0)]
+    for start, end, name in _secret_names(text, lowered):
+        after_quote = _quoted_key_quote(text, start, end) if start >= spans[-1][1] else None
+        if after_quote is None or name.lower() == 'pwd':
             continue
-        if match.group('sep') == ',' and text[:match.start()].rstrip(' \t')[-1:] != '(':  # a tuple, not a list
+        separator = _KEY_SEPARATOR.match(text, after_quote)
+        if separator is None:
             continue
-        span = _value_span(text, match.end(), _UNQUOTED_JSON_VALUE)
+        opening_at = start - (after_quote - end)
+        if separator.group('sep') == ',' and _char_before(text, opening_at) != '(':  # a tuple, not a list
+            continue
+        span = _value_span(text, separator.end(), _UNQUOTED_JSON_VALUE)
         if span is not None and span[0] < span[1]:
             spans.append(span)
-            search_from = span[1]
-    return _masked(text, spans, replacement)
+    return _masked(text, _disjoint(spans), replacement)
 
 
 # -- command lines and prompts -----------------------------------------------------------------------------------------
 
-_FLAG_VALUE = r'(?P<secret>"[^"\n]*"|\'[^\'\n]*\'|(?!-)[^\s"\']+)'
-_SECRET_FLAG = re.compile(r'(?<![\w-])--?(?P<name>[A-Za-z][A-Za-z0-9_.-]*)(?:=|[ \t]+)' + _FLAG_VALUE)
+_FLAG_VALUE = re.compile(r'(?:=|[ \t]+)(?P<secret>"[^"\n]*"|\'[^\'\n]*\'|(?!-)[^\s"\']+)')
 # Commands whose short flags take a password; each is read up to the end of its command (| ; & or the line).
 _COMMAND = re.compile(r'(?<![\w./-])(?P<command>mysql(?:dump|admin|import|check|sh)?|mariadb(?:-dump|-admin)?|docker|podman'
                       r'|nerdctl|buildah|skopeo|oras|helm|sshpass|redis-cli|keytool|jarsigner|openssl|htpasswd'
@@ -603,6 +710,10 @@ _COMMAND_KINDS = (('mysql', 'mysql'), ('mariadb', 'mysql'), ('sshpass', 'sshpass
                   ('keytool', 'keytool'), ('jarsigner', 'keytool'), ('openssl', 'openssl'), ('ldap', 'ldap'),
                   ('sqlcmd', 'sqlcmd'), ('bcp', 'sqlcmd'), ('smbclient', 'smbclient'), ('rpcclient', 'smbclient'),
                   ('zip', 'zip'), ('unzip', 'zip'), ('7z', '7z'), ('mongo', 'mongo'), ('sqlplus', 'sqlplus'))
+_COMMANDS = ('mysql', 'mariadb', 'docker', 'podman', 'nerdctl', 'buildah', 'skopeo', 'oras', 'helm', 'sshpass',
+             'redis-cli', 'keytool', 'jarsigner', 'openssl', 'htpasswd', 'ldap', 'sqlcmd', 'bcp', 'smbclient',
+             'rpcclient', 'zip', '7z', 'mongo', 'npm', 'yarn', 'pnpm', 'sqlplus')
+_COMMAND_FINDER = re.compile(_trie_pattern(_COMMANDS))
 _LOGIN = re.compile(r'(?<!\S)login(?!\S)')
 _HTPASSWD_WORD = re.compile(r'\S+')
 _CONFIG_SET = re.compile(r'(?<!\S)config[ \t]+set[ \t]+(?P<name>\S+)(?:[ \t]+|=)' + _ATTACHED)
@@ -644,20 +755,22 @@ def _htpasswd_password(args):
     return [positional[wanted - 1].span()]
 
 
-def _flags(text, replacement):
+def _flags(text, replacement, lowered):
     """Secret-looking flags (--password x, -storepass x), the short flags of known commands, and prompts."""
-    spans = []
-    for match in _SECRET_FLAG.finditer(text):
-        name = match.group('name')
-        if looks_secret(name) and not name.lower().startswith(_HEADERS):
-            spans.append(match.span('secret'))
-    for match in _COMMAND.finditer(text):
+    spans = [(0, 0)]
+    for start, end, name in _secret_names(text, lowered):
+        dashes = len(name) - len(name.lstrip('-'))
+        value = _FLAG_VALUE.match(text, end) if dashes in (1, 2) and start >= spans[-1][1] and looks_secret(name[dashes:]) \
+            else None
+        if value is not None:
+            spans.append(value.span('secret'))
+    for match in (_COMMAND.finditer(text) if _COMMAND_FINDER.search(lowered) else ()):
         offset = match.start('args')
         spans.extend((offset + start, offset + end) for start, end in _command_spans(match))
-    spans.extend(match.span('secret') for match in _PROMPT.finditer(text))
-    spans = [(start + 1, end - 1) if text[start] in '"\'' and end - start >= 2 else (start, end)
-             for start, end in sorted(spans)]
-    return _masked(text, spans, replacement)
+    spans.extend(match.span('secret') for match in (_PROMPT.finditer(text) if ' for ' in lowered else ()))
+    spans = [(start + 1, end - 1) if text[start:start + 1] in ('"', "'") and end - start >= 2 else (start, end)
+             for start, end in spans if start < end]
+    return _masked(text, _disjoint(spans), replacement)
 
 
 # -- credential files --------------------------------------------------------------------------------------------------
@@ -669,15 +782,21 @@ _PGPASS = re.compile(r'(?<![^\s\'"])(?=[^\s:]*[A-Za-z.*])[A-Za-z0-9*][\w.*-]{0,2
                      r'[^\s:]{1,64}:(?P<secret>(?:\\.|[^\s\\:])+)(?![^\s\'"])')
 
 
-def _credential_files(text, replacement):
+_PGPASS_HINT_PATTERN = r':(?:[0-9]{1,5}|\*):[^\s:]{1,64}:[^\s:]{1,64}:[^\s:]'
+_PGPASS_HINT = re.compile(_PGPASS_HINT_PATTERN)
+
+
+def _credential_files(text, replacement, lowered):
     """``.netrc`` entries (``machine h login u password p``, also over several lines) and ``.pgpass`` lines."""
     spans = []
-    has_netrc_context = _NETRC_CONTEXT.search(text) is not None
-    for match in _NETRC.finditer(text):
-        if has_netrc_context or not match.group(0).lstrip().lower().startswith('password'):
-            spans.append(match.span('secret'))
-    spans.extend(match.span('secret') for match in _PGPASS.finditer(text))
-    return _masked(text, sorted(spans), replacement)
+    if 'password' in lowered:
+        has_netrc_context = _NETRC_CONTEXT.search(text) is not None
+        for match in _NETRC.finditer(text):
+            if has_netrc_context or not match.group(0).lstrip().lower().startswith('password'):
+                spans.append(match.span('secret'))
+    if _PGPASS_HINT.search(text):
+        spans.extend(match.span('secret') for match in _PGPASS.finditer(text))
+    return _masked(text, _disjoint(spans), replacement)
 
 
 BUILTIN_RULES = (
@@ -707,26 +826,40 @@ BUILTIN_RULES = (
          '-storepass value), the password flags of mysql -pX, docker/podman/helm login -p X, sshpass -p X, '
          'redis-cli -a X, keytool, openssl -passin pass:X, htpasswd -b, ldapsearch -w X, sqlcmd -P X, smbclient '
          '-U user%X, zip -P X, npm config set ..._authToken X, and password prompts (Password for \'...\': X)',
-         _NAME_TRIGGERS + ('mysql', 'mariadb', 'docker', 'podman', 'nerdctl', 'buildah', 'skopeo', 'oras', 'helm',
-                           'redis-cli', 'keytool', 'jarsigner', 'openssl', 'ldap', 'sqlcmd', 'bcp', 'smbclient',
-                           'rpcclient', 'zip', '7z', 'mongo', 'npm', 'yarn', 'pnpm', 'sqlplus', 'passcode'),
-         apply=_flags),
+         _NAME_TRIGGERS + _COMMANDS + ('passcode',), apply=_flags),
     Rule('token_format', 'well-known token formats (GitHub, GitLab, Slack, Discord, Telegram, AWS access key ids, '
          'Google API keys and OAuth tokens, Stripe, Square, Shopify, Mailchimp, Mailgun, SendGrid, Twilio, npm, PyPI, '
          'Docker Hub, RubyGems, NuGet, Artifactory, Hugging Face, Vault, Terraform Cloud, Doppler, Pulumi, Atlassian, '
          'DigitalOcean, Heroku, Sentry, New Relic, Grafana, Databricks, Postman, Linear, OpenAI, Anthropic, age), '
          'JWTs (any payload), and Slack, Discord, Teams and Google Chat webhook URLs',
-         _PROVIDER_TRIGGERS + ('eyj', 'eya', 'ewo', 'ewk', 'ew0', 'hooks.slack.com', 'discord', 'webhook',
-                               'chat.googleapis.com'), apply=_token_formats),
+         ('hook', 'chat.googleapis'), apply=_token_formats, trigger_pattern=_TOKEN_RUN_PATTERN),
     Rule('credential_files', '.netrc entries (machine host login user password value) and .pgpass lines '
-         '(host:port:database:user:password)', ('password', 'machine', ':*:', ':5432:', ':3306:', ':6432:', ':1433:',
-                                                ':5433:', ':26257:'), apply=_credential_files),
+         '(host:port:database:user:password)', ('password',), apply=_credential_files,
+         trigger_pattern=_PGPASS_HINT_PATTERN),
 )
 RULE_NAMES = tuple(rule.name for rule in BUILTIN_RULES) + ('environment_secrets',)
 # Always applied: the collection's own credentials.
 CREDENTIALS_RULE = 'credentials'
-# Lower-cases ASCII only, for the (rare) text whose str.lower() changes its length.
-_ASCII_LOWER = dict((code, code + 32) for code in range(ord('A'), ord('Z') + 1))
+
+
+class _Triggers:
+    """The next place in ``lowered`` where one of ``finders`` matches (each one searched again only when passed)."""
+
+    def __init__(self, finders, lowered):
+        self._finders = finders
+        self._lowered = lowered
+        self._next = [-1] * len(finders)
+
+    def next(self, pos):
+        best = None
+        for index, finder in enumerate(self._finders):
+            at = self._next[index]
+            if at is not None and at < pos:
+                match = finder.search(self._lowered, pos)
+                at = self._next[index] = match.start() if match else None
+            if at is not None and (best is None or at < best):
+                best = at
+        return best
 
 
 class Redactor:
@@ -756,8 +889,11 @@ class Redactor:
         self._known = _KnownValues(literals)
         self._whole_text_rules = [rule for rule in self.rules if rule.whole_text]
         self._line_rules = [rule for rule in self.rules if not rule.whole_text]
-        triggers = sorted(set(trigger for rule in self._line_rules for trigger in rule.triggers))
-        self._trigger = re.compile(_trie_pattern(triggers)) if triggers else None
+        # The trigger words of all the line rules in one trie; each trigger pattern searched on its own (in one
+        # alternation with the trie, each would make the search try it at every character).
+        words = set(trigger for rule in self._line_rules for trigger in rule.triggers)
+        patterns = set(rule.trigger_pattern for rule in self._line_rules if rule.trigger_pattern)
+        self._finders = [re.compile(pattern) for pattern in sorted(patterns) + ([_trie_pattern(words)] if words else [])]
 
     def redact(self, text):
         """``text`` with every secret the rules find replaced; ``None`` stays ``None``."""
@@ -767,7 +903,7 @@ class Redactor:
             text = str(text)
         text = self._known.redact(text, self.replacement)
         for rule in self._whole_text_rules:
-            text = rule.apply(text, self.replacement)
+            text = rule.apply(text, self.replacement, '')
         text = self._redact_lines(text)
         for regex in self.user_patterns:
             text = regex.sub(self._user_replacement, text)
@@ -777,33 +913,35 @@ class Redactor:
 
     def _redact_lines(self, text):
         """The line rules applied to the lines holding one of their trigger words (runs of such lines at once)."""
-        if self._trigger is None:
+        if not self._finders:
             return text
-        lowered = text.lower()
-        if len(lowered) != len(text):
-            lowered = text.translate(_ASCII_LOWER)
+        lowered = _lower(text)
+        trigger = _Triggers(self._finders, lowered)
         out = []
         pos = 0
-        match = self._trigger.search(lowered)
-        while match is not None:
-            start = text.rfind('\n', pos, match.start()) + 1
-            end = text.find('\n', match.end())
+        found = trigger.next(0)
+        while found is not None:
+            start = text.rfind('\n', pos, found) + 1
+            end = text.find('\n', found)
             end = len(text) if end < 0 else end
             # The following lines holding a trigger join this run.
-            match = self._trigger.search(lowered, end)
-            while match is not None and text.find('\n', end + 1, match.start()) < 0:
-                end = text.find('\n', match.end())
+            found = trigger.next(end)
+            while found is not None and text.find('\n', end + 1, found) < 0:
+                end = text.find('\n', found)
                 end = len(text) if end < 0 else end
-                match = self._trigger.search(lowered, end)
+                found = trigger.next(end)
             out.append(text[pos:start])
-            out.append(self._redact_segment(text[start:end]))
+            out.append(self._redact_segment(text[start:end], lowered[start:end]))
             pos = end
         out.append(text[pos:])
         return ''.join(out)
 
-    def _redact_segment(self, segment):
+    def _redact_segment(self, segment, lowered):
         for rule in self._line_rules:
-            segment = rule.apply(segment, self.replacement)
+            redacted = rule.apply(segment, self.replacement, lowered)
+            if redacted != segment:
+                segment = redacted
+                lowered = _lower(segment)
         return segment
 
     def _user_replacement(self, match):
