@@ -335,6 +335,7 @@ _BASE64_TAIL = re.compile(r'(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]+={0,2}[ \t\r]*$')
 # A full line of key material is 64 (PEM) or 70 (OpenSSH) characters; shorter runs end a block.
 _KEY_LINE_MIN = 40
 _PUTTY_LINES = re.compile(r'Private-Lines: *(?P<count>\d{1,4})[ \t\r]*\n|Private-MAC: *(?P<mac>[0-9a-fA-F]+)')
+_BASE64_LINE = re.compile(r'[ \t]*[A-Za-z0-9+/]+={0,2}[ \t\r]*(?=\n|$)')
 
 
 def _private_keys(text, replacement, dummy_lowered=None):
@@ -377,14 +378,14 @@ def _pem_blocks(text, replacement):
 
 def _base64_lines_before(text, end, floor):
     """Where the key material above an END marker starts: the base64 ending each line (after any prefix)."""
-    line_start = text.rfind('\n', floor, end) + 1
+    line_start = max(floor, text.rfind('\n', floor, end) + 1)
     start = None
     tail = _BASE64_TAIL.search(text, line_start, end)
     if tail is not None and tail.end() == end:  # "...base64-----END" on one line
         start = tail.start()
     last = True
     while line_start > floor:
-        previous_start = text.rfind('\n', floor, line_start - 1) + 1
+        previous_start = max(floor, text.rfind('\n', floor, line_start - 1) + 1)
         tail = _BASE64_TAIL.search(text, previous_start, line_start - 1)
         if tail is None:
             break
@@ -413,7 +414,7 @@ def _base64_lines_after(text, start, limit):
 
 
 def _putty_keys(text, replacement):
-    """The private lines (``Private-Lines: N`` and the N lines after it) and the MAC of PuTTY keys."""
+    """The private lines (the base64 lines after ``Private-Lines: N``, N at most) and the MAC of PuTTY keys."""
     spans = []
     match = _PUTTY_LINES.search(text)
     while match is not None:
@@ -423,14 +424,13 @@ def _putty_keys(text, replacement):
             continue
         end = match.end()
         for dummy in range(int(match.group('count'))):
-            next_end = text.find('\n', end)
-            if next_end < 0:
-                end = len(text)
+            line = _BASE64_LINE.match(text, end)
+            if line is None:
                 break
-            end = next_end + 1
-        spans.append((match.end(), end))
-        match = _PUTTY_LINES.search(text, end)
-    return _masked(text, spans, replacement + '\n')
+            spans.append(line.span())
+            end = line.end() + 1
+        match = _PUTTY_LINES.search(text, max(end, match.end()))
+    return _masked(text, spans, replacement)
 
 
 # -- layer 3: formats, line by line ------------------------------------------------------------------------------------
@@ -590,8 +590,8 @@ def _secret_names(text, lowered):
         if start == floor and floor > 0 and text[floor - 1] in _NAME_CHARS:
             continue
         name = text[start:end].rstrip('.')
-        bare = name.lstrip('-.').lower()
-        if bare not in _HEADERS and (looks_secret(bare) or bare == 'pwd'):
+        bare = name.lstrip('-.')
+        if bare.lower() not in _HEADERS and (looks_secret(bare) or bare.lower() == 'pwd'):
             yield start, start + len(name), name
 
 
@@ -717,7 +717,7 @@ _COMMAND_FINDER = re.compile(_trie_pattern(_COMMANDS))
 _LOGIN = re.compile(r'(?<!\S)login(?!\S)')
 _HTPASSWD_WORD = re.compile(r'\S+')
 _CONFIG_SET = re.compile(r'(?<!\S)config[ \t]+set[ \t]+(?P<name>\S+)(?:[ \t]+|=)' + _ATTACHED)
-_PROMPT = re.compile(r'(?i)\b(?:password|passphrase|passcode)[ \t]+for[ \t]+[^\n:]{1,200}:[ \t]+(?P<secret>\S+)')
+_PROMPT = re.compile(r'(?i)\b(?:password|passphrase|passcode)[ \t]+for[ \t]+[^\n]{1,200}?:[ \t]+(?P<secret>\S+)')
 
 
 def _command_kind(command):
@@ -834,7 +834,7 @@ BUILTIN_RULES = (
          'JWTs (any payload), and Slack, Discord, Teams and Google Chat webhook URLs',
          ('hook', 'chat.googleapis'), apply=_token_formats, trigger_pattern=_TOKEN_RUN_PATTERN),
     Rule('credential_files', '.netrc entries (machine host login user password value) and .pgpass lines '
-         '(host:port:database:user:password)', ('password',), apply=_credential_files,
+         '(host:port:database:user:password)', ('password', 'machine', 'login'), apply=_credential_files,
          trigger_pattern=_PGPASS_HINT_PATTERN),
 )
 RULE_NAMES = tuple(rule.name for rule in BUILTIN_RULES) + ('environment_secrets',)
