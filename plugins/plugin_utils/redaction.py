@@ -389,8 +389,9 @@ def _base64_lines_before(text, end, floor):
         tail = _BASE64_TAIL.search(text, previous_start, line_start - 1)
         if tail is None:
             break
-        # A full key line, or the last (shorter) one just above the END, or the first line of the text (cut there).
-        if not (tail.end() - tail.start() >= _KEY_LINE_MIN or last or previous_start == 0):
+        # A full key line, or the last (shorter) one just above the END, or a first line of the text that is all
+        # base64 (the tail starts inside that key line).
+        if not (tail.end() - tail.start() >= _KEY_LINE_MIN or last or tail.start() == previous_start == 0):
             break
         start = tail.start()
         last = False
