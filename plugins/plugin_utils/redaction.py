@@ -324,7 +324,17 @@ class Rule:
             return text
         if self._apply is not None:
             return self._apply(text, replacement, lowered)
-        return self.regex.sub(lambda match: _mask_group(match, replacement), text)
+        # The pattern starts with a trigger word: it is only tried where the finder found one.
+        spans = []
+        pos = 0
+        while True:
+            found = self.finder.search(lowered, pos)
+            if found is None:
+                return _masked(text, spans, replacement)
+            match = self.regex.match(text, found.start())
+            if match is not None and match.end('secret') > match.start('secret'):
+                spans.append(match.span('secret'))
+            pos = match.end() if match is not None else found.end()
 
 
 # -- layer 2: key blocks -----------------------------------------------------------------------------------------------
@@ -458,20 +468,14 @@ _PROVIDER_TOKENS = (
     r'sntr[ysu]_[A-Za-z0-9_=+/-]{20,}', r'NRAK-[A-Z0-9]{27}', r'gl(?:sa|c)_[A-Za-z0-9_+/=-]{32,}',
     r'dapi[0-9a-f]{32}', r'PMAK-[A-Za-z0-9-]{20,}', r'lin_api_[A-Za-z0-9]{40}',
     r'sk-(?:proj|svcacct|admin|ant-api03|ant)-[A-Za-z0-9_-]{20,}', r'sk-[A-Za-z0-9]{48}', r'AGE-SECRET-KEY-1[A-Z0-9]{58}',
+    # Mailchimp, Telegram bots (after "<bot id>:"), Terraform Cloud, Discord bots
+    r'[0-9a-f]{32}-us[0-9]{1,2}', r'(?<=[0-9]:)AA[A-Za-z0-9_-]{33}', r'[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_-]{60,}',
+    r'[MNO][A-Za-z0-9_-]{23,25}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}',
 )
 _TOKEN = re.compile(r'(?:{0})(?![A-Za-z0-9_-])'.format('|'.join(_PROVIDER_TOKENS)))
 # Where a token may be: a run of 16 token characters (lower-cased text), and the word it starts.
 _TOKEN_RUN_PATTERN = r'[a-z0-9_-]{16}'
 _TOKEN_WORD = re.compile(r'[A-Za-z0-9_.-]{16,}')
-# Formats known by what is in their middle (Mailchimp, Telegram bots, Terraform Cloud, Discord bots), each tried only
-# when that middle is in the text.
-_INNER_TOKENS = (
-    ('-us', re.compile(r'(?<![A-Za-z0-9_-])(?P<secret>[0-9a-f]{32}-us[0-9]{1,2})(?![A-Za-z0-9_-])')),
-    (':aa', re.compile(r'(?<![0-9])(?P<secret>[0-9]{8,10}:AA[A-Za-z0-9_-]{33})(?![A-Za-z0-9_-])')),
-    ('.atlasv1.', re.compile(r'(?<![A-Za-z0-9])(?P<secret>[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_-]{60,})')),
-    ('.', re.compile(r'(?<![A-Za-z0-9_-])(?P<secret>[MNO][A-Za-z0-9_-]{23,25}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38})'
-                     r'(?![A-Za-z0-9_-])')),
-)
 # Three to five base64url parts; the first one must decode to a JSON object with a JWT header field.
 _JWT = re.compile(r'e[wy][A-Za-z0-9_-]{8,}(?:\.[A-Za-z0-9_-]*){2,4}')
 _JWT_HEADER_FIELDS = ('"alg"', '"typ"', '"enc"', '"kid"', '"cty"')
@@ -511,9 +515,6 @@ def _token_spans(text):
 
 def _token_formats(text, replacement, lowered):
     spans = _token_spans(text)
-    for hint, regex in _INNER_TOKENS:
-        if hint in lowered:
-            spans.extend(match.span('secret') for match in regex.finditer(text))
     if 'hook' in lowered or 'chat.googleapis' in lowered:
         spans.extend(match.span('secret') for match in _WEBHOOK.finditer(text))
     return _masked(text, _disjoint(spans), replacement)
@@ -531,7 +532,8 @@ def _disjoint(spans):
 
 
 # A URL's scheme and the start of its authority, plain or percent-encoded.
-_URL_START = re.compile(r'(?i)(?<![A-Za-z0-9+.-])[a-z][a-z0-9+.-]{0,30}(?P<sep>://|%3A%2F%2F)')
+_URL_SEPARATOR = re.compile(r'://|%3a%2f%2f')
+_SCHEME_CHARS = frozenset('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+.-')
 _AUTHORITY_END = {'://': re.compile(r'[/?#\s"\'<>\\`,;|)\]}]'), '%3A%2F%2F': re.compile(r'(?i)%2F|%3F|%23|[/?#\s"\'<>\\`,;&|)\]}]')}
 # A user name that is a token by itself (https://ghp_xxx@github.com, a Sentry DSN key): long, letters and digits.
 _TOKEN_USER = re.compile(r'[A-Za-z0-9_\-.~%]{20,}')
@@ -541,9 +543,10 @@ _ORACLE_CREDENTIALS = re.compile(r'(?i)(?<![\w.-])[a-z0-9_$#]{1,30}/(?P<secret>[
 def _url_credentials(text, replacement, lowered):
     """The password of ``scheme://user:password@host``, and a user that is a token, also percent-encoded."""
     spans = []
-    for match in _URL_START.finditer(text):
-        separator = match.group('sep')
-        encoded = separator != '://'
+    for match in _URL_SEPARATOR.finditer(lowered):
+        if not match.start() or text[match.start() - 1] not in _SCHEME_CHARS:  # no scheme before it
+            continue
+        encoded = match.group(0) != '://'
         start = match.end()
         end_match = _AUTHORITY_END['%3A%2F%2F' if encoded else '://'].search(text, start)
         end = end_match.start() if end_match else len(text)
@@ -685,7 +688,7 @@ def _quoted_keys(text, replacement, lowered):
 
 _FLAG_VALUE = re.compile(r'(?:=|[ \t]+)(?P<secret>"[^"\n]*"|\'[^\'\n]*\'|(?!-)[^\s"\']+)')
 # Commands whose short flags take a password; each is read up to the end of its command (| ; & or the line).
-_COMMAND = re.compile(r'(?<![\w./-])(?P<command>mysql(?:dump|admin|import|check|sh)?|mariadb(?:-dump|-admin)?|docker|podman'
+_COMMAND = re.compile(r'(?P<command>mysql(?:dump|admin|import|check|sh)?|mariadb(?:-dump|-admin)?|docker|podman'
                       r'|nerdctl|buildah|skopeo|oras|helm|sshpass|redis-cli|keytool|jarsigner|openssl|htpasswd'
                       r'|ldap(?:search|modify|add|delete|whoami|passwd|compare)|sqlcmd|bcp|smbclient|rpcclient|zip|unzip'
                       r'|7za?|mongo(?:sh|dump|restore|import|export)?|npm|yarn|pnpm|sqlplus)(?:\.exe)?(?![\w-])'
@@ -715,10 +718,12 @@ _COMMANDS = ('mysql', 'mariadb', 'docker', 'podman', 'nerdctl', 'buildah', 'skop
              'redis-cli', 'keytool', 'jarsigner', 'openssl', 'htpasswd', 'ldap', 'sqlcmd', 'bcp', 'smbclient',
              'rpcclient', 'zip', '7z', 'mongo', 'npm', 'yarn', 'pnpm', 'sqlplus')
 _COMMAND_FINDER = re.compile(_trie_pattern(_COMMANDS))
+_COMMAND_WORD_CHARS = frozenset('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./-')
 _LOGIN = re.compile(r'(?<!\S)login(?!\S)')
 _HTPASSWD_WORD = re.compile(r'\S+')
 _CONFIG_SET = re.compile(r'(?<!\S)config[ \t]+set[ \t]+(?P<name>\S+)(?:[ \t]+|=)' + _ATTACHED)
-_PROMPT = re.compile(r'(?i)\b(?:password|passphrase|passcode)[ \t]+for[ \t]+[^\n]{1,200}?:[ \t]+(?P<secret>\S+)')
+_PROMPT_FINDER = re.compile('pass(?:word|phrase|code)[ \t]+for[ \t]')
+_PROMPT = re.compile(r'(?i)(?:password|passphrase|passcode)[ \t]+for[ \t]+[^\n]{1,200}?:[ \t]+(?P<secret>\S+)')
 
 
 def _command_kind(command):
@@ -756,6 +761,20 @@ def _htpasswd_password(args):
     return [positional[wanted - 1].span()]
 
 
+def _commands(text, lowered):
+    """The matches of ``_COMMAND`` where a command name starts a word (each one read to the end of its command)."""
+    pos = 0
+    while True:
+        found = _COMMAND_FINDER.search(lowered, pos)
+        if found is None:
+            return
+        start = found.start()
+        match = None if start and text[start - 1] in _COMMAND_WORD_CHARS else _COMMAND.match(text, start)
+        if match is not None:
+            yield match
+        pos = match.end() if match is not None else found.end()
+
+
 def _flags(text, replacement, lowered):
     """Secret-looking flags (--password x, -storepass x), the short flags of known commands, and prompts."""
     spans = [(0, 0)]
@@ -765,10 +784,13 @@ def _flags(text, replacement, lowered):
             else None
         if value is not None:
             spans.append(value.span('secret'))
-    for match in (_COMMAND.finditer(text) if _COMMAND_FINDER.search(lowered) else ()):
+    for match in _commands(text, lowered):
         offset = match.start('args')
         spans.extend((offset + start, offset + end) for start, end in _command_spans(match))
-    spans.extend(match.span('secret') for match in (_PROMPT.finditer(text) if ' for ' in lowered else ()))
+    for found in _PROMPT_FINDER.finditer(lowered):
+        match = _PROMPT.match(text, found.start())
+        if match is not None:
+            spans.append(match.span('secret'))
     spans = [(start + 1, end - 1) if text[start:start + 1] in ('"', "'") and end - start >= 2 else (start, end)
              for start, end in spans if start < end]
     return _masked(text, _disjoint(spans), replacement)
@@ -777,7 +799,7 @@ def _flags(text, replacement, lowered):
 # -- credential files --------------------------------------------------------------------------------------------------
 
 _NETRC = re.compile(r'(?i)(?:(?<!\S)(?:login|account)[ \t]+\S+\s+|^[ \t]*)password[ \t]+(?P<secret>\S+)', re.MULTILINE)
-_NETRC_CONTEXT = re.compile(r'(?i)(?<!\S)(?:machine|default)(?!\S)')
+_NETRC_CONTEXT = re.compile(r'(?i)(?<!\S)(?:machine|default|login)(?!\S)')
 # host:port:database:user:password (host with a letter, a dot or *, port a number or *).
 _PGPASS = re.compile(r'(?<![^\s\'"])(?=[^\s:]*[A-Za-z.*])[A-Za-z0-9*][\w.*-]{0,252}:(?:[0-9]{1,5}|\*):[^\s:]{1,64}:'
                      r'[^\s:]{1,64}:(?P<secret>(?:\\.|[^\s\\:])+)(?![^\s\'"])')
@@ -791,9 +813,10 @@ def _credential_files(text, replacement, lowered):
     """``.netrc`` entries (``machine h login u password p``, also over several lines) and ``.pgpass`` lines."""
     spans = []
     if 'password' in lowered:
-        has_netrc_context = _NETRC_CONTEXT.search(text) is not None
         for match in _NETRC.finditer(text):
-            if has_netrc_context or not match.group(0).lstrip().lower().startswith('password'):
+            # "password x" alone on its line is a .netrc entry only right after its machine or login line.
+            if not match.group(0).lstrip().lower().startswith('password') or \
+                    _NETRC_CONTEXT.search(text, max(0, match.start() - 200), match.start()) is not None:
                 spans.append(match.span('secret'))
     if _PGPASS_HINT.search(text):
         spans.extend(match.span('secret') for match in _PGPASS.finditer(text))
@@ -805,16 +828,16 @@ BUILTIN_RULES = (
          'that a log tail shows only in part, whatever prefix its lines have', apply=_private_keys, whole_text=True),
     Rule('authorization_header', 'Authorization and Proxy-Authorization headers of any scheme (the scheme stays), '
          'also JSON-escaped', ('authorization',),
-         r'(?i)\b(?:proxy-)?authorization(?:\\{0,7}["\'])?[ \t]*[:=][ \t]*(?:\\{0,7}["\'])?(?:(?:bearer|basic|token|digest|'
+         r'(?i)authorization(?:\\{0,7}["\'])?[ \t]*[:=][ \t]*(?:\\{0,7}["\'])?(?:(?:bearer|basic|token|digest|'
          r'negotiate|ntlm|aws4-hmac-sha256|[a-z][a-z0-9_-]{0,30}(?= ))[ \t]+)?(?P<secret>[^\s"\'\\][^"\'\n\\]*)'),
     Rule('cookie_header', 'Cookie and Set-Cookie headers', ('cookie',),
-         r'(?i)\b(?:set-)?cookie(?:\\{0,7}["\'])?[ \t]*:[ \t]*(?:\\{0,7}["\'])?(?P<secret>[^\s"\'\\][^"\'\n\\]*)'),
+         r'(?i)cookie(?:\\{0,7}["\'])?[ \t]*:[ \t]*(?:\\{0,7}["\'])?(?P<secret>[^\s"\'\\][^"\'\n\\]*)'),
     Rule('bearer_token', 'Bearer and Basic credentials outside a header', ('bearer', 'basic'),
-         r'(?i)\b(?:bearer|basic)[ \t]+(?P<secret>[A-Za-z0-9._~+/-]{8,}=*)'),
+         r'(?i)(?:bearer|basic)[ \t]+(?P<secret>[A-Za-z0-9._~+/-]{8,}=*)'),
     Rule('url_credentials', 'passwords and tokens in URLs (scheme://user:password@host, scheme://token@host), also '
          'percent-encoded, and Oracle user/password@host', ('://', '%3a%2f%2f', 'thin:'), apply=_url_credentials),
-    Rule('user_password_flag', 'the password of a user:password flag (curl -u, --user)', ('-u', '--user', '--proxy-user'),
-         r'(?<![^\s"\'])(?:-u|--user|--proxy-user)[ =]["\']?[^\s:"\']+:(?P<secret>[^\s"\']+)'),
+    Rule('user_password_flag', 'the password of a user:password flag (curl -u, --user)', ('-u', '-user', '-proxy-user'),
+         r'(?<![^\s"\'-])(?:-u|-user|-proxy-user)[ =]["\']?[^\s:"\']+:(?P<secret>[^\s"\']+)'),
     Rule('secret_json', 'values of secret-looking quoted keys: JSON "password": "value" and escaped JSON '
          '{\\"password\\":\\"value\\"}, PHP and Ruby \'password\' => \'value\', Python (\'password\', \'value\')',
          _NAME_TRIGGERS, apply=_quoted_keys),
@@ -841,6 +864,10 @@ BUILTIN_RULES = (
 RULE_NAMES = tuple(rule.name for rule in BUILTIN_RULES) + ('environment_secrets',)
 # Always applied: the collection's own credentials.
 CREDENTIALS_RULE = 'credentials'
+
+
+# The most text between two lines holding a trigger that still joins them into one run.
+_JOIN_GAP = 2048
 
 
 class _Triggers:
@@ -925,9 +952,10 @@ class Redactor:
             start = text.rfind('\n', pos, found) + 1
             end = text.find('\n', found)
             end = len(text) if end < 0 else end
-            # The following lines holding a trigger join this run.
+            # The following lines holding a trigger join this run, with the few lines between: fewer, longer runs
+            # cost less (each rule is one regular expression pass over a run).
             found = trigger.next(end)
-            while found is not None and text.find('\n', end + 1, found) < 0:
+            while found is not None and found - end <= _JOIN_GAP:
                 end = text.find('\n', found)
                 end = len(text) if end < 0 else end
                 found = trigger.next(end)
