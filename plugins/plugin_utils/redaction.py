@@ -457,7 +457,8 @@ _PROVIDER_TOKENS = (
     r'ya29\.[0-9A-Za-z_-]{20,}', r'GOCSPX-[A-Za-z0-9_-]{20,}',
     # Stripe, Square, Shopify, Mailchimp, Mailgun, SendGrid, Twilio API keys
     r'(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}', r'whsec_[A-Za-z0-9]{20,}', r'sq0(?:csp|atp)-[A-Za-z0-9_-]{22,}',
-    r'EAAA[A-Za-z0-9_-]{60}', r'shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}', r'key-[0-9a-f]{32}', r'SG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{16,64}', r'SK[0-9a-fA-F]{32}',
+    r'EAAA[A-Za-z0-9_-]{60}', r'shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}', r'key-[0-9a-f]{32}',
+    r'SG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{16,64}', r'SK[0-9a-fA-F]{32}',
     # npm, PyPI, Docker Hub, RubyGems, NuGet, Artifactory, Hugging Face
     r'npm_[A-Za-z0-9]{36,}', r'pypi-[A-Za-z0-9_-]{50,}', r'dckr_pat_[A-Za-z0-9_-]{20,}', r'rubygems_[0-9a-f]{48}',
     r'oy2[a-z0-9]{43}', r'AKC[a-zA-Z0-9]{60,}', r'hf_[A-Za-z]{34,}',

@@ -65,8 +65,8 @@ HOSTILE = {
 def benign_line(rng, number):
     """One line of a CI log with nothing secret in it: the kinds of lines support needs to read."""
     host = 'web{0}'.format(rng.randint(1, 40))
-    stamp = '2026-12-07T{0:02d}:{1:02d}:{2:02d}.{3:03d}Z'.format(number // 3600000 % 24, number // 60000 % 60,
-                                                             number // 1000 % 60, number % 1000)
+    stamp = '2026-12-07T{0:02d}:{1:02d}:{2:02d}.{3:03d}Z'.format(
+        number // 3600000 % 24, number // 60000 % 60, number // 1000 % 60, number % 1000)
     sha = '{0:040x}'.format(rng.getrandbits(160))
     uuid = '{0:08x}-{1:04x}-4{2:03x}-a{3:03x}-{4:012x}'.format(rng.getrandbits(32), rng.getrandbits(16), rng.getrandbits(12),
                                                                rng.getrandbits(12), rng.getrandbits(48))
