@@ -366,9 +366,7 @@ def _pem_blocks(text, replacement):
         marker = markers[index]
         if marker.group('kind') == 'END':
             # An END without its BEGIN: a log tail that starts inside the key.
-            start = _base64_lines_before(text, marker.start(), pos)
-            if start is not None:
-                spans.append((start, marker.start()))
+            spans.extend(_base64_lines_before(text, marker.start(), pos))
             pos = marker.end()
             index += 1
             continue
@@ -383,16 +381,16 @@ def _pem_blocks(text, replacement):
         spans.append((marker.end(), _base64_lines_after(text, marker.end(), following.start() if following else len(text))))
         pos = marker.end()
         index += 1
-    return _masked(text, [span for span in spans if span[0] < span[1]], ' {0} '.format(replacement))
+    return _masked(text, sorted(span for span in spans if span[0] < span[1]), replacement)
 
 
 def _base64_lines_before(text, end, floor):
-    """Where the key material above an END marker starts: the base64 ending each line (after any prefix)."""
+    """The key material above an END marker: the base64 ending each line (after any prefix, which stays)."""
     line_start = max(floor, text.rfind('\n', floor, end) + 1)
-    start = None
+    spans = []
     tail = _BASE64_TAIL.search(text, line_start, end)
     if tail is not None and tail.end() == end:  # "...base64-----END" on one line
-        start = tail.start()
+        spans.append(tail.span())
     last = True
     while line_start > floor:
         previous_start = max(floor, text.rfind('\n', floor, line_start - 1) + 1)
@@ -403,10 +401,10 @@ def _base64_lines_before(text, end, floor):
         # base64 (the tail starts inside that key line).
         if not (tail.end() - tail.start() >= _KEY_LINE_MIN or last or tail.start() == previous_start == 0):
             break
-        start = tail.start()
+        spans.append((tail.start(), tail.end() - len(tail.group(0)) + len(tail.group(0).rstrip(' \t\r'))))
         last = False
         line_start = previous_start
-    return start
+    return spans
 
 
 def _base64_lines_after(text, start, limit):
@@ -800,7 +798,13 @@ def _flags(text, replacement, lowered):
 # -- credential files --------------------------------------------------------------------------------------------------
 
 _NETRC = re.compile(r'(?i)(?:(?<!\S)(?:login|account)[ \t]+\S+\s+|^[ \t]*)password[ \t]+(?P<secret>\S+)', re.MULTILINE)
-_NETRC_CONTEXT = re.compile(r'(?i)(?<!\S)(?:machine|default|login)(?!\S)')
+_NETRC_LINE = re.compile(r'(?i)[ \t]*(?:machine|default|login|account)[ \t]')
+
+
+def _after_netrc_line(text, line_start):
+    """Whether the line before ``line_start`` (looking back a little only) starts with a .netrc keyword."""
+    previous_start = text.rfind('\n', max(0, line_start - 300), max(0, line_start - 1)) + 1
+    return line_start > 0 and _NETRC_LINE.match(text, previous_start, line_start) is not None
 # host:port:database:user:password (host with a letter, a dot or *, port a number or *).
 _PGPASS = re.compile(r'(?<![^\s\'"])(?=[^\s:]*[A-Za-z.*])[A-Za-z0-9*][\w.*-]{0,252}:(?:[0-9]{1,5}|\*):[^\s:]{1,64}:'
                      r'[^\s:]{1,64}:(?P<secret>(?:\\.|[^\s\\:])+)(?![^\s\'"])')
@@ -815,9 +819,8 @@ def _credential_files(text, replacement, lowered):
     spans = []
     if 'password' in lowered:
         for match in _NETRC.finditer(text):
-            # "password x" alone on its line is a .netrc entry only right after its machine or login line.
-            if not match.group(0).lstrip().lower().startswith('password') or \
-                    _NETRC_CONTEXT.search(text, max(0, match.start() - 200), match.start()) is not None:
+            # "password x" starting its line is a .netrc entry only right after its machine or login line.
+            if not match.group(0).lstrip().lower().startswith('password') or _after_netrc_line(text, match.start()):
                 spans.append(match.span('secret'))
     if _PGPASS_HINT.search(text):
         spans.extend(match.span('secret') for match in _PGPASS.finditer(text))

@@ -91,6 +91,24 @@ def test_a_whole_log_is_redacted_at_once():
         assert line in redacted
 
 
+@pytest.mark.parametrize('count', [2, 3, 5, 7])
+def test_the_corpus_mixed_in_other_orders_keeps_its_text(count):
+    # As the end-to-end tests mix it: every count-th line together, so that each line has other neighbours.
+    lines = [corpus_line(entry) for entry in CORPUS['secret_lines']] + CORPUS['harmless_lines']
+    redacted = '\n'.join(Redactor(secrets=[API_TOKEN], environ={})('\n'.join(lines[index::count])) for index in range(count))
+
+    for entry in CORPUS['secret_lines']:
+        assert not [secret for secret in entry['secrets'] if secret.replace('{api_token}', API_TOKEN) in redacted]
+        assert [kept for kept in entry['keep'] if kept not in redacted] == []
+    assert [line for line in CORPUS['harmless_lines'] if line not in redacted] == []
+
+
+def test_a_netrc_password_line_needs_its_login_line_just_before():
+    text = 'docker login -u ci registry.example.com\nPassword for \'https://git.example.com\': x\npassword reset failed'
+    assert Redactor(environ={})(text) == text.replace(': x', ': [REDACTED]')
+    assert Redactor(environ={})('machine h\n  login u\n  password NetrcPass1') == 'machine h\n  login u\n  password [REDACTED]'
+
+
 @pytest.mark.parametrize('name', ['password', 'DB_PASSWORD', 'PGPASSWORD', 'passwd', 'DB_PWD', 'DB_PASS', 'SMTP_PW', 'secret',
                                   'client_secret', 'AccountKey', 'sig', 'keyStorePassword', 'SharedAccessKey',
                                   'AWS_SECRET_ACCESS_KEY', 'api_key', 'apiKey', 'X-Api-Key', 'access_key', 'private_key',
