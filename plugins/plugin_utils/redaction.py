@@ -695,7 +695,7 @@ _COMMAND = re.compile(r'(?P<command>mysql(?:dump|admin|import|check|sh)?|mariadb
 _ATTACHED = r'(?P<secret>"[^"\n]*"|\'[^\'\n]*\'|[^\s"\']+)'
 _SPACED = r'[ \t]+(?P<secret>"[^"\n]*"|\'[^\'\n]*\'|(?!-)[^\s"\']+)'
 _COMMAND_FLAGS = {
-    'mysql': re.compile(r'(?<!\S)-p' + _ATTACHED),
+    'mysql': re.compile(r'(?<!\S)-p' + _ATTACHED),  # also 7z
     'login': re.compile(r'(?<!\S)-p(?:[ \t]+(?!-))?' + _ATTACHED),
     'sshpass': re.compile(r'(?<!\S)-p[ \t]*' + _ATTACHED),
     'redis-cli': re.compile(r'(?<!\S)-a[ \t]*' + _ATTACHED),
@@ -705,14 +705,13 @@ _COMMAND_FLAGS = {
     'sqlcmd': re.compile(r'(?<!\S)-P[ \t]*' + _ATTACHED),
     'smbclient': re.compile(r'(?<!\S)(?:-U|--user(?:name)?)[ =\t]*[^\s%]+%' + _ATTACHED),
     'zip': re.compile(r'(?<!\S)-P' + _SPACED),
-    '7z': re.compile(r'(?<!\S)-p' + _ATTACHED),
     'mongo': re.compile(r'(?<!\S)-p' + _SPACED),
     'sqlplus': re.compile(r'(?<!\S)[^\s/@-][^\s/@]{0,60}/(?P<secret>[^\s@/"\']+)(?=@|\s|$)'),
 }
 _COMMAND_KINDS = (('mysql', 'mysql'), ('mariadb', 'mysql'), ('sshpass', 'sshpass'), ('redis-cli', 'redis-cli'),
                   ('keytool', 'keytool'), ('jarsigner', 'keytool'), ('openssl', 'openssl'), ('ldap', 'ldap'),
                   ('sqlcmd', 'sqlcmd'), ('bcp', 'sqlcmd'), ('smbclient', 'smbclient'), ('rpcclient', 'smbclient'),
-                  ('zip', 'zip'), ('unzip', 'zip'), ('7z', '7z'), ('mongo', 'mongo'), ('sqlplus', 'sqlplus'))
+                  ('zip', 'zip'), ('unzip', 'zip'), ('7z', 'mysql'), ('mongo', 'mongo'), ('sqlplus', 'sqlplus'))
 _COMMANDS = ('mysql', 'mariadb', 'docker', 'podman', 'nerdctl', 'buildah', 'skopeo', 'oras', 'helm', 'sshpass',
              'redis-cli', 'keytool', 'jarsigner', 'openssl', 'htpasswd', 'ldap', 'sqlcmd', 'bcp', 'smbclient',
              'rpcclient', 'zip', '7z', 'mongo', 'npm', 'yarn', 'pnpm', 'sqlplus')
