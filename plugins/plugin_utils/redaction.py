@@ -923,8 +923,8 @@ class Redactor:
         # The trigger words of all the line rules in one trie; each trigger pattern searched on its own (in one
         # alternation with the trie, each would make the search try it at every character).
         words = set(trigger for rule in self._line_rules for trigger in rule.triggers)
-        patterns = set(rule.trigger_pattern for rule in self._line_rules if rule.trigger_pattern)
-        self._finders = [re.compile(pattern) for pattern in sorted(patterns) + ([_trie_pattern(words)] if words else [])]
+        trigger_patterns = sorted(set(rule.trigger_pattern for rule in self._line_rules if rule.trigger_pattern))
+        self._finders = [re.compile(pattern) for pattern in trigger_patterns + ([_trie_pattern(words)] if words else [])]
 
     def redact(self, text):
         """``text`` with every secret the rules find replaced; ``None`` stays ``None``."""
