@@ -802,8 +802,11 @@ _NETRC_LINE = re.compile(r'(?i)[ \t]*(?:machine|default|login|account)[ \t]')
 
 def _after_netrc_line(text, line_start):
     """Whether the line before ``line_start`` (looking back a little only) starts with a .netrc keyword."""
-    previous_start = text.rfind('\n', max(0, line_start - 300), max(0, line_start - 1)) + 1
+    floor = max(0, line_start - 300)
+    previous_start = max(floor, text.rfind('\n', floor, max(0, line_start - 1)) + 1)
     return line_start > 0 and _NETRC_LINE.match(text, previous_start, line_start) is not None
+
+
 # host:port:database:user:password (host with a letter, a dot or *, port a number or *).
 _PGPASS = re.compile(r'(?<![^\s\'"])(?=[^\s:]*[A-Za-z.*])[A-Za-z0-9*][\w.*-]{0,252}:(?:[0-9]{1,5}|\*):[^\s:]{1,64}:'
                      r'[^\s:]{1,64}:(?P<secret>(?:\\.|[^\s\\:])+)(?![^\s\'"])')
