@@ -141,7 +141,7 @@ changelog-lint: venv ## antsibull-changelog lint (changelogs/fragments/*)
 build: venv ## ansible-galaxy collection build (from the synced copy) into .build/dist, list it
 	scripts/build.sh
 
-bench: venv collections-link ## the speed targets (ad hoc module, paging, callback, role on 200 hosts), each a ratio against a baseline of the same run; 23 to 26 min
+bench: venv collections-link ## the speed targets (ad hoc module, paging, callback, role on 200 hosts, redaction), each against a baseline of the same run; 23 to 27 min
 	@exec bash scripts/bench.sh
 
 sandbox: venv collections-link ## the offline Upsun API sandbox in the foreground, for trying things by hand (prints what to export)

@@ -252,8 +252,9 @@ options:
     description:
       - Names of built-in redaction rules to switch off, for one that hides text support needs. The rules are
         C(private_key), C(authorization_header), C(cookie_header), C(bearer_token), C(url_credentials),
-        C(user_password_flag), C(secret_json), C(secret_assignment), C(secret_flag), C(token_format) and
-        C(environment_secrets) (the values of the controller's environment variables whose names look secret).
+        C(user_password_flag), C(secret_json), C(secret_assignment), C(secret_flag), C(token_format),
+        C(credential_files) and C(environment_secrets) (the values of the controller's environment variables whose
+        names look secret); see P(upsun.support.redact_secrets#filter) for what each one hides.
       - The credentials the callback was given are always masked.
     type: list
     elements: str
