@@ -60,7 +60,7 @@ class Deploy:
         self.corpus = SecretCorpus(CORPUS_TOKEN if other_token else self.token)
         for host, chunk in zip(HOSTS, self.corpus.chunks(len(HOSTS))):
             write(root / 'chunks' / (host + '.txt'), '{0}\n{1}\nretried with ref=pre{2}post\n'.format(ERROR_LINE, chunk, DB_PASSWORD))
-        write(root / 'logs' / 'deploy.log', '\n'.join(self.corpus.chunks(1)) + '\nDB_PASS_USED=pre{0}post\n'.format(DB_PASSWORD))
+        write(root / 'logs' / 'deploy.log', '\n'.join(self.corpus.chunks(1)) + '\nrelease note: pre{0}post\n'.format(DB_PASSWORD))
         write(root / 'inventory' / 'hosts', '[web]\n' + '\n'.join(HOSTS) + '\n\n[web:vars]\nansible_connection=local\n')
         write(root / 'inventory' / 'group_vars' / 'web' / 'vault.yml', ''.join(
             '{0}: {1}'.format(name, vaulted(value)) for name, value in (
@@ -135,7 +135,7 @@ def test_the_role_at_vvvv_sends_and_prints_no_secret_and_never_the_token_or_a_va
     assert [item['filename'] for item in sandbox.attachments(ticket['ticket_id'])] == [host + '-deploy.log' for host in HOSTS]
     for item in sandbox.attachments(ticket['ticket_id']):
         deploy.assert_clean(item['content'].decode('utf-8'), complete=False)
-        assert 'DB_PASS_USED=pre[REDACTED]post' in item['content'].decode('utf-8')
+        assert 'release note: pre[REDACTED]post' in item['content'].decode('utf-8')
     # What the role printed at -vvvv (its tasks, the ticket module's invocation, the hosts' final failure with the
     # deploy's error): no secret, the error kept.
     printed = ours(run.stdout, ROLE_MARKER)
