@@ -43,19 +43,26 @@ def lock_directory():
         if exc.errno != errno.EEXIST:
             raise DedupeLockError('Cannot create the dedupe lock directory {0}: {1}. Set TMPDIR to a writable '
                                   'directory.'.format(directory, exc.strerror or exc))
-    info = os.lstat(directory)
-    problem = None
-    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
-        problem = 'it is not a directory (or is a symbolic link)'
-    elif info.st_uid != uid:
-        problem = 'it belongs to user {0}, not to this user ({1})'.format(info.st_uid, uid)
-    elif stat.S_IMODE(info.st_mode) & 0o077:
-        problem = 'other users may write to it (mode {0:o})'.format(stat.S_IMODE(info.st_mode))
+    problem = private_directory_problem(directory)
     if problem:
         raise DedupeLockError(
             'The dedupe lock directory {0} is not safe to use: {1}. Remove it (it only holds lock files), or set '
             'TMPDIR to a private directory.'.format(directory, problem))
     return directory
+
+
+def private_directory_problem(directory):
+    """Why ``directory`` is not safe for this user's private files, or None: a symlink, not a directory, another
+    user's, or open to other users. Shared by the lock directory and the ledger (``ledger.py``)."""
+    uid = os.geteuid()
+    info = os.lstat(directory)
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+        return 'it is not a directory (or is a symbolic link)'
+    if info.st_uid != uid:
+        return 'it belongs to user {0}, not to this user ({1})'.format(info.st_uid, uid)
+    if stat.S_IMODE(info.st_mode) & 0o077:
+        return 'other users may write to it (mode {0:o})'.format(stat.S_IMODE(info.st_mode))
+    return None
 
 
 @contextlib.contextmanager
