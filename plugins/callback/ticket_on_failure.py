@@ -134,10 +134,10 @@ options:
         key: spool_dir
   ledger_dir:
     description:
-      - The ticket ledger on the controller, shared with M(upsun.support.ticket) (see its
+      - "The ticket ledger on the controller, shared with M(upsun.support.ticket) (see its
         O(upsun.support.ticket#module:ledger_dir) option): what this controller filed, so that a rerun of the same
         failure and O(resolve_on_success) work before the API's lagging listings show the ticket, and a ticket whose
-        answer was lost is not filed again meanwhile.
+        answer was lost is not filed again meanwhile."
     type: path
     default: ~/.ansible/upsun_support_ledger
     version_added: 1.0.0
