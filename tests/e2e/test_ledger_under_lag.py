@@ -121,7 +121,6 @@ def test_two_controllers_file_one_ticket_each_then_the_next_run_keeps_the_oldest
     one = adhoc_result(run_adhoc(TICKET, FAILURE, first).stdout)
     two = adhoc_result(run_adhoc(TICKET, FAILURE, second).stdout)
     assert one['changed'] is True and two['changed'] is True
-    assert (tmp_path / 'ci-runner-1' / 'home' / '.ansible' / 'upsun_support_ledger' / 'ledger.jsonl').is_file()
     oldest, newest = sorted([one['ticket']['ticket_id'], two['ticket']['ticket_id']])
 
     client.catch_up()
@@ -132,6 +131,7 @@ def test_two_controllers_file_one_ticket_each_then_the_next_run_keeps_the_oldest
     assert client.ticket(newest)['status'] == 'solved' and client.ticket(oldest)['status'] == 'new'
     assert 'Solved Upsun ticket {0} as a duplicate of ticket {1}'.format(newest, oldest) in one_line(run.stderr)
     assert len(posts(client)) == 2
+    assert (tmp_path / 'ci-runner-1' / 'home' / '.ansible' / 'upsun_support_ledger' / 'ledger.jsonl').is_file()
     # The other controller agrees, once its listing shows the solve.
     client.catch_up()
     assert adhoc_result(run_adhoc(TICKET, FAILURE, first).stdout)['ticket']['ticket_id'] == oldest
