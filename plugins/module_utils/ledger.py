@@ -85,6 +85,8 @@ class Ledger:
         self._warn = warn or (lambda message: None)
         self._clock = clock
         self._usable = None
+        # The last line of each key, read once; this run's own lines are added as they are written.
+        self._latest = None
 
     # -- what the ledger says ----------------------------------------------------------------------------------
 
@@ -132,8 +134,7 @@ class Ledger:
             return None
         found = [ticket for ticket in listed if (ticket.get('ticket_id') or 0) > entry.get('after', 0)]
         if found:
-            self.record_ticket(min(found, key=lambda ticket: ticket['ticket_id']))
-            self.forget_lost(reference)
+            self.record_ticket(min(found, key=lambda ticket: ticket['ticket_id']), found_lost=reference)
             return None
         if self._clock() - entry['since'] > MAY_EXIST_HOLD:
             return None
@@ -156,23 +157,29 @@ class Ledger:
         """The create of ``reference`` surely filed nothing, or its ticket was found."""
         self._append(dict(key=_lost_key(reference), state='gone', refs=[reference]))
 
-    def record_ticket(self, ticket, refs=None):
+    def record_ticket(self, ticket, refs=None, found_lost=None):
         """Remember ``ticket`` (as the API answered a create or an update) under ``refs`` or its footer's references.
 
-        A ticket without references, and unknown to the ledger, is not recorded.
+        A ticket without references, and unknown to the ledger, is not recorded. ``found_lost``: the reference whose
+        lost create this ticket is, cleared in the same write.
         """
         if not isinstance(ticket, dict) or ticket.get('ticket_id') is None:
             return
+        entry = self._ticket_entry(ticket, refs)
+        lost = [dict(key=_lost_key(found_lost), state='gone', refs=[found_lost])] if found_lost else []
+        self._append(*([entry] if entry else []) + lost)
+
+    def _ticket_entry(self, ticket, refs):
         key = _ticket_key(ticket['ticket_id'])
         earlier = self._entries_by_key().get(key)
         refs = list(refs or []) + references_of(ticket.get('description')) + list((earlier or {}).get('refs') or [])
         refs = sorted(set(refs), key=refs.index)
         if not refs:
-            return
+            return None
         snapshot = dict((earlier or {}).get('ticket') or {})
         snapshot.update(_snapshot(ticket))
-        self._append(dict(key=key, state='filed', refs=refs, ticket=snapshot,
-                          since=(earlier or {}).get('since') if earlier and earlier['state'] == 'filed' else None))
+        return dict(key=key, state='filed', refs=refs, ticket=snapshot,
+                    since=(earlier or {}).get('since') if earlier and earlier['state'] == 'filed' else None)
 
     def forget_ticket(self, ticket_id):
         """Ticket ``ticket_id`` is gone (the API answered 404 for it)."""
@@ -212,29 +219,35 @@ class Ledger:
         """The live entries of this API URL: the last line of each key, unexpired."""
         if not self.usable():
             return {}
-        latest = {}
-        for entry in _read_lines(self.path, self._warn):
-            if entry.get('api') == self.api_url:
-                latest[entry['key']] = entry
+        if self._latest is None:
+            self._latest = {}
+            for entry in _read_lines(self.path, self._warn):
+                if entry.get('api') == self.api_url:
+                    self._latest[entry['key']] = entry
         oldest = self._clock() - ENTRY_LIFETIME
-        return dict((key, entry) for key, entry in latest.items() if entry['at'] >= oldest)
+        return dict((key, entry) for key, entry in self._latest.items() if entry['at'] >= oldest)
 
     def _entries(self):
         return list(self._entries_by_key().values())
 
-    def _append(self, entry):
-        if not self.usable():
+    def _append(self, *entries):
+        """Write ``entries`` (one line each) with one write and one fsync."""
+        if not entries or not self.usable():
             return
         now = self._clock()
-        entry = dict(entry, v=FORMAT, api=self.api_url, at=now)
-        if entry.get('since') is None:
-            entry['since'] = now
-        line = (json.dumps(entry, sort_keys=True, separators=(',', ':')) + '\n').encode('utf-8')
+        entries = [dict(entry, v=FORMAT, api=self.api_url, at=now) for entry in entries]
+        for entry in entries:
+            if entry.get('since') is None:
+                entry['since'] = now
+        data = b''.join((json.dumps(entry, sort_keys=True, separators=(',', ':')) + '\n').encode('utf-8') for entry in entries)
         try:
+            self._entries_by_key()
             with self._locked():
-                size = _append_line(self.path, line)
+                size = _append_line(self.path, data)
+                self._latest.update((entry['key'], entry) for entry in entries)
                 if size > MAX_BYTES:
                     self._compact()
+                    self._latest = None
         except (OSError, LedgerBusy) as exc:
             self._warn('Could not write to the ticket ledger {0}: {1}. This run goes on; the next may file a duplicate '
                        'while the listings lag.'.format(self.path, exc.strerror if isinstance(exc, OSError) and exc.strerror else exc))

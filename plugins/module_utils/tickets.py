@@ -247,8 +247,7 @@ def create_deduped(client, payload, reference, warn, ledger=None):
                 ledger.forget_lost(reference)
             raise
         if ledger is not None:
-            ledger.record_ticket(ticket, references_of(payload.get('description')))
-            ledger.forget_lost(reference)
+            ledger.record_ticket(ticket, references_of(payload.get('description')), found_lost=reference)
         return True, ticket
 
 
@@ -268,7 +267,16 @@ def keep_oldest(client, tickets, reference, warn, ledger=None):
         return None
     survivor = unsolved[0]
     for duplicate in unsolved[1:]:
-        solved = update_ticket(client, duplicate['ticket_id'], {'status': 'solved'}) or dict(duplicate, status='solved')
+        try:
+            solved = update_ticket(client, duplicate['ticket_id'], {'status': 'solved'}) or dict(duplicate, status='solved')
+        except UpsunError as exc:
+            # Gone (404): no duplicate any more. Else the survivor stands all the same; the next run tries again.
+            if exc.status != 404:
+                warn('Could not solve Upsun ticket {0}, a duplicate of ticket {1}: {2}'.format(
+                    duplicate['ticket_id'], survivor['ticket_id'], exc.msg))
+            elif ledger is not None:
+                ledger.forget_ticket(duplicate['ticket_id'])
+            continue
         if ledger is not None:
             ledger.record_ticket(solved, [reference])
         warn('Solved Upsun ticket {0} as a duplicate of ticket {1}: both carry the dedupe reference {2} (filed by runs '

@@ -181,6 +181,7 @@ def test_the_file_is_compacted_below_its_size_cap_keeping_the_newest_entries(led
 
     kept = [item['ticket_id'] for item in ledger.merge(REFERENCE, [])]
     assert 2199 in kept and 2000 not in kept and len(kept) <= 30
+    assert [item['ticket_id'] for item in Ledger(ledger.directory, API, clock=clock).merge(REFERENCE, [])] == kept
     assert [name for name in os.listdir(str(directory)) if name.startswith('.ledger-')] == []
 
 
@@ -326,6 +327,20 @@ def test_of_two_unsolved_tickets_the_oldest_is_kept_and_the_other_solved_as_its_
     assert [call.json() for call in api.requests('PATCH')] == [{'status': 'solved'}]
     assert api.requests('POST') == []
     assert 'Solved Upsun ticket 1002 as a duplicate of ticket 1001' in warned[-1]
+
+
+def test_a_duplicate_the_api_will_not_solve_leaves_the_survivor_standing(api, client, warned, directory):
+    api.on('GET', '/tickets', listing([filed(1003), filed(1002), filed(1001)]))
+    api.on('PATCH', '/tickets/1003', (422, {'error': 'Ticket 1003 is closed'}))
+    api.on('PATCH', '/tickets/1002', (404, {'error': 'not found'}))
+
+    created, survivor = create_deduped(client, payload(), REFERENCE, warned.append, Ledger(str(directory), client.api_url))
+
+    assert created is False and survivor['ticket_id'] == 1001
+    assert api.requests('POST') == []
+    assert [message for message in warned if 'duplicate' in message] == [
+        'Could not solve Upsun ticket 1003, a duplicate of ticket 1001: ' + warned[-1].split(': ', 1)[1]]
+    assert 'Ticket 1003 is closed' in warned[-1]
 
 
 def test_a_follow_up_is_no_duplicate_of_the_ticket_it_follows(api, client, warned, directory):
