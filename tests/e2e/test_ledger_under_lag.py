@@ -17,6 +17,9 @@ import json
 
 from helpers import adhoc_result, ansible_env, one_line, run_adhoc, run_playbook, write  # pylint: disable=import-error
 
+# The nightly job that fails when fail_it is true.
+from test_recovery import PLAYBOOK  # pylint: disable=import-error
+
 # The sandbox fixtures, also when pytest runs without -p upsun_sandbox.pytest_plugin.
 from upsun_sandbox.pytest_plugin import sandbox, sandbox_factory  # noqa: F401 pylint: disable=import-error,unused-import
 
@@ -169,18 +172,6 @@ def test_the_role_files_once_and_its_recovery_solves_the_ticket_before_the_index
 
 
 # --- the callback -----------------------------------------------------------------------------------------------------
-
-PLAYBOOK = '''
-- name: Nightly job
-  hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: Run the job
-      ansible.builtin.fail:
-        msg: the job failed
-      when: fail_it | bool
-'''
-
 
 def test_the_callback_files_once_and_a_green_run_solves_the_ticket_before_the_index_shows_it(sandbox_factory, tmp_path):
     client = lagging(sandbox_factory)
