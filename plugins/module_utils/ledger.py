@@ -48,8 +48,10 @@ LOCK_FILE = 'ledger.lock'
 FORMAT = 1
 # A ticket this controller filed stands in for the listings that do not show it yet, this long after it was filed.
 LISTING_LAG_ALLOWANCE = 3600
-# After a create whose answer was lost, no run posts again for its dedupe_key for this long, unless its ticket shows.
+# After a create whose answer was lost, no run posts again for its dedupe_key for this long, unless its ticket shows;
+# HOLD_ENV sets another number of seconds (0: post again as soon as a search does not find it).
 MAY_EXIST_HOLD = 900
+HOLD_ENV = 'UPSUN_SUPPORT_MAY_EXIST_HOLD'
 # Entries older than this are dropped: by then the listings have long shown what they record.
 ENTRY_LIFETIME = 7 * 24 * 3600
 MAX_BYTES = 256 * 1024
@@ -85,6 +87,7 @@ class Ledger:
         self._warn = warn or (lambda message: None)
         self._clock = clock
         self._usable = None
+        self.hold = _hold_from_environment(self._warn)
         # The last line of each key, read once; this run's own lines are added as they are written.
         self._latest = None
 
@@ -127,7 +130,7 @@ class Ledger:
         """The create of ``reference`` whose answer was lost, while it still holds new posts back; else None.
 
         It holds until a ticket filed after it shows in ``listed`` (then that is
-        the ticket, recorded as filed) or MAY_EXIST_HOLD seconds have passed.
+        the ticket, recorded as filed) or ``hold`` seconds (MAY_EXIST_HOLD, or HOLD_ENV) have passed.
         """
         entry = self._entries_by_key().get(_lost_key(reference))
         if entry is None or entry['state'] != 'may_exist':
@@ -136,7 +139,7 @@ class Ledger:
         if found:
             self.record_ticket(min(found, key=lambda ticket: ticket['ticket_id']), found_lost=reference)
             return None
-        if self._clock() - entry['since'] > MAY_EXIST_HOLD:
+        if self._clock() - entry['since'] >= self.hold:
             return None
         return entry
 
@@ -291,6 +294,20 @@ class Ledger:
             yield
         finally:
             os.close(descriptor)
+
+
+def _hold_from_environment(warn):
+    text = os.environ.get(HOLD_ENV)
+    if text is None:
+        return MAY_EXIST_HOLD
+    try:
+        hold = float(text)
+    except ValueError:
+        hold = -1.0
+    if not 0 <= hold < float('inf'):
+        warn('{0} must be a number of seconds, 0 or more, got {1!r}; using {2} s.'.format(HOLD_ENV, text, MAY_EXIST_HOLD))
+        return MAY_EXIST_HOLD
+    return hold
 
 
 class LedgerBusy(Exception):

@@ -19,7 +19,7 @@ from ansible_collections.upsun.support.plugins.module_utils.errors import (
     TicketMayExistError,
     UpsunError,
 )
-from ansible_collections.upsun.support.plugins.module_utils.ledger import MAY_EXIST_HOLD, references_of
+from ansible_collections.upsun.support.plugins.module_utils.ledger import references_of
 from ansible_collections.upsun.support.plugins.module_utils.locks import dedupe_lock
 from ansible_collections.upsun.support.plugins.module_utils.paging import PagesAhead
 
@@ -291,7 +291,7 @@ def _held_back(held, reference, ledger):
         'exist while the listings do not show it yet. Nothing was sent, to avoid filing a duplicate; runs with this '
         'dedupe_key post again once the ticket shows or {1:g} s after that create. Look for it with '
         'upsun.support.ticket_info (search: {2}) or in the Upsun console; the ledger is {3}.'.format(
-            round(ledger.age(held)), MAY_EXIST_HOLD, reference, ledger.path),
+            round(ledger.age(held)), ledger.hold, reference, ledger.path),
         reference=reference)
 
 

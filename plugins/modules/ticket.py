@@ -201,7 +201,8 @@ options:
         O(dedupe_key), solving by key and O(ticket_id) updates on the same controller see what it filed at once; a
         ticket it filed stands in for the listings for an hour after it was filed.
       - After a create whose answer was lost, no run posts again for that O(dedupe_key) until its ticket shows in the
-        listings or 15 minutes have passed; the run fails saying the ticket may exist, with RV(ignore:may_exist).
+        listings or 15 minutes have passed (E(UPSUN_SUPPORT_MAY_EXIST_HOLD) sets another number of seconds); the run
+        fails saying the ticket may exist, with RV(ignore:may_exist).
       - Of several unsolved tickets that carry one O(dedupe_key) (filed by controllers that could not see each other's
         ticket yet), the oldest is kept and returned; the others are solved, with a warning naming the ticket they
         duplicate.

@@ -120,6 +120,20 @@ def test_a_lost_create_holds_new_posts_until_its_ticket_shows_or_the_hold_passes
     assert ledger.lost_create(REFERENCE, []) is None
 
 
+@pytest.mark.parametrize('value, hold, warns', [('0', 0.0, False), ('60', 60.0, False), ('-1', MAY_EXIST_HOLD, True),
+                                                ('soon', MAY_EXIST_HOLD, True), ('nan', MAY_EXIST_HOLD, True)])
+def test_the_hold_is_set_in_seconds_by_its_variable(directory, clock, warned, monkeypatch, value, hold, warns):
+    monkeypatch.setenv('UPSUN_SUPPORT_MAY_EXIST_HOLD', value)
+    ledger = Ledger(str(directory), API, warned.append, clock=clock)
+    ledger.record_posting(REFERENCE, [REFERENCE], after=0)
+
+    assert ledger.hold == hold
+    assert (ledger.lost_create(REFERENCE, []) is None) is (hold == 0)
+    assert bool(warned) is warns
+    if warns:
+        assert warned == ["UPSUN_SUPPORT_MAY_EXIST_HOLD must be a number of seconds, 0 or more, got {0!r}; using 900 s.".format(value)]
+
+
 def test_a_lost_create_whose_ticket_shows_is_recorded_as_filed(ledger):
     ledger.record_posting(REFERENCE, [REFERENCE], after=1000)
 
