@@ -165,6 +165,20 @@ options:
     ini:
       - section: callback_upsun_support_ticket_on_failure
         key: spool_dir
+  ledger_dir:
+    description:
+      - "The ticket ledger on the controller, shared with M(upsun.support.ticket) (see its
+        O(upsun.support.ticket#module:ledger_dir) option): what this controller filed, so that a rerun of the same
+        failure and O(resolve_on_success) work before the API's lagging listings show the ticket, and a ticket whose
+        answer was lost is not filed again meanwhile."
+    type: path
+    default: ~/.ansible/upsun_support_ledger
+    version_added: 1.0.0
+    env:
+      - name: UPSUN_SUPPORT_LEDGER_DIR
+    ini:
+      - section: callback_upsun_support_ticket_on_failure
+        key: ledger_dir
   resolve_on_success:
     description:
       - Close the loop. When set, a run with no unhandled failure solves the unsolved tickets that the callback filed
@@ -313,6 +327,7 @@ from ansible.plugins.callback import CallbackBase
 from ansible_collections.upsun.support.plugins.module_utils.errors import TicketMayExistError, UpsunError
 from ansible_collections.upsun.support.plugins.module_utils.filing import file_prepared, prepare_create
 from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe_reference, recovery_reference
+from ansible_collections.upsun.support.plugins.module_utils.ledger import DEFAULT_LEDGER_DIR, Ledger
 from ansible_collections.upsun.support.plugins.module_utils.recovery import solve_carrying
 from ansible_collections.upsun.support.plugins.module_utils.settings import CONNECTION_NAMES, SECRET_NAMES, resolve_connection
 from ansible_collections.upsun.support.plugins.plugin_utils.failure_report import (
@@ -571,7 +586,7 @@ class CallbackModule(CallbackBase):
             settings.validate()
             client = client_module.client_from_settings(settings, warn=self.warn)
             try:
-                solved = solve_carrying(client, reference)
+                solved = solve_carrying(client, reference, ledger=self.ledger(client))
             finally:
                 client.close()
         except Exception as exc:  # pylint: disable=broad-except
@@ -592,7 +607,7 @@ class CallbackModule(CallbackBase):
             prepared = prepare_create(ticket, settings.secret_values())
             client = client_module.client_from_settings(settings, warn=self.warn)
             try:
-                created, filed = file_prepared(client, prepared, self.warn)
+                created, filed = file_prepared(client, prepared, self.warn, self.ledger(client))
             finally:
                 client.close()
         except Exception as exc:  # pylint: disable=broad-except
@@ -605,6 +620,9 @@ class CallbackModule(CallbackBase):
         else:
             self.say('Upsun ticket {0} (status {1}) already tracks this failure, filed nothing: {2}'.format(
                 filed.get('ticket_id'), filed.get('status'), url))
+
+    def ledger(self, client):
+        return Ledger(self.option('ledger_dir', DEFAULT_LEDGER_DIR), client.api_url, self.warn)
 
     def spool(self, ticket, error, may_exist, connection):
         directory = self.option('spool_dir', DEFAULT_SPOOL_DIR)

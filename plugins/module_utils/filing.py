@@ -19,6 +19,7 @@ import base64
 
 from ansible_collections.upsun.support.plugins.module_utils.errors import InputError
 from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe_reference, recovery_reference, with_footer
+from ansible_collections.upsun.support.plugins.module_utils.ledger import references_of
 from ansible_collections.upsun.support.plugins.module_utils.payload import build_create_payload, check_not_blank
 from ansible_collections.upsun.support.plugins.module_utils.tickets import create_deduped, create_ticket
 
@@ -83,11 +84,17 @@ def mask_attachments(payload, summary, secrets):
             shown['size'] = len(masked)
 
 
-def file_prepared(client, prepared, warn):
-    """Send ``prepared``; return ``(created, ticket)``: not created when an unsolved ticket carries its reference."""
+def file_prepared(client, prepared, warn, ledger=None):
+    """Send ``prepared``; return ``(created, ticket)``: not created when an unsolved ticket carries its reference.
+
+    ``ledger`` (a ``ledger.Ledger``) records what is filed, for dedupe and recovery before the listings show it.
+    """
     if prepared.reference:
-        created, ticket = create_deduped(client, prepared.payload, prepared.reference, warn)
+        created, ticket = create_deduped(client, prepared.payload, prepared.reference, warn, ledger)
         if 'followup_tid' in prepared.payload:
             prepared.summary['followup_tid'] = prepared.payload['followup_tid']
         return created, ticket
-    return True, create_ticket(client, prepared.payload)
+    ticket = create_ticket(client, prepared.payload)
+    if ledger is not None:
+        ledger.record_ticket(ticket, references_of(prepared.payload['description']))
+    return True, ticket

@@ -19,6 +19,7 @@ from ansible_collections.upsun.support.plugins.module_utils.errors import (
     TicketMayExistError,
     UpsunError,
 )
+from ansible_collections.upsun.support.plugins.module_utils.ledger import references_of
 from ansible_collections.upsun.support.plugins.module_utils.locks import dedupe_lock
 from ansible_collections.upsun.support.plugins.module_utils.paging import PagesAhead
 
@@ -219,7 +220,7 @@ def open_duplicate(tickets):
     return None
 
 
-def create_deduped(client, payload, reference, warn):
+def create_deduped(client, payload, reference, warn, ledger=None):
     """File ``payload`` unless an unsolved ticket carries ``reference``; return ``(created, ticket)``.
 
     Runs on this host with the same reference take turns (``locks.dedupe_lock``),
@@ -230,21 +231,84 @@ def create_deduped(client, payload, reference, warn):
     most (never past the client's deadline), because the server may still be
     at work; if it is still not found, ``TicketMayExistError`` carries the
     reference. ``warn`` receives what the user should know.
+
+    With a ``ledger`` (``ledger.Ledger``), what this controller filed counts
+    before the lagging listings show it, a create whose answer was lost holds
+    new posts back (``ledger.MAY_EXIST_HOLD``), and of several unsolved tickets
+    carrying the reference the oldest is kept and the others solved.
     """
     with dedupe_lock(reference, client):
         earlier = find_by_reference(client, reference)
-        duplicate = open_duplicate(earlier)
+        held = ledger.lost_create(reference, earlier) if ledger is not None else None
+        if ledger is not None:
+            earlier = ledger.merge(reference, earlier)
+        duplicate = keep_oldest(client, earlier, reference, warn, ledger)
         if duplicate is not None:
             return False, duplicate
+        if held is not None:
+            raise _held_back(held, reference, ledger)
         if earlier and payload.get('followup_tid') is None:
             payload['followup_tid'] = str(earlier[0]['ticket_id'])
+        if ledger is not None:
+            ledger.record_posting(reference, references_of(payload.get('description')),
+                                  max([ticket.get('ticket_id') or 0 for ticket in earlier] or [0]))
         try:
-            return True, create_ticket(client, payload, reference)
+            ticket = create_ticket(client, payload, reference)
         except TicketMayExistError as exc:
             ticket = _search_after_ambiguous_create(client, reference, exc)
-        warn('The answer to POST /tickets was lost; ticket {0} carries the dedupe_key, so it was filed.'.format(
-            ticket['ticket_id']))
+            warn('The answer to POST /tickets was lost; ticket {0} carries the dedupe_key, so it was filed.'.format(
+                ticket['ticket_id']))
+        except UpsunError:
+            if ledger is not None:
+                ledger.forget_lost(reference)
+            raise
+        if ledger is not None:
+            ledger.record_ticket(ticket, references_of(payload.get('description')), found_lost=reference)
         return True, ticket
+
+
+def keep_oldest(client, tickets, reference, warn, ledger=None):
+    """The oldest unsolved ticket of ``tickets`` (all carrying ``reference``), the others solved as its duplicates.
+
+    Two controllers whose listings lagged may each have filed one; the next run
+    keeps the first and solves the rest (the API's PATCH takes only a status,
+    so ``warn`` says which ticket they duplicate). A ticket another one of them
+    follows up on was solved, whatever a lagging listing still shows.
+    """
+    followed = set(str(ticket.get('followup_tid')) for ticket in tickets if ticket.get('followup_tid'))
+    unsolved = sorted((ticket for ticket in tickets
+                       if ticket.get('status') in UNSOLVED_STATUSES and str(ticket.get('ticket_id')) not in followed),
+                      key=lambda ticket: ticket.get('ticket_id') or 0)
+    if not unsolved:
+        return None
+    survivor = unsolved[0]
+    for duplicate in unsolved[1:]:
+        try:
+            solved = update_ticket(client, duplicate['ticket_id'], {'status': 'solved'}) or dict(duplicate, status='solved')
+        except UpsunError as exc:
+            # Gone (404): no duplicate any more. Else the survivor stands all the same; the next run tries again.
+            if exc.status != 404:
+                warn('Could not solve Upsun ticket {0}, a duplicate of ticket {1}: {2}'.format(
+                    duplicate['ticket_id'], survivor['ticket_id'], exc.msg))
+            elif ledger is not None:
+                ledger.forget_ticket(duplicate['ticket_id'])
+            continue
+        if ledger is not None:
+            ledger.record_ticket(solved, [reference])
+        warn('Solved Upsun ticket {0} as a duplicate of ticket {1}: both carry the dedupe reference {2} (filed by runs '
+             'that could not see each other\'s ticket yet); {1} is kept.'.format(
+                 duplicate['ticket_id'], survivor['ticket_id'], reference))
+    return survivor
+
+
+def _held_back(held, reference, ledger):
+    return TicketMayExistError(
+        'A run on this controller lost the answer to its POST /tickets for this dedupe_key {0:g} s ago: the ticket may '
+        'exist while the listings do not show it yet. Nothing was sent, to avoid filing a duplicate; runs with this '
+        'dedupe_key post again once the ticket shows or {1:g} s after that create. Look for it with '
+        'upsun.support.ticket_info (search: {2}) or in the Upsun console; the ledger is {3}.'.format(
+            round(ledger.age(held)), ledger.hold, reference, ledger.path),
+        reference=reference)
 
 
 def _search_after_ambiguous_create(client, reference, lost):

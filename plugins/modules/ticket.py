@@ -198,11 +198,33 @@ options:
     type: str
     choices: [module, role, callback]
     default: module
+  ledger_dir:
+    description:
+      - The ticket ledger on the controller, a private directory (mode C(0700)) beside the spool, where each run
+        records the tickets it files or updates (id, dedupe and recovery references, status, per O(api_url)) and each
+        create whose answer was lost.
+      - The API's listings show a new or changed ticket only minutes later. With the ledger, a re-run with the same
+        O(dedupe_key), solving by key and O(ticket_id) updates on the same controller see what it filed at once; a
+        ticket it filed stands in for the listings for an hour after it was filed.
+      - After a create whose answer was lost, no run posts again for that O(dedupe_key) until its ticket shows in the
+        listings or 15 minutes have passed (E(UPSUN_SUPPORT_MAY_EXIST_HOLD) sets another number of seconds); the run
+        fails saying the ticket may exist, with RV(ignore:may_exist).
+      - Of several unsolved tickets that carry one O(dedupe_key) (filed by controllers that could not see each other's
+        ticket yet), the oldest is kept and returned; the others are solved, with a warning naming the ticket they
+        duplicate.
+      - Entries expire after 7 days; the file is kept under 256 KiB. A directory that is a symlink, belongs to another
+        user or is open to others is not used (a warning says so), nor is it changed.
+      - The module runs on the controller (C(delegate_to=localhost)), so the ledger is that of the controller's user.
+      - When not set, the E(UPSUN_SUPPORT_LEDGER_DIR) environment variable is used, then the default.
+    type: path
+    default: ~/.ansible/upsun_support_ledger
+    version_added: 1.0.0
 notes:
   - "Ad hoc from a shell, with the token in E(UPSUN_CLI_TOKEN):
     C(ansible localhost -m upsun.support.ticket -a 'subject=\"Deploy failed\" description=\"...\" priority=high')."
   - The API has no endpoint to read one ticket, so updates look the ticket up with the C(ticket_id) filter of
-    C(GET /tickets) first.
+    C(GET /tickets) first. When that listing does not show it yet (it lags), the update is sent directly with
+    C(PATCH /tickets/{ticket_id}), which acts on the ticket itself; a C(404) answer means the ticket does not exist.
 seealso:
   - module: upsun.support.ticket_info
     description: Look tickets up, list them, and list the categories and priorities an account may use.
@@ -485,13 +507,14 @@ ticket:
       sample: https://support.upsun.com/hc/requests/1234
 '''
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, env_fallback
 
 from ansible_collections.upsun.support.plugins.module_utils.client import module_client
 from ansible_collections.upsun.support.plugins.module_utils.constants import CATEGORIES, PRIORITIES, SETTABLE_STATUSES
-from ansible_collections.upsun.support.plugins.module_utils.errors import InputError
+from ansible_collections.upsun.support.plugins.module_utils.errors import ApiError, InputError
 from ansible_collections.upsun.support.plugins.module_utils.filing import file_prepared, prepare_create
 from ansible_collections.upsun.support.plugins.module_utils.footer import SOURCES, dedupe_reference, recovery_reference
+from ansible_collections.upsun.support.plugins.module_utils.ledger import DEFAULT_LEDGER_DIR, LEDGER_ENV, Ledger
 from ansible_collections.upsun.support.plugins.module_utils.payload import CREATE_FIELDS, check_not_blank, check_ticket_id, check_uuids
 from ansible_collections.upsun.support.plugins.module_utils.recovery import solve_carrying
 from ansible_collections.upsun.support.plugins.module_utils.settings import SECRET_NAMES, connection_argument_spec
@@ -517,21 +540,23 @@ ARGUMENT_SPEC = connection_argument_spec(
     status=dict(type='str', choices=list(SETTABLE_STATUSES)),
     collaborators_replace=dict(type='bool', default=False),
     filed_by=dict(type='str', choices=list(SOURCES), default='module'),
+    ledger_dir=dict(type='path', fallback=(env_fallback, [LEDGER_ENV]), default=DEFAULT_LEDGER_DIR),
 )
 
 
 def run(module, client):
     """File, update or solve tickets; return ``(changed, ticket, diff, extra result keys)``."""
     params = module.params
+    ledger = Ledger(params['ledger_dir'], client.api_url, module.warn)
     if params['ticket_id'] is not None:
         check_ticket_id(params['ticket_id'])
-        return update(module, client)
+        return update(module, client, ledger)
     if params['status'] == 'solved' and (params['dedupe_key'] or params['recovery_key']):
-        return solve(module, client)
-    return create(module, client)
+        return solve(module, client, ledger)
+    return create(module, client, ledger)
 
 
-def solve(module, client):
+def solve(module, client, ledger):
     """Solve the unsolved tickets carrying the dedupe or recovery key: one search, one PATCH per ticket."""
     params = module.params
     given = [name for name in CREATE_FIELDS + ('attachments',) if params.get(name) is not None]
@@ -544,7 +569,7 @@ def solve(module, client):
     key = params[name]
     check_not_blank(name, key)
     reference = dedupe_reference(key) if name == 'dedupe_key' else recovery_reference(key)
-    results = solve_carrying(client, reference, check_mode=module.check_mode)
+    results = solve_carrying(client, reference, check_mode=module.check_mode, ledger=ledger)
     if not results:
         return False, {}, dict(before={}, after={}), dict(
             tickets=[], solved=[], msg='No unsolved Upsun ticket carries this {0}: nothing to solve.'.format(name))
@@ -558,7 +583,7 @@ def solve(module, client):
             verb, ', '.join(str(ticket_id) for ticket_id in ids), name, ' (check mode: nothing was sent)' if module.check_mode else ''))
 
 
-def create(module, client):
+def create(module, client, ledger):
     params = module.params
     if params['status'] is not None:
         raise InputError('status can only be set on an existing ticket: give ticket_id too (a new ticket starts as new), '
@@ -566,8 +591,8 @@ def create(module, client):
     prepared = prepare_create(params, secrets=[params[name] for name in SECRET_NAMES])
     diff = dict(before={}, after=prepared.summary)
     if module.check_mode:
-        return predict_create(client, prepared, diff)
-    created, ticket = file_prepared(client, prepared, module.warn)
+        return predict_create(client, prepared, diff, ledger)
+    created, ticket = file_prepared(client, prepared, module.warn, ledger)
     if not created:
         return False, ticket, dict(before=ticket, after=ticket), dict(
             msg='Upsun ticket {0} (status {1}) already carries this dedupe_key: filed nothing.'.format(
@@ -576,10 +601,11 @@ def create(module, client):
         ticket['ticket_id'], ticket.get('priority') or prepared.payload.get('priority') or 'default'))
 
 
-def predict_create(client, prepared, diff):
+def predict_create(client, prepared, diff, ledger):
     """What filing would do, in check mode: with a dedupe reference, one search (read only) tells; nothing is sent."""
     if prepared.reference:
-        earlier = find_by_reference(client, prepared.reference)
+        # What this controller filed and the listings may not show yet counts too (the ledger, read only).
+        earlier = ledger.merge(prepared.reference, find_by_reference(client, prepared.reference))
         duplicate = open_duplicate(earlier)
         if duplicate is not None:
             return False, duplicate, dict(before=duplicate, after=duplicate), dict(
@@ -590,7 +616,7 @@ def predict_create(client, prepared, diff):
     return True, {}, diff, dict(payload=prepared.summary, msg='Would file an Upsun ticket (check mode): nothing was sent.')
 
 
-def update(module, client):
+def update(module, client, ledger):
     params = module.params
     fixed = [name for name in CREATE_FIELDS + ('attachments', 'dedupe_key', 'recovery_key')
              if name != 'collaborator_ids' and params.get(name) is not None]
@@ -602,7 +628,10 @@ def update(module, client):
     if params['status'] is None and params['collaborator_ids'] is None:
         raise InputError('Nothing to update on ticket {0}: set status and/or collaborator_ids.'.format(params['ticket_id']))
 
-    ticket = get_ticket(client, params['ticket_id'])
+    try:
+        ticket = ledger.fresher(get_ticket(client, params['ticket_id']))
+    except InputError as exc:
+        return update_unlisted(module, client, ledger, exc)
     body, wanted = changes(ticket, params['status'], params['collaborator_ids'], params['collaborators_replace'])
     before = dict((name, ticket.get(name)) for name in wanted)
     if not body:
@@ -617,8 +646,49 @@ def update(module, client):
     if updated is None:
         return False, ticket, dict(before=before, after=before), dict(
             msg='The API did not update Upsun ticket {0} (HTTP 204).'.format(ticket['ticket_id']))
+    ledger.record_ticket(updated)
     return True, updated, diff, dict(msg='Updated Upsun ticket {0}: {1}.'.format(
         ticket['ticket_id'], ', '.join(sorted(k for k in body if k != 'collaborators_replace'))))
+
+
+def update_unlisted(module, client, ledger, not_listed):
+    """Update a ticket the listings do not show (they lag): PATCH it directly; a 404 raises ``not_listed``.
+
+    ``PATCH /tickets/{id}`` acts on the ticket itself. What the ticket had is
+    known only from the ledger, if this controller filed it.
+    """
+    params = module.params
+    ticket_id = params['ticket_id']
+    known = ledger.snapshot(ticket_id)
+    body = {}
+    if params['status'] is not None:
+        body['status'] = params['status']
+    if params['collaborator_ids'] is not None:
+        # The current collaborators are not known: all are sent, and the API adds those missing (or replaces).
+        body['collaborator_ids'] = list(dict.fromkeys(params['collaborator_ids']))
+        body['collaborators_replace'] = params['collaborators_replace']
+    wanted = dict((name, value) for name, value in body.items() if name != 'collaborators_replace')
+    before = dict((name, (known or {}).get(name)) for name in wanted)
+    diff = dict(before=before, after=wanted)
+    if module.check_mode:
+        if known is None:
+            raise not_listed
+        return True, dict(known, **wanted), diff, dict(
+            msg='Would update Upsun ticket {0} (check mode): nothing was sent.'.format(ticket_id))
+    try:
+        updated = update_ticket(client, ticket_id, body)
+    except ApiError as exc:
+        if exc.status != 404:
+            raise
+        ledger.forget_ticket(ticket_id)
+        raise not_listed
+    if updated is None:
+        return False, known or dict(ticket_id=ticket_id), dict(before=before, after=before), dict(
+            msg='The API did not update Upsun ticket {0} (HTTP 204): it already had the requested status and '
+                'collaborators.'.format(ticket_id))
+    ledger.record_ticket(updated)
+    return True, updated, diff, dict(msg='Updated Upsun ticket {0}: {1} (sent directly, as the listings do not show '
+                                         'the ticket yet).'.format(ticket_id, ', '.join(sorted(k for k in body if k != 'collaborators_replace'))))
 
 
 def changes(ticket, status, collaborator_ids, replace):

@@ -21,6 +21,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -56,6 +57,9 @@ def ansible_env(sandbox=None, home=None, **extra):
         )
     if sandbox is not None:
         env.update(sandbox.env())
+    # A ticket ledger per run environment (per test), never the one of the user running the tests.
+    env['UPSUN_SUPPORT_LEDGER_DIR'] = str(Path(home) / 'upsun_support_ledger') if home is not None else tempfile.mkdtemp(
+        prefix='upsun-ledger-')
     env.update((name, str(value)) for name, value in extra.items())
     return env
 

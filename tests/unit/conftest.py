@@ -94,6 +94,14 @@ def private_tmpdir(tmp_path_factory, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def private_ledger(tmp_path_factory, monkeypatch):
+    """A ticket ledger per test, never the ledger of the user running the tests."""
+    directory = tmp_path_factory.mktemp('ledger') / 'upsun_support_ledger'
+    monkeypatch.setenv('UPSUN_SUPPORT_LEDGER_DIR', str(directory))
+    return directory
+
+
+@pytest.fixture(autouse=True)
 def retry_sleeps(monkeypatch):
     """The waits the client asks for, in order; nothing is slept, but the client's clock counts them as spent."""
     from ansible_collections.upsun.support.plugins.module_utils import client as client_module

@@ -114,13 +114,14 @@ def spool_dir(tmp_path):
 
 
 @pytest.fixture
-def make_callback(api, tokens, spool_dir):
+def make_callback(api, tokens, spool_dir, private_ledger):
     """Factory: a callback with the documented defaults, pointed at the fake API, plus ``options``."""
     def make(**options):
         display = mock.Mock(verbosity=0)
         callback = plugin.CallbackModule(display=display)
         settings = defaults()
-        settings.update(api_url=api.url, auth_url=api.url, api_token=tokens.api, retries=1, timeout=5.0, spool_dir=spool_dir)
+        settings.update(api_url=api.url, auth_url=api.url, api_token=tokens.api, retries=1, timeout=5.0, spool_dir=spool_dir,
+                        ledger_dir=str(private_ledger))
         settings.update(options)
         callback._plugin_options = settings
         callback._origins = dict((name, 'env: UPSUN_CLI_TOKEN' if name == 'api_token' else 'default') for name in settings)

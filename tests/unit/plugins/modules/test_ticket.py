@@ -492,14 +492,30 @@ def test_update_check_mode_sends_no_patch(api, run_module, module_params):
 
 
 def test_update_of_unknown_ticket_fails(api, run_module, module_params):
+    # The listing does not show it (it may lag): the update goes to the ticket itself, whose 404 says it does not exist.
     api.allow_exchange()
     api.on('GET', '/tickets', listing())
+    api.on('PATCH', '/tickets/1234', (404, {'error': 'Ticket 1234 not found'}))
 
     result = run_module(ticket_module, module_params(status='solved', **UPDATE))
 
     assert result['failed'] is True
     assert 'Ticket 1234 was not found' in result['msg']
-    assert api.requests('PATCH') == []
+    assert [call.json() for call in api.requests('PATCH')] == [{'status': 'solved'}]
+
+
+def test_update_of_a_ticket_the_listing_does_not_show_yet_is_sent_directly(api, run_module, module_params):
+    api.allow_exchange()
+    api.on('GET', '/tickets', listing())
+    api.on('PATCH', '/tickets/1234', (200, existing(status='solved', collaborator_ids=[UUID_A, UUID_B])))
+
+    result = run_module(ticket_module, module_params(status='solved', collaborator_ids=[UUID_B, UUID_B], **UPDATE))
+
+    assert result['changed'] is True
+    assert result['ticket']['status'] == 'solved'
+    assert 'sent directly' in result['msg']
+    assert [call.json() for call in api.requests('PATCH')] == [
+        {'status': 'solved', 'collaborator_ids': [UUID_B], 'collaborators_replace': False}]
 
 
 # --- dedupe -----------------------------------------------------------------------------------------------------------
