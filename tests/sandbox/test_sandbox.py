@@ -1270,6 +1270,8 @@ def test_in_process_listing_lag():
         assert client.listing() == {"lag": 60.0, "lag_scope": "filtered", "date_filter": "same-day", "pending": 1}
         with pytest.raises(ValueError, match="lag_scope must be one of all, filtered"):
             server.tickets.configure_listing(lag_scope="none")
+
+
 # Validation errors as the live API answers them --------------------------------------------------------------
 
 def test_validation_errors_as_a_400_whose_detail_maps_each_field_to_its_message(sandbox_factory):

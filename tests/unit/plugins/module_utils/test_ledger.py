@@ -251,7 +251,7 @@ def test_a_ledger_directory_of_another_user_is_refused_and_left_alone(ledger, di
     assert ledger.merge(REFERENCE, []) == []
     assert os.listdir(str(directory)) == []
     assert len(warned) == 1
-    assert 'is not used: it belongs to user {0}, not to this user ({1})'.format(owner, owner + 1) in warned[0]
+    assert 'is not used: it belongs to another user (uid {0}, this user is uid {1})'.format(owner, owner + 1) in warned[0]
     assert 'UPSUN_SUPPORT_LEDGER_DIR' in warned[0]
 
 
