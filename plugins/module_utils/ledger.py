@@ -74,8 +74,13 @@ def _snapshot(ticket):
 
 
 def _newer_or_same(ours, listed):
-    """Whether the ledger's view ``ours`` is at least as recent as the listing's (by the API's ``updated``)."""
-    return bool(ours.get('updated')) and str(ours['updated']) >= str(listed.get('updated') or '')
+    """Whether the ledger's view ``ours`` is more recent than the listing's (by the API's ``updated``).
+
+    ``updated`` counts whole seconds: a change in the same second as the one
+    the ledger saw (support solving a ticket just filed) shows with the same
+    time, so a tie goes to the listing, the API's own view.
+    """
+    return bool(ours.get('updated')) and str(ours['updated']) > str(listed.get('updated') or '')
 
 
 class Ledger:

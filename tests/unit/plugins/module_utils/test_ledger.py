@@ -110,6 +110,14 @@ def test_a_change_made_here_wins_over_a_listing_that_shows_the_ticket_as_it_was(
     assert [item['ticket_id'] for item in ledger.merge(RECOVERY, [])] == [1001]
 
 
+def test_a_change_in_the_same_second_as_the_ledger_s_view_is_the_listing_s(ledger):
+    # updated counts whole seconds: support solved the ticket in the second it was filed.
+    ledger.record_ticket(filed(1001))
+
+    [ticket] = ledger.merge(REFERENCE, [filed(1001, status='solved')])
+    assert ticket['status'] == 'solved'
+
+
 def test_a_lost_create_holds_new_posts_until_its_ticket_shows_or_the_hold_passes(ledger, clock):
     ledger.record_posting(REFERENCE, [REFERENCE], after=1000)
 
