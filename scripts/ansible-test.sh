@@ -21,15 +21,12 @@
 #   ANSIBLE_TEST_ALL_PYENV  0 to not expose the other pyenv Python versions
 #   ANSIBLE_TEST_BOOTSTRAP  0 to use $VENV as it is (not rebuilt from tests/requirements)
 #   COPY_ROOT               where the copy goes (default: .build/ansible_collections/upsun/support)
-#   PIP_QUIET               pip's verbosity in ansible-test's installs (default 1: errors only; 0 to see them all)
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${VENV:-${repo_root}/.venv}"
 copy_root="${COPY_ROOT:-${repo_root}/.build/ansible_collections/upsun/support}"
 export COPY_ROOT="${copy_root}"  # for scripts/sync-copy.sh
-# ansible-test's --requirements installs print hundreds of pip lines per run; pip still prints its errors when quiet.
-export PIP_QUIET="${PIP_QUIET:-1}"
 
 log() { printf 'ansible-test.sh: %s\n' "$*" >&2; }
 
