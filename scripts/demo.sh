@@ -21,32 +21,8 @@ use_tool_env demo.sh "run 'make demo', which sets it up"
 # The play runs on the implicit localhost: no inventory needed, and no warning about it.
 export ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false
 
-work="$(mktemp -d)"
-sandbox_pid=""
-stop_sandbox() {
-    if [[ -n "${sandbox_pid}" ]]; then
-        kill "${sandbox_pid}" 2>/dev/null || true
-        wait "${sandbox_pid}" 2>/dev/null || true
-    fi
-    rm -rf "${work}"
-}
-trap stop_sandbox EXIT
-
-# 1. The sandbox prints its URL on one line as soon as it listens.
-"${python}" -m upsun_sandbox --port 0 --quiet >"${work}/url" &
-sandbox_pid=$!
-url=""
-for _ in {1..150}; do
-    if [[ -s "${work}/url" ]]; then
-        read -r url <"${work}/url"
-        break
-    fi
-    sleep 0.1
-done
-if [[ "${url}" != http* ]]; then
-    echo "demo.sh: the sandbox did not start" >&2
-    exit 1
-fi
+# 1. The sandbox, on a free local port.
+start_sandbox demo.sh --quiet
 
 # 2. Where the API is and which token to use: the same variables as the Upsun CLI. Unset the URLs and set a real
 #    token, and the same playbook files a real ticket.

@@ -14,37 +14,10 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/tool-env.sh"
 use_tool_env sandbox.sh "run 'make sandbox', which sets it up"
 
-work="$(mktemp -d)"
-sandbox_pid=""
-stop_sandbox() {
-    if [[ -n "${sandbox_pid}" ]]; then
-        kill "${sandbox_pid}" 2>/dev/null || true
-        wait "${sandbox_pid}" 2>/dev/null || true
-    fi
-    rm -rf "${work}"
-}
-trap stop_sandbox EXIT
 trap 'exit 0' INT TERM
-
 read -r -a extra <<<"${SANDBOX_ARGS:-}"
-# The sandbox prints its URL on one line as soon as it listens, then a log line per request on stderr.
-"${python}" -m upsun_sandbox --port "${SANDBOX_PORT:-0}" "${extra[@]}" >"${work}/url" &
-sandbox_pid=$!
-url=""
-for _ in {1..150}; do
-    if [[ -s "${work}/url" ]]; then
-        read -r url <"${work}/url"
-        break
-    fi
-    if ! kill -0 "${sandbox_pid}" 2>/dev/null; then
-        break
-    fi
-    sleep 0.1
-done
-if [[ "${url}" != http* ]]; then
-    echo "sandbox.sh: the sandbox did not start" >&2
-    exit 1
-fi
+# In the foreground: a log line per request on stderr.
+start_sandbox sandbox.sh "${extra[@]}"
 
 cat <<TEXT
 The Upsun API sandbox listens at ${url} (its token is sandbox-api-token). In another shell:
