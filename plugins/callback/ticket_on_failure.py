@@ -321,41 +321,25 @@ import os
 from ansible import constants as C
 from ansible import context
 from ansible.module_utils.ansible_release import __version__ as ANSIBLE_VERSION
-from ansible.module_utils.basic import missing_required_lib
-from ansible.plugins.callback import CallbackBase
 
-from ansible_collections.upsun.support.plugins.module_utils.errors import TicketMayExistError, UpsunError
+from ansible_collections.upsun.support.plugins.module_utils.errors import TicketMayExistError
 from ansible_collections.upsun.support.plugins.module_utils.filing import file_prepared, prepare_create
 from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe_reference, recovery_reference
-from ansible_collections.upsun.support.plugins.module_utils.ledger import DEFAULT_LEDGER_DIR, Ledger
 from ansible_collections.upsun.support.plugins.module_utils.recovery import solve_carrying
-from ansible_collections.upsun.support.plugins.module_utils.settings import CONNECTION_NAMES, SECRET_NAMES, resolve_connection
+from ansible_collections.upsun.support.plugins.module_utils.settings import SECRET_NAMES
+from ansible_collections.upsun.support.plugins.plugin_utils.controller_filing import ApiSession, error_text, spool_unfiled
 from ansible_collections.upsun.support.plugins.plugin_utils.failure_report import (
-    FailureReport,
-    RunFailures,
-    ci_job_url,
-    in_rescued_block,
-    recap_lines,
-    task_name,
-    utc_now,
-)
+    FailureReport, RunFailures, ci_job_url, in_rescued_block, recap_lines, task_name)
 from ansible_collections.upsun.support.plugins.plugin_utils.identity import project_identity
 from ansible_collections.upsun.support.plugins.plugin_utils.interruption import (
-    DEFAULT_HUNG_TASK_SECONDS, RunningTasks, SignalHook, hung_task_seconds, signal_name, stopped_run_ticket, stopped_ticket)
+    DEFAULT_HUNG_TASK_SECONDS, RunningTasks, SignalHook, hung_task_seconds, signal_name, spool_stopped_run,
+    stopped_run_ticket, stopped_ticket)
 from ansible_collections.upsun.support.plugins.plugin_utils.known_secrets import URL_NAMES, KnownSecrets, shared_redactor
-from ansible_collections.upsun.support.plugins.plugin_utils.plugin_options import options_one_by_one, origin_text
+from ansible_collections.upsun.support.plugins.plugin_utils.plugin_options import CallbackWithFallbackOptions
 from ansible_collections.upsun.support.plugins.plugin_utils.redaction import RedactionError
 from ansible_collections.upsun.support.plugins.plugin_utils.rendering import default_recovery_key, ticket_request
-from ansible_collections.upsun.support.plugins.plugin_utils.spool import (
-    DEFAULT_SPOOL_DIR,
-    FLUSH_COMMAND,
-    SpoolError,
-    make_record,
-    write_record,
-)
 
 NAME = 'upsun.support.ticket_on_failure'
-SECTION = 'callback_upsun_support_ticket_on_failure'
 TICKET_OPTIONS = ('priority', 'category', 'subscription_id', 'organization_id')
 # The failed hosts whose variables are read for the values known to be secret.
 MAX_KNOWN_HOSTS = 200
@@ -371,15 +355,6 @@ def _name_of(host):
     return host.get_name() if hasattr(host, 'get_name') else str(host or 'unknown host')
 
 
-def _host_name(result):
-    return _name_of(_attr(result, 'host', '_host'))
-
-
-def _flush_command(directory):
-    return FLUSH_COMMAND if directory == DEFAULT_SPOOL_DIR else '{0} -e upsun_support_spool_dir={1}'.format(
-        FLUSH_COMMAND, directory)
-
-
 def _guarded(method):
     # Never let an error of the callback reach the run: it becomes a warning.
     @functools.wraps(method)
@@ -387,301 +362,222 @@ def _guarded(method):
         try:
             return method(self, *args, **kwargs)
         except Exception as exc:  # pylint: disable=broad-except
-            self.warn('internal error in {0} ({1}: {2}); the run itself is not affected.'.format(
+            self._warn('internal error in {0} ({1}: {2}); the run itself is not affected.'.format(
                 method.__name__, type(exc).__name__, exc))
             return None
     return wrapper
 
 
-class CallbackModule(CallbackBase):
-    # Records the unhandled failures of a run; files one ticket for them when it ends.
+class CallbackModule(CallbackWithFallbackOptions):
+    # Records the unhandled failures of a run as they come; builds and files one ticket for them when it ends.
 
     CALLBACK_VERSION = 2.0
     CALLBACK_TYPE = 'notification'
     CALLBACK_NAME = NAME
     CALLBACK_NEEDS_ENABLED = True
+    SECRET_OPTIONS = SECRET_NAMES
 
     def __init__(self, display=None, options=None):
-        self.playbooks = []
-        self.plays = []
-        self.play = None
-        self.finished = False
-        self._failures = None
-        self._redactor = None
-        self._redactor_hosts = 0
-        self._play_object = None
+        self._playbooks, self._plays, self._play = [], [], None
+        self._failures = RunFailures(lambda: self._redactor)
         # Failed host name: (host, play, task), to read the values known to be secret when the run ends.
-        self._failed = {}
-        self._origins = {}
-        self.running = RunningTasks()
+        self._failed_hosts = {}
+        self._running = RunningTasks()
+        self._redaction = (None, 0)
         self._signal_hook = None
         self._hung_after = DEFAULT_HUNG_TASK_SECONDS
+        self._ended = False
         # The ticket being filed at the end of the run, until that is over: a signal then spools this one.
-        self.filing = None
+        self._filing = None
         super(CallbackModule, self).__init__(display=display, options=options)
 
-    # -- settings -------------------------------------------------------
-
-    def set_options(self, task_keys=None, var_options=None, direct=None):
-        # A bad setting is reported and replaced by its default, instead of disabling the callback.
-        try:
-            super(CallbackModule, self).set_options(task_keys=task_keys, var_options=var_options, direct=direct)
-        except Exception:  # pylint: disable=broad-except
-            self._plugin_options, self._origins = options_one_by_one(
-                'callback', self._load_name, self.warn, SECRET_NAMES, keys=task_keys, variables=var_options, direct=direct)
-
-    def option(self, name, default=None):
-        try:
-            value = self.get_option(name)
-        except KeyError:
-            return default
-        return default if value is None else value
-
-    def origin(self, name):
-        # Where a setting came from: recorded by set_options (2.19+, or the fallback), else asked of the configuration.
-        origin = self._origins.get(name)
-        if origin is None:
-            try:
-                dummy, origin = self.get_option_and_origin(name)
-            except (KeyError, AttributeError):
-                origin = None
-        return origin_text(name, origin)
-
-    def connection(self):
-        values = dict((name, self.option(name)) for name in CONNECTION_NAMES)
-        origins = dict((name, self.origin(name)) for name in CONNECTION_NAMES if self.origin(name))
-        return resolve_connection(values, origins)
-
-    @staticmethod
-    def client_module():
-        # Imported only now: requests would cost every run, most of which never call the API, a tenth of a second.
-        from ansible_collections.upsun.support.plugins.module_utils import client
-        if not client.HAS_REQUESTS:
-            raise UpsunError(missing_required_lib('requests') + ' (on the controller, in the Python that runs Ansible)')
-        return client
-
-    @property
-    def redactor(self):
-        # Built once, when first needed; again only when failures came since (a warning about a setting came first).
-        if self._redactor is None or self._redactor_hosts != len(self._failed):
-            # The values to mask wherever they appear: the credentials, and the secrets in the failed hosts' variables.
-            secrets = KnownSecrets().credentials(dict((name, self.option(name)) for name in SECRET_NAMES + URL_NAMES)) \
-                .failed_hosts(list(self._failed.values())[:MAX_KNOWN_HOSTS]).values
-            self._redactor_hosts = len(self._failed)
-            try:
-                self._redactor = shared_redactor(self.option('redact_patterns'), self.option('redact_disable'), secrets=secrets)
-            except RedactionError as exc:
-                self._redactor = shared_redactor(secrets=secrets)
-                self.warn('{0}; using the built-in redaction rules only.'.format(exc))
-        return self._redactor
-
-    # -- output ---------------------------------------------------------
-
-    def say(self, message):
-        # On stderr when the stdout callback writes JSON, so that its output stays parseable.
-        stdout_callback = str(getattr(C, 'DEFAULT_STDOUT_CALLBACK', '') or '')
-        self._display.display('{0}: {1}'.format(NAME, self.redactor(message)), stderr=stdout_callback.endswith(('json', 'jsonl')))
-
-    def warn(self, message):
-        try:
-            self._display.warning('{0}: {1}'.format(NAME, self.redactor(message)))
-        except Exception:  # pylint: disable=broad-except
-            self._display.warning('{0}: a warning could not be shown safely.'.format(NAME))
-
-    # -- events ---------------------------------------------------------
+    # -- events: recorded as they come --------------------------------------
 
     @_guarded
     def v2_playbook_on_start(self, playbook):
-        self.playbooks.append(str(getattr(playbook, '_file_name', None) or 'unknown playbook'))
-        self.watch_signals()
+        self._playbooks.append(str(getattr(playbook, '_file_name', None) or 'unknown playbook'))
+        self._watch_signals()
 
     @_guarded
     def v2_playbook_on_play_start(self, play):
-        self._play_object = play
-        self.play = (play.get_name() or '').strip() or 'unnamed play'
-        self.plays.append(self.play)
+        self._play = play
+        self._plays.append((play.get_name() or '').strip() or 'unnamed play')
 
     @_guarded
     def v2_runner_on_failed(self, result, ignore_errors=False):
-        self.running.done(_host_name(result))
-        if not ignore_errors:
-            self.record(result, 'failed')
+        self._record(result, 'failed', counted=not ignore_errors)
 
     @_guarded
     def v2_runner_on_unreachable(self, result):
-        self.running.done(_host_name(result))
-        if getattr(_attr(result, 'task', '_task'), 'ignore_unreachable', False) is not True:
-            self.record(result, 'unreachable')
+        self._record(result, 'unreachable', counted=getattr(_attr(result, 'task', '_task'), 'ignore_unreachable', False) is not True)
 
-    # The task each host is running, for a run stopped by a signal (see on_signal). Not guarded: nothing here raises.
+    # The task each host is running, for a run stopped by a signal (see _on_signal). Not guarded: nothing here raises.
     def v2_runner_on_start(self, host, task):
-        self.running.start(_name_of(host), task_name(task), str(getattr(task, 'action', None) or 'unknown action'))
+        self._running.start(_name_of(host), task_name(task), str(getattr(task, 'action', None) or 'unknown action'))
 
     def v2_runner_on_ok(self, result):
-        self.running.done(_host_name(result))
+        self._running.done(_name_of(_attr(result, 'host', '_host')))
 
     v2_runner_on_skipped = v2_runner_on_ok
 
     @_guarded
     def v2_playbook_on_stats(self, stats):
-        if not self.finished:
-            self.finished = True
-            self.finish(stats)
-            self.filing = None
+        if not self._ended:
+            self._ended = True
+            self._report(stats)
+            self._filing = None
 
-    def record(self, result, kind):
-        if self._failures is None:
-            self._failures = RunFailures(lambda: self.redactor)
+    def _record(self, result, kind, counted):
         task, host, data = _attr(result, 'task', '_task'), _attr(result, 'host', '_host'), _attr(result, 'result', '_result')
-        name = _name_of(host)
-        if hasattr(host, 'get_name') and self._play_object is not None:
-            self._failed.setdefault(name, (host, self._play_object, task))
-        self._failures.record(name, task, data if isinstance(data, dict) else {}, kind, self.play,
-                              kind == 'failed' and in_rescued_block(task))
+        self._running.done(_name_of(host))
+        if not counted:
+            return
+        if hasattr(host, 'get_name') and self._play is not None:
+            self._failed_hosts.setdefault(host.get_name(), (host, self._play, task))
+        self._failures.record(_name_of(host), task, data if isinstance(data, dict) else {}, kind,
+                              self._plays[-1] if self._plays else None, kind == 'failed' and in_rescued_block(task))
 
-    # -- the ticket -----------------------------------------------------
+    # -- settings and output ------------------------------------------------
 
-    def finish(self, stats):
+    def _values(self, names):
+        return dict((name, self.get_option(name)) for name in names)
+
+    @property
+    def _redactor(self):
+        # Built when first needed; again only when failures came since (a warning about a setting came first).
+        redactor, hosts = self._redaction
+        if redactor is None or hosts != len(self._failed_hosts):
+            # The values to mask wherever they appear: the credentials, and the secrets in the failed hosts' variables.
+            secrets = KnownSecrets().credentials(self._values(SECRET_NAMES + URL_NAMES)) \
+                .failed_hosts(list(self._failed_hosts.values())[:MAX_KNOWN_HOSTS]).values
+            try:
+                self._redaction = (shared_redactor(self.get_option('redact_patterns'), self.get_option('redact_disable'),
+                                                   secrets=secrets), len(self._failed_hosts))
+            except RedactionError as exc:
+                self._redaction = (shared_redactor(secrets=secrets), len(self._failed_hosts))
+                self._warn('{0}; using the built-in redaction rules only.'.format(exc))
+        return self._redaction[0]
+
+    def _say(self, message):
+        # On stderr when the stdout callback writes JSON, so that its output stays parseable.
+        stdout_callback = str(getattr(C, 'DEFAULT_STDOUT_CALLBACK', '') or '')
+        self._display.display('{0}: {1}'.format(NAME, self._redactor(message)), stderr=stdout_callback.endswith(('json', 'jsonl')))
+
+    def _warn(self, message):
+        try:
+            self._display.warning('{0}: {1}'.format(NAME, self._redactor(message)))
+        except Exception:  # pylint: disable=broad-except
+            self._display.warning('{0}: a warning could not be shown safely.'.format(NAME))
+
+    # -- the end of the run: one report, one ticket -------------------------
+
+    def _report(self, stats):
         counts = getattr(stats, 'failures', None)
-        unhandled = (self._failures or RunFailures(lambda: self.redactor)).unhandled(counts if isinstance(counts, dict) else None)
-        if self.skips_check_mode(bool(unhandled)):
+        unhandled = self._failures.unhandled(counts if isinstance(counts, dict) else None)
+        if self._skips_check_mode(bool(unhandled)):
             return
         if not unhandled:
-            if self.option('resolve_on_success', False) and not counts:
-                self.resolve()
+            if self.get_option('resolve_on_success') and not counts:
+                self._solve_earlier_tickets()
             return
-        report = FailureReport('callback', unhandled, plays=self.plays, playbooks=self.playbooks, ci_job=ci_job_url(),
-                               ansible_version=ANSIBLE_VERSION, project=self.project())
+        report = FailureReport('callback', unhandled, plays=self._plays, playbooks=self._playbooks, ci_job=ci_job_url(),
+                               ansible_version=ANSIBLE_VERSION, project=self._project())
         report.recap = recap_lines(stats, report.hosts())
-        ticket, warnings = ticket_request(
-            report, self.redactor, options=dict((name, self.option(name)) for name in TICKET_OPTIONS),
-            subject_template=self.option('subject'), dedupe_key=self.option('dedupe_key'))
+        ticket, warnings = ticket_request(report, self._redactor, options=self._values(TICKET_OPTIONS),
+                                          subject_template=self.get_option('subject'), dedupe_key=self.get_option('dedupe_key'))
         for warning in warnings:
-            self.warn(warning)
-        self.file(ticket)
+            self._warn(warning)
+        self._file(ticket)
 
-    def project(self):
+    def _project(self):
         # The inventory sources as ansible-playbook resolved them (paths made absolute), else the configured default.
         inventory = context.CLIARGS.get('inventory') or getattr(C, 'DEFAULT_HOST_LIST', None) or []
-        if isinstance(inventory, str):
-            inventory = [inventory]
-        return project_identity(self.option('project'), self.playbooks, inventory)
+        return project_identity(self.get_option('project'), self._playbooks, [inventory] if isinstance(inventory, str) else inventory)
 
-    def skips_check_mode(self, failed):
+    def _skips_check_mode(self, failed):
         # A --check run changes nothing, and its success proves nothing: no ticket filed or solved, unless asked.
-        if not context.CLIARGS.get('check') or self.option('file_in_check_mode', False):
+        if not context.CLIARGS.get('check') or self.get_option('file_in_check_mode'):
             return False
         if failed:
-            self.say('check mode (--check): filed no Upsun ticket for this failed run (set file_in_check_mode to file '
-                     'one in check runs).')
+            self._say('check mode (--check): filed no Upsun ticket for this failed run (set file_in_check_mode to file '
+                      'one in check runs).')
         return True
 
-    def resolve(self):
-        key = self.option('dedupe_key')
+    def _solve_earlier_tickets(self):
+        key = self.get_option('dedupe_key')
         reference = dedupe_reference(key) if key else recovery_reference(
-            default_recovery_key(FailureReport('callback', [], playbooks=self.playbooks, project=self.project())))
+            default_recovery_key(FailureReport('callback', [], playbooks=self._playbooks, project=self._project())))
         try:
-            client_module = self.client_module()
-            settings = self.connection()
-            settings.validate()
-            client = client_module.client_from_settings(settings, warn=self.warn)
-            try:
-                solved = solve_carrying(client, reference, ledger=self.ledger(client))
-            finally:
-                client.close()
+            with self._api_session() as session:
+                solved = solve_carrying(session.client, reference, ledger=session.ledger)
         except Exception as exc:  # pylint: disable=broad-except
-            self.warn('could not solve the tickets of earlier failed runs of this playbook: {0}'.format(
-                exc.msg if isinstance(exc, UpsunError) else '{0}: {1}'.format(type(exc).__name__, exc)))
+            self._warn('could not solve the tickets of earlier failed runs of this playbook: {0}'.format(error_text(exc)))
             return
         for dummy, ticket in solved:
-            self.say('solved Upsun ticket {0}, filed for an earlier failed run of this playbook: {1}'.format(
+            self._say('solved Upsun ticket {0}, filed for an earlier failed run of this playbook: {1}'.format(
                 ticket.get('ticket_id'), ticket.get('zd_ticket_url') or 'no URL given'))
 
-    def file(self, ticket):
-        self.filing = ticket
-        settings = None
+    def _file(self, ticket):
+        self._filing = ticket
+        session = self._api_session()
         try:
-            client_module = self.client_module()
-            settings = self.connection()
-            settings.validate()
-            prepared = prepare_create(ticket, settings.secret_values())
-            client = client_module.client_from_settings(settings, warn=self.warn)
-            try:
-                created, filed = file_prepared(client, prepared, self.warn, self.ledger(client))
-            finally:
-                client.close()
+            with session:
+                created, filed = file_prepared(session.client, prepare_create(ticket, session.settings.secret_values()),
+                                               self._warn, session.ledger)
         except Exception as exc:  # pylint: disable=broad-except
-            error = exc.msg if isinstance(exc, UpsunError) else '{0}: {1}'.format(type(exc).__name__, exc)
-            self.spool(ticket, error, isinstance(exc, TicketMayExistError), settings.public() if settings else {})
+            spool_unfiled(self.get_option('spool_dir'), ticket, error_text(exc), isinstance(exc, TicketMayExistError),
+                          session.public(), self._redactor, self._warn)
             return
         url = filed.get('zd_ticket_url') or 'no URL given'
         if created:
-            self.say('filed Upsun ticket {0} for this failed run: {1}'.format(filed.get('ticket_id'), url))
+            self._say('filed Upsun ticket {0} for this failed run: {1}'.format(filed.get('ticket_id'), url))
         else:
-            self.say('Upsun ticket {0} (status {1}) already tracks this failure, filed nothing: {2}'.format(
+            self._say('Upsun ticket {0} (status {1}) already tracks this failure, filed nothing: {2}'.format(
                 filed.get('ticket_id'), filed.get('status'), url))
 
-    def ledger(self, client):
-        return Ledger(self.option('ledger_dir', DEFAULT_LEDGER_DIR), client.api_url, self.warn)
+    def _api_session(self):
+        return ApiSession(self._connection_settings, self._warn, self.get_option('ledger_dir'))
 
-    def spool(self, ticket, error, may_exist, connection):
-        directory = self.option('spool_dir', DEFAULT_SPOOL_DIR)
-        try:
-            record = make_record(ticket, 'callback', utc_now(), error=error, may_exist=may_exist, connection=connection,
-                                 redact=self.redactor)
-            path = write_record(directory, record)
-        except (SpoolError, OSError) as exc:
-            self.warn('could not file the Upsun ticket for this failed run ({0}), nor spool it: {1}. Here it is, to file '
-                      'by hand:\n{2}\n\n{3}'.format(error, exc, ticket['subject'], ticket['description']))
-            return
-        self.warn('could not file the Upsun ticket for this failed run{0}: {1} It was written to {2}; file it later with '
-                  '"{3}".'.format(' (it may have been filed: the flush checks first)' if may_exist else '', error, path,
-                                  _flush_command(directory)))
+    # -- runs stopped by a signal (plugins/plugin_utils/interruption.py) ----
 
-    # -- runs stopped by a signal (plugins/plugin_utils/interruption.py) --
-
-    def watch_signals(self):
+    def _watch_signals(self):
         # Once, in the controller's main thread, after ansible-core set its own handlers (they run after ours).
-        if self._signal_hook is not None or not self.option('spool_on_interrupt', True):
+        if self._signal_hook is not None or not self.get_option('spool_on_interrupt'):
             return
         try:
-            self._hung_after = hung_task_seconds(self.option('hung_task_seconds', DEFAULT_HUNG_TASK_SECONDS))
+            self._hung_after = hung_task_seconds(self.get_option('hung_task_seconds'))
         except ValueError as exc:
-            self.warn('ignored the {0} setting: {1}; using its default ({2:g}).'.format(
+            self._warn('ignored the {0} setting: {1}; using its default ({2:g}).'.format(
                 'hung_task_seconds', exc, DEFAULT_HUNG_TASK_SECONDS))
-        self._signal_hook = SignalHook(self.on_signal)
+        self._signal_hook = SignalHook(self._on_signal)
         try:
             self._signal_hook.install()
         except ValueError as exc:
-            self.warn('cannot watch for SIGTERM and SIGINT ({0}): a stopped run spools no ticket.'.format(exc))
+            self._warn('cannot watch for SIGTERM and SIGINT ({0}): a stopped run spools no ticket.'.format(exc))
 
-    def on_signal(self, signum):
-        """Spool the ticket of a run that ``signum`` stops, if the rule says so: no request, no display (its lock)."""
-        name = signal_name(signum)
+    def _on_signal(self, signum):
+        # Spools the ticket of the run signum stops, if the rule says so: no request, no display (it holds a lock).
         try:
-            stopped = None if self.finished and self.filing is None else stopped_ticket(signum, self.filing, lambda: (
-                stopped_run_ticket(
-                    (self._failures or RunFailures(lambda: self.redactor)).unhandled(), self.running.groups(),
-                    self._hung_after, signum, self.redactor, plays=self.plays, playbooks=self.playbooks,
-                    ansible_version=ANSIBLE_VERSION, options=dict((option, self.option(option)) for option in TICKET_OPTIONS),
-                    dedupe_key=self.option('dedupe_key'))))
+            stopped = None if self._ended and self._filing is None else stopped_ticket(
+                signum, self._filing, functools.partial(self._stopped_run_ticket, signum))
             if stopped is None:
                 return
-            ticket, may_exist, error = stopped
             # The end of the run, should it still come, files nothing more: the ticket is spooled here.
-            self.finished = True
-            directory = self.option('spool_dir', DEFAULT_SPOOL_DIR)
-            record = make_record(ticket, 'callback', utc_now(), may_exist=may_exist, connection=self.public_connection(),
-                                 redact=self.redactor, error=error)
-            message = 'the run was stopped by {0}: its ticket was spooled to {1}; file it later with "{2}".'.format(
-                name, write_record(directory, record), _flush_command(directory))
+            self._ended = True
+            message = spool_stopped_run(signum, stopped, self.get_option('spool_dir'), self._public_connection(), self._redactor)
         except Exception as exc:  # pylint: disable=broad-except
             message = 'the run was stopped by {0}, and its ticket could not be spooled: {1}: {2}'.format(
-                name, type(exc).__name__, exc)
-        os.write(2, '[WARNING]: {0}: {1}\n'.format(NAME, self.redactor(message)).encode('utf-8', 'replace'))
+                signal_name(signum), type(exc).__name__, exc)
+        os.write(2, '[WARNING]: {0}: {1}\n'.format(NAME, self._redactor(message)).encode('utf-8', 'replace'))
 
-    def public_connection(self):
+    def _stopped_run_ticket(self, signum):
+        return stopped_run_ticket(
+            self._failures.unhandled(), self._running.groups(), self._hung_after, signum, self._redactor,
+            plays=self._plays, playbooks=self._playbooks, ansible_version=ANSIBLE_VERSION,
+            options=self._values(TICKET_OPTIONS), dedupe_key=self.get_option('dedupe_key'))
+
+    def _public_connection(self):
         try:
-            return self.connection().public()
+            return self._connection_settings().public()
         except Exception:  # pylint: disable=broad-except
             return {}

@@ -20,6 +20,7 @@ import os
 import signal
 import time
 
+from ansible_collections.upsun.support.plugins.plugin_utils.controller_filing import flush_command, spool_ticket
 from ansible_collections.upsun.support.plugins.plugin_utils.failure_report import FailureReport, ci_job_url
 from ansible_collections.upsun.support.plugins.plugin_utils.rendering import (
     MAX_LISTED_GROUPS, default_dedupe_key, join, render_description, subject_fields, ticket_request)
@@ -140,9 +141,13 @@ def interrupted_ticket(report, signum, running, redact, options=None, dedupe_key
                 join(sorted(group['hosts']), MAX_LISTED_GROUPS)))
     else:
         lines.append('No task was running.')
-    if not report.failures:
+    if report.failures:
+        lines.append('It had {0} unhandled failure(s) by then: failed tasks or unreachable hosts that no rescue, '
+                     'ignore_errors or ignore_unreachable handled.'.format(len(report.failures)))
+    else:
         lines.append('No task had failed yet.')
-    description = '\n'.join(lines + ['', render_description(report)])
+    # The description of a run that ended opens with how it ended ("ended with 0 unhandled failure(s)"): ours instead.
+    description = '\n'.join(lines + ['', render_description(report).partition('\n\n')[2]])
     # The running tasks' names are redacted like the failed ones: the key is written to the spool as it is.
     key = dedupe_key or '|'.join([default_dedupe_key(report), 'interrupted'] + sorted(redact(group['task']) for group in running))
     request, dummy = ticket_request(report, redact, options=options, subject=subject, description=description,
@@ -175,3 +180,12 @@ def stopped_ticket(signum, filing, build):
     if ticket is None:
         return None
     return ticket, False, 'the run was stopped by {0} before its end; there was no time to file the ticket'.format(name)
+
+
+def spool_stopped_run(signum, stopped, directory, connection, redact):
+    """Write ``stopped`` (what ``stopped_ticket`` gave) to the spool in ``directory``; the line that says where."""
+    ticket, may_exist, error = stopped
+    path = spool_ticket(directory, ticket, error, may_exist, connection, redact)
+    message = 'the run was stopped by {0}: its ticket was spooled to {1}; file it later with "{2}".'.format(
+        signal_name(signum), path, flush_command(directory))
+    return message

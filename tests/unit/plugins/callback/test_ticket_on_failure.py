@@ -496,7 +496,7 @@ def test_a_signal_after_a_failure_spools_once_and_nothing_is_sent(make_callback,
     callback.v2_runner_on_start(Host('web3'), TASKS['Check'])
     callback.v2_runner_on_ok(Result('web3', TASKS['Check'], {}))
 
-    callback.on_signal(signal.SIGTERM)
+    callback._on_signal(signal.SIGTERM)
     callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
 
     path, text, record = _spooled(spool_dir)
@@ -512,7 +512,7 @@ def test_a_signal_that_spools_nothing_leaves_the_end_of_run_filing_alone(make_ca
     accept_tickets(api)
     callback = make_callback()
     callback.v2_runner_on_start(Host('web1'), TASKS['Check'])
-    callback.on_signal(signal.SIGINT)
+    callback._on_signal(signal.SIGINT)
     assert spool_files(spool_dir) == []
 
     fail(callback, 'web1', 'Deploy', msg='x')
@@ -525,7 +525,7 @@ def test_a_signal_while_the_ticket_is_filed_spools_that_ticket_as_may_exist(make
     callback = make_callback()
     fail(callback, 'web1', 'Deploy', msg='x')
     accept_tickets(api)
-    api.on('POST', '/tickets', lambda call: callback.on_signal(signal.SIGTERM) or (200, dict(call.json(), ticket_id=1)))
+    api.on('POST', '/tickets', lambda call: callback._on_signal(signal.SIGTERM) or (200, dict(call.json(), ticket_id=1)))
 
     callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
 
@@ -543,7 +543,7 @@ def test_a_signal_after_the_ticket_was_filed_spools_nothing(make_callback, api, 
     accept_tickets(api)
     callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
 
-    callback.on_signal(signal.SIGTERM)
+    callback._on_signal(signal.SIGTERM)
 
     assert len(posted(api)) == 1 and spool_files(spool_dir) == []
 
@@ -604,7 +604,7 @@ def test_a_bug_in_the_callback_is_a_warning_not_a_broken_run(make_callback, api)
 
 def test_secrets_are_masked_in_every_warning(make_callback, tokens):
     callback = make_callback(access_token=tokens.access)
-    callback.warn('the server echoed {0} and {1}'.format(tokens.api, tokens.access))
+    callback._warn('the server echoed {0} and {1}'.format(tokens.api, tokens.access))
     assert warnings(callback) == ['upsun.support.ticket_on_failure: the server echoed [REDACTED] and [REDACTED]']
 
 
@@ -681,7 +681,7 @@ def test_settings_that_load_fine_are_taken_as_they_are():
 def test_the_token_source_is_named_never_shown(make_callback, origin, source):
     callback = make_callback()
     callback._origins['api_token'] = origin
-    assert callback.connection().token_source() == source
+    assert callback._connection_settings().token_source() == source
 
 
 # --- recovery ---------------------------------------------------------------------------------------------------------
@@ -805,7 +805,7 @@ def test_file_in_check_mode_files_the_failure_of_a_check_run(make_callback, api,
 def test_the_project_option_and_the_inventory_make_the_keys(make_callback, api, monkeypatch):
     accept_tickets(api)
     monkeypatch.setattr(plugin.context, 'CLIARGS', ImmutableDict(inventory=('/ci/checkout/hosts', 'web9,')))
-    assert make_callback().project() == 'where=/ci/checkout/site.yml;inventory=/ci/checkout/hosts,web9,'
+    assert make_callback()._project() == 'where=/ci/checkout/site.yml;inventory=/ci/checkout/hosts,web9,'
     callback = make_callback(project='shop')
     fail(callback, 'web1', 'Deploy', msg='x')
     callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
