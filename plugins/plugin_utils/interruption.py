@@ -142,8 +142,7 @@ def interrupted_ticket(report, signum, running, redact, options=None, dedupe_key
     else:
         lines.append('No task was running.')
     if report.failures:
-        lines.append('It had {0} unhandled failure(s) by then: failed tasks or unreachable hosts that no rescue, '
-                     'ignore_errors or ignore_unreachable handled.'.format(len(report.failures)))
+        lines.append('The run had {0} unhandled failure(s) by then, listed below.'.format(len(report.failures)))
     else:
         lines.append('No task had failed yet.')
     # The description of a run that ended opens with how it ended ("ended with 0 unhandled failure(s)"): ours instead.

@@ -160,3 +160,27 @@ def test_a_stopped_run_without_failure_or_running_task_says_so():
     assert ticket['subject'] == 'Ansible run of site.yml interrupted by SIGINT'
     assert 'No task was running.' in ticket['description'] and 'No task had failed yet.' in ticket['description']
     assert ticket['dedupe_key'] == 'mine'
+
+
+def test_a_stopped_run_reads_as_stopped_not_as_a_run_that_ended():
+    report = FailureReport('callback', [], plays=['Deploy web'], playbooks=['/ci/site.yml'])
+    running = [dict(task='Wait for the cluster', action='command', hosts=['web1'], seconds=75.4)]
+
+    description = interrupted_ticket(report, signal.SIGTERM, running, REDACT)['description']
+
+    assert description.startswith('The run was stopped by SIGTERM')
+    assert 'The run hung at task "Wait for the cluster" (command) on 1 host(s), running for 75 s: web1' in description
+    assert 'ended with' not in description and 'unhandled failure(s)' not in description
+    # The rest of the report is still there.
+    assert '\nPlaybook: /ci/site.yml\nPlay: Deploy web\n' in description
+
+
+def test_a_stopped_run_with_failures_counts_them_by_then():
+    report = FailureReport('callback', [Failure('web1', task='Deploy', action='command', error='disk full')],
+                           playbooks=['/ci/site.yml'])
+
+    description = interrupted_ticket(report, signal.SIGINT, [], REDACT)['description']
+
+    assert description.startswith('The run was stopped by SIGINT')
+    assert '1 unhandled failure(s) by then' in description and 'ended with' not in description
+    assert 'Task "Deploy" (command) failed on 1 host:\n   web1\n   Error:\n      disk full' in description
