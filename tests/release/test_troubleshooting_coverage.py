@@ -52,10 +52,14 @@ KNOWN_CALLS = {
 }
 # Calls that pass on a message made elsewhere: (file, source text of the call) -> where that message is covered.
 PASS_THROUGH = {
-    ('plugins/callback/ticket_on_failure.py', 'self.warn(warning)'):
+    ('plugins/callback/ticket_on_failure.py', 'self._warn(warning)'):
         "the warnings of ticket_request(): the subject template error, an 'error' assignment in plugin_utils/rendering.py",
-    ('plugins/callback/ticket_on_failure.py', "self._display.warning('{0}: {1}'.format(NAME, self.redactor(message)))"):
+    ('plugins/callback/ticket_on_failure.py', "self._display.warning('{0}: {1}'.format(NAME, self._redactor(message)))"):
         'the wrapper that prefixes every warning of the callback with its name; its callers are extracted',
+    ('plugins/plugin_utils/plugin_options.py', 'self._warn(warning)'):
+        'the warnings of options_one_by_one(), in the same file, extracted',
+    ('plugins/plugin_utils/plugin_options.py', 'self._display.warning(message)'):
+        "the default _warn of a callback with fallback options, which shows its callers' messages; they are extracted",
     ('plugins/filter/deploy_failure_report.py', "Display().warning('upsun.support.deploy_failure_ticket: ' + error)"):
         "the 'error' assignment of deploy_failure_arguments just above it, extracted",
     ('plugins/filter/deploy_failure_report.py', 'AnsibleFilterError(str(exc))'):
