@@ -13,13 +13,12 @@ from unittest import mock
 
 import pytest
 
-from ansible.playbook.play import Play
 
 from ansible_collections.upsun.support.plugins.callback import ticket_on_failure as plugin
 from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe_reference, recovery_reference
 from ansible_collections.upsun.support.tests.unit.plugins.callback.playbook_run import (
-    TASKS, Result, LegacyResult, warnings, displayed, stats_for, fail, accept_tickets, posted, spool_files, keys,
-    reference,
+    TASKS, LegacyResult, Result, accept_tickets, displayed, fail, filed_ticket, keys, posted, spool_files, stats_for,
+    warnings,
 )
 
 
@@ -88,8 +87,7 @@ def test_a_failing_rescue_is_reported_but_not_the_failure_it_rescued(make_callba
     callback = make_callback()
     fail(callback, 'web1', 'Risky', msg='risky failed')
     fail(callback, 'web1', 'Recover', msg='recovery failed')
-    callback.v2_playbook_on_stats(stats_for(web1=dict(rescued=1, failures=1)))
-    [body] = posted(api)
+    body = filed_ticket(callback, api, web1=dict(rescued=1, failures=1))
     assert 'recovery failed' in body['description']
     assert 'risky failed' not in body['description']
     assert body['subject'].endswith('failed on 1 host(s): Recover')
@@ -101,16 +99,14 @@ def test_the_play_stats_win_when_the_block_structure_disagrees(make_callback, ap
     callback = make_callback()
     fail(callback, 'web1', 'Deploy', msg='first, rescued')
     fail(callback, 'web1', 'Bare', msg='second, fatal')
-    callback.v2_playbook_on_stats(stats_for(web1=dict(rescued=1, failures=1)))
-    [body] = posted(api)
+    body = filed_ticket(callback, api, web1=dict(rescued=1, failures=1))
     assert 'second, fatal' in body['description'] and 'first, rescued' not in body['description']
 
 
 def test_a_host_the_stats_count_as_failed_without_an_event_is_still_reported(make_callback, api):
     accept_tickets(api)
     callback = make_callback()
-    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
-    [body] = posted(api)
+    body = filed_ticket(callback, api, web1=dict(failures=1))
     assert 'Task "unknown task" (unknown action) failed on 1 host:\n   web1\n' in body['description']
 
 
@@ -125,6 +121,5 @@ def test_results_of_older_ansible_cores_are_read_too(make_callback, api):
     accept_tickets(api)
     callback = make_callback()
     fail(callback, 'web1', 'Deploy', result_class=LegacyResult, msg='legacy failure')
-    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
-    [body] = posted(api)
+    body = filed_ticket(callback, api, web1=dict(failures=1))
     assert 'Task "Deploy" (command) failed on 1 host:\n   web1\n   Error:\n      legacy failure' in body['description']

@@ -18,8 +18,8 @@ from ansible_collections.upsun.support.plugins.callback import ticket_on_failure
 from ansible_collections.upsun.support.plugins.module_utils import client as client_module
 from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe_reference, recovery_reference
 from ansible_collections.upsun.support.tests.unit.plugins.callback.playbook_run import (
-    TASKS, Result, warnings, displayed, stats_for, fail, accept_tickets, posted, spool_files, keys, failed_run,
-    reference, spooled,
+    TASKS, Result, accept_tickets, displayed, fail, failed_run, filed_ticket, keys, posted, reference, spool_files,
+    spooled, stats_for, warnings,
 )
 
 
@@ -40,8 +40,7 @@ def test_an_open_ticket_for_the_same_failure_is_not_filed_again(make_callback, a
 def test_a_solved_ticket_for_the_same_failure_gets_a_follow_up(make_callback, api):
     accept_tickets(api, [{'ticket_id': 7, 'status': 'solved', 'description': 'Dedupe reference: ' + reference()}])
     callback = failed_run(make_callback)
-    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
-    [body] = posted(api)
+    body = filed_ticket(callback, api, web1=dict(failures=1))
     assert body['followup_tid'] == '7'
 
 
@@ -244,8 +243,7 @@ def test_the_project_option_and_the_inventory_make_the_keys(make_callback, api, 
     assert make_callback()._project() == 'where=/ci/checkout/site.yml;inventory=/ci/checkout/hosts,web9,'
     callback = make_callback(project='shop')
     fail(callback, 'web1', 'Deploy', msg='x')
-    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
-    [body] = posted(api)
+    body = filed_ticket(callback, api, web1=dict(failures=1))
     assert body['description'].endswith('Dedupe reference: {0}\nRecovery reference: {1}'.format(
         dedupe_reference('ticket_on_failure|project=shop|site.yml|Deploy'),
         recovery_reference('ticket_on_failure|project=shop|site.yml')))

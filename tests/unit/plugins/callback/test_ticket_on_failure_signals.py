@@ -14,7 +14,7 @@ import signal
 from ansible.inventory.host import Host
 
 from ansible_collections.upsun.support.tests.unit.plugins.callback.playbook_run import (
-    TASKS, Result, warnings, stats_for, fail, accept_tickets, posted, spool_files, spooled,
+    TASKS, Result, accept_tickets, fail, posted, spool_files, spooled, stats_for, warnings,
 )
 
 

@@ -18,7 +18,7 @@ from ansible.vars.manager import VariableManager
 
 from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe_reference
 from ansible_collections.upsun.support.tests.unit.plugins.callback.playbook_run import (
-    PLAY, TASKS, Result, warnings, displayed, stats_for, fail, accept_tickets, posted, reference,
+    PLAY, TASKS, Result, accept_tickets, displayed, fail, filed_ticket, warnings,
 )
 
 
@@ -29,8 +29,7 @@ def test_no_log_results_stay_hidden(make_callback, api):
     callback.v2_runner_on_failed(Result('web1', TASKS['Deploy'], censored))
     # A no_log task whose result would still carry the secret: the task's flag is enough.
     callback.v2_runner_on_failed(Result('web2', TASKS['Read secret'], {'failed': True, 'msg': 'password=hunter2'}))
-    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1), web2=dict(failures=1)))
-    [body] = posted(api)
+    body = filed_ticket(callback, api, web1=dict(failures=1), web2=dict(failures=1))
     assert body['description'].count('hidden by no_log') == 2
     assert 'hunter2' not in body['description'] and "'no_log: true'" not in body['description']
 
@@ -39,8 +38,7 @@ def test_the_subject_template_takes_the_documented_fields(make_callback, api):
     accept_tickets(api)
     callback = make_callback(subject='[CI] {playbooks} / {plays}: {failure_count} failure(s) on {hosts} ({task})')
     fail(callback, 'web1', 'Deploy', msg='x')
-    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
-    [body] = posted(api)
+    body = filed_ticket(callback, api, web1=dict(failures=1))
     assert body['subject'] == '[CI] site.yml / Deploy web: 1 failure(s) on web1 (Deploy)'
     assert warnings(callback) == []
 
@@ -50,8 +48,7 @@ def test_a_bad_subject_template_warns_and_uses_the_default(make_callback, api, t
     accept_tickets(api)
     callback = make_callback(subject=template)
     fail(callback, 'web1', 'Deploy', msg='x')
-    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
-    [body] = posted(api)
+    body = filed_ticket(callback, api, web1=dict(failures=1))
     assert body['subject'] == 'Ansible run of site.yml failed on 1 host(s): Deploy'
     [warning, filed] = warnings(callback) + displayed(callback)
     assert 'subject template' in warning and 'Using the default' in warning
@@ -61,8 +58,7 @@ def test_a_set_dedupe_key_is_used_as_is(make_callback, api):
     accept_tickets(api)
     callback = make_callback(dedupe_key='nightly-deploy')
     fail(callback, 'web1', 'Deploy', msg='x')
-    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
-    [body] = posted(api)
+    body = filed_ticket(callback, api, web1=dict(failures=1))
     assert 'Dedupe reference: {0}\n'.format(dedupe_reference('nightly-deploy')) in body['description']
     assert api.requests('GET', '/tickets')[0].query['search'] == [dedupe_reference('nightly-deploy')]
 
@@ -72,8 +68,7 @@ def test_the_ci_job_is_linked_when_known(make_callback, api, monkeypatch):
     monkeypatch.setenv('CI_JOB_URL', 'https://gitlab.example/acme/shop/-/jobs/77')
     callback = make_callback()
     fail(callback, 'web1', 'Deploy', msg='x')
-    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
-    [body] = posted(api)
+    body = filed_ticket(callback, api, web1=dict(failures=1))
     assert 'CI job: https://gitlab.example/acme/shop/-/jobs/77' in body['description']
 
 
@@ -119,8 +114,7 @@ def test_vaulted_values_and_module_defaults_credentials_are_masked_whatever_surr
     callback.v2_playbook_on_play_start(play)
     message = 'connect failed: dsn=mysql://app@db/shop?pwVaulted-DB-Passw0rd-77x; header X-Tok:ModuleDefaultsToken-4242;'
     callback.v2_runner_on_failed(Result('web1', tasks['Deploy'], {'failed': True, 'msg': message}))
-    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
-    [body] = posted(api)
+    body = filed_ticket(callback, api, web1=dict(failures=1))
     assert 'Vaulted-DB-Passw0rd' not in body['description'] and 'ModuleDefaultsToken' not in body['description']
     assert 'connect failed: dsn=mysql://app@db/shop?pw[REDACTED]x; header X-Tok:[REDACTED];' in body['description']
     assert warnings(callback) == []
