@@ -207,6 +207,9 @@ def test_a_run_hung_longer_than_hung_task_seconds_spools_where_it_hung(sandbox, 
     ticket = json.loads(the_record(tmp_path))['ticket']
     assert ticket['subject'] == 'Ansible run of deploy.yml interrupted by SIGTERM; hung at Wait for the cluster on web1, web2'
     assert 'on 2 host(s)' in ticket['description'] and 'No task had failed yet.' in ticket['description']
+    # Said as a stopped run, not as one that ended with no failure.
+    assert ticket['description'].startswith('The run was stopped by SIGTERM')
+    assert 'ended with 0 unhandled failure(s)' not in ticket['description']
     assert sandbox.journal() == []
 
 
