@@ -9,8 +9,8 @@ A comment moves its ticket's ``updated``, so a ticket's conversation is read onl
 version of it whose ``updated`` moved (the listings may show that late: the comments are then read late, never
 missed). A comment is new when it was made at or after the second the source started watching and has not been
 emitted before (the ids emitted are kept, and saved in the state file). The ticket's description, the oldest
-comment of its conversation, is never a ``commented`` event. A read made within the second of the ticket's
-``updated`` is made once more at the next poll: another comment may come later in that second, and would not move
+comment of its conversation, is never a ``commented`` event. A ticket seen, or read, within the second of its
+``updated`` is read (again) at the next poll: another comment may come later in that second, and would not move
 ``updated``. A read that fails is tried again at the next poll; comment endpoints that the API refuses end the
 reading for the rest of the run, with one warning.
 """
@@ -38,10 +38,21 @@ class CommentWatch:
         self.emitted = set()
         self.refused = False
 
-    def note(self, events):
-        """Make due the tickets of a poll's ``events`` whose ``updated`` moved (or that the watch had not seen)."""
-        if self.enabled:
+    def note(self, events, tickets, asked, first=False):
+        """Make due the tickets of a poll asked at ``asked`` whose conversation may hold news.
+
+        Those of its ``events`` whose ``updated`` moved (or that the watch had not seen), but at the first poll;
+        and those of its listing ``tickets`` seen within the second of their ``updated``, where a comment later in
+        that second would not move it.
+        """
+        if not self.enabled:
+            return
+        if not first:
             self.due.update(event['ticket']['ticket_id'] for event in events if _updated_moved(event))
+        second = asked.replace(microsecond=0)
+        self.due.update(ticket['ticket_id'] for ticket in tickets
+                        if isinstance(ticket, dict) and ticket.get('ticket_id') is not None
+                        and _within_second(ticket, second))
 
     def read(self, client, known, since, retry_in):
         """The ``commented`` events of the due tickets (``known``: ticket_id -> ticket), oldest comment first.

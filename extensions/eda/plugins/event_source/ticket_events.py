@@ -380,10 +380,10 @@ class TicketSource:
             LOGGER.warning('%s: the poll failed: %s Trying again in %g s.', SOURCE_NAME, exc.msg, self.options.interval)
             return []
         events = self.watch.observe(tickets, asked)
+        self.conversations.note(events, tickets, asked, first)
         if first:
             # the conversations as they are at the start are not news
             return events
-        self.conversations.note(events)
         return events + await asyncio.to_thread(
             self.conversations.read, self.client, self.watch.known, self.watch.started, self.options.interval)
 

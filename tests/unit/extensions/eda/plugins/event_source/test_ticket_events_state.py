@@ -72,7 +72,7 @@ def test_the_state_file_is_private_holds_no_token_and_is_replaced_atomically(
     text = state_file.read_text()
     assert sandbox_api_token not in text and 'access_token' not in text
     state = json.loads(text)
-    assert sorted(state) == ['format', 'started', 'tickets', 'watched']
+    assert sorted(state) == ['comments', 'format', 'started', 'tickets', 'watched']
     assert [ticket['subject'] for ticket in state['tickets']] == ['one']
     assert os.listdir(str(tmp_path / 'state')) == ['events.json']
 
