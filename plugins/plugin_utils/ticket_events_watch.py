@@ -22,6 +22,7 @@ TIME_FORMAT = '%Y-%m-%dT%H:%M:%SZ'
 STATE_FORMAT = 1
 PROBE_CANDIDATES = 20
 
+
 def parse_time(value):
     """A ``datetime`` (UTC) for one of the API's times, or None when there is none or it cannot be read."""
     if not isinstance(value, str) or not value:

@@ -19,7 +19,13 @@ from ansible_collections.upsun.support.plugins.module_utils.constants import PRI
 from ansible_collections.upsun.support.plugins.module_utils.errors import InputError, UpsunError
 from ansible_collections.upsun.support.plugins.module_utils.settings import CONNECTION_SETTINGS, SKIP_SSL_ENV
 from ansible_collections.upsun.support.plugins.plugin_utils import ticket_events_arguments as arguments
-from ansible_collections.upsun.support.tests.unit.extensions.eda.plugins.event_source.source_helpers import QueueStandIn, REQUESTER, run_main, source_args, ticket_polls
+from ansible_collections.upsun.support.tests.unit.extensions.eda.plugins.event_source.source_helpers import (
+    QueueStandIn,
+    REQUESTER,
+    run_main,
+    source_args,
+    ticket_polls,
+)
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), *(['..'] * 6)))
 CREDENTIAL_TYPE = os.path.join(REPO, 'extensions', 'eda', 'credential_types', 'upsun_api_token.yml')

@@ -15,7 +15,15 @@ import pytest
 
 from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe_reference, recovery_reference, with_footer
 from ansible_collections.upsun.support.plugins.plugin_utils.ticket_events_watch import TicketWatch, parse_time
-from ansible_collections.upsun.support.tests.unit.extensions.eda.plugins.event_source.source_helpers import LATER, REQUESTER, poll, seed_days, ticket_polls, updated_asked, warnings_of
+from ansible_collections.upsun.support.tests.unit.extensions.eda.plugins.event_source.source_helpers import (
+    LATER,
+    REQUESTER,
+    poll,
+    seed_days,
+    ticket_polls,
+    updated_asked,
+    warnings_of,
+)
 
 
 # --- events -----------------------------------------------------------------------------------------------------------

@@ -178,8 +178,8 @@ def test_a_comments_argument_that_is_not_a_boolean_is_refused_naming_it(value):
 
 
 @pytest.mark.parametrize('mode', ['refuse-404', 'refuse-403', 'refuse-405'])
-def test_refused_comment_endpoints_are_one_warning_and_the_other_events_keep_coming(sandbox, make_source, caplog,
-                                                                                   mode):
+def test_refused_comment_endpoints_are_one_warning_and_the_other_events_keep_coming(
+        sandbox, make_source, caplog, mode):
     sandbox.set_comments(mode)
     ticket = old_ticket(sandbox)
     source = make_source()

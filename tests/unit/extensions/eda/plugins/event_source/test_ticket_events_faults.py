@@ -16,7 +16,14 @@ import time
 import pytest
 
 from ansible_collections.upsun.support.extensions.eda.plugins.event_source import ticket_events
-from ansible_collections.upsun.support.tests.unit.extensions.eda.plugins.event_source.source_helpers import LATER, QueueStandIn, poll, source_args, ticket_polls, warnings_of
+from ansible_collections.upsun.support.tests.unit.extensions.eda.plugins.event_source.source_helpers import (
+    LATER,
+    QueueStandIn,
+    poll,
+    source_args,
+    ticket_polls,
+    warnings_of,
+)
 
 
 # --- faults -----------------------------------------------------------------------------------------------------------

@@ -15,7 +15,15 @@ import os
 import pytest
 
 from ansible_collections.upsun.support.plugins.module_utils.errors import InputError
-from ansible_collections.upsun.support.tests.unit.extensions.eda.plugins.event_source.source_helpers import QueueStandIn, poll, run_main, seed_days, source_args, stop, warnings_of
+from ansible_collections.upsun.support.tests.unit.extensions.eda.plugins.event_source.source_helpers import (
+    QueueStandIn,
+    poll,
+    run_main,
+    seed_days,
+    source_args,
+    stop,
+    warnings_of,
+)
 
 
 # --- state file -------------------------------------------------------------------------------------------------------
