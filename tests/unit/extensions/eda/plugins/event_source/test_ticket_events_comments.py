@@ -332,3 +332,17 @@ def test_hostile_comments_are_skipped_not_fatal():
 
     assert [event['comment'] for event in events] == [dict(good, by_requester=False)]
     assert watch.read(client, {7: ticket}, started, 60) == []
+
+
+def test_a_read_within_the_second_of_the_tickets_updated_is_made_again_at_the_next_poll():
+    started = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+    # not yet over when the read is made: a comment may still come in that second
+    within = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=1)).strftime('%Y-%m-%dT%H:%M:%SZ')
+    known = {1: {'ticket_id': 1, 'created': '2026-01-01T00:00:00Z', 'updated': within},
+             2: {'ticket_id': 2, 'created': '2026-01-01T00:00:00Z', 'updated': '2026-01-02T00:00:00Z'}}
+    watch = CommentWatch()
+    watch.due.update([1, 2, 3])
+
+    assert watch.read(ScriptedClient([]), known, started, 60) == []
+    # the ticket the watch no longer knows (3) is dropped too
+    assert watch.due == {1}
