@@ -15,10 +15,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from helpers import ansible_env, write  # pylint: disable=import-error
-from test_eda_rulebook import API_TOKEN, FOOTER, RULEBOOK, Rulebook, wait_for, workdir  # noqa: F401 pylint: disable=import-error,unused-import
+from test_eda_rulebook import API_TOKEN, FOOTER, LAG_RULEBOOK, Rulebook, wait_for, workdir  # noqa: F401 pylint: disable=import-error,unused-import
 
 # The sandbox fixtures, also when pytest runs without -p upsun_sandbox.pytest_plugin.
-from upsun_sandbox.pytest_plugin import sandbox, sandbox_factory  # noqa: F401 pylint: disable=import-error,unused-import
+from upsun_sandbox.pytest_plugin import sandbox_factory  # noqa: F401 pylint: disable=import-error,unused-import
 
 SUPPORT = '9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d'
 LONG_AGO = '2026-03-01T10:00:00Z'
@@ -41,13 +41,17 @@ def filed_long_ago(sandbox, subject):  # pylint: disable=redefined-outer-name
     return sandbox.add_ticket(subject=subject, description='It broke.' + FOOTER, created=LONG_AGO, updated=LONG_AGO)
 
 
-def test_the_example_rulebook_pages_on_call_with_supports_answer_once_under_a_listing_lag(sandbox_factory, workdir):
-    sandbox = sandbox_factory('--listing-lag', '120', api_tokens=[API_TOKEN])  # pylint: disable=redefined-outer-name
-    ours = filed_long_ago(sandbox, 'Deploy of release 43 failed')
+def filed_and_watched(sandbox, workdir, subject):  # pylint: disable=redefined-outer-name
+    """A ticket filed long ago by the collection, shown by the listings; the notify playbook's file; the environment."""
+    ticket = filed_long_ago(sandbox, subject)
     sandbox.catch_up()
     home = workdir / 'home'
-    notifications = home / 'upsun-support-events.log'
-    env = ansible_env(sandbox, home=workdir / 'ansible-home', HOME=home)
+    return ticket, home / 'upsun-support-events.log', ansible_env(sandbox, home=workdir / 'ansible-home', HOME=home)
+
+
+def test_the_example_rulebook_pages_on_call_with_supports_answer_once_under_a_listing_lag(sandbox_factory, workdir):
+    sandbox = sandbox_factory('--listing-lag', '120', api_tokens=[API_TOKEN])  # pylint: disable=redefined-outer-name
+    ours, notifications, env = filed_and_watched(sandbox, workdir, 'Deploy of release 43 failed')
 
     rulebook = Rulebook(workdir, env)
     try:
@@ -77,10 +81,7 @@ def test_the_example_rulebook_pages_on_call_with_supports_answer_once_under_a_li
 
 def test_refused_comment_endpoints_are_one_warning_and_the_rulebook_still_pages_on_a_status(sandbox_factory, workdir):
     sandbox = sandbox_factory('--comments', 'refuse-404', api_tokens=[API_TOKEN])  # pylint: disable=redefined-outer-name
-    ours = filed_long_ago(sandbox, 'Deploy of release 44 failed')
-    home = workdir / 'home'
-    notifications = home / 'upsun-support-events.log'
-    env = ansible_env(sandbox, home=workdir / 'ansible-home', HOME=home)
+    ours, notifications, env = filed_and_watched(sandbox, workdir, 'Deploy of release 44 failed')
 
     rulebook = Rulebook(workdir, env)
     try:
@@ -100,20 +101,8 @@ def test_refused_comment_endpoints_are_one_warning_and_the_rulebook_still_pages_
     assert 'Traceback' not in output
 
 
-STATE_RULEBOOK = '''
-- name: Every answer of Upsun support, recorded once
-  hosts: localhost
-  sources:
-    - upsun.support.ticket_events:
-        interval: 1
-        state_file: "{{ state_file }}"
-  rules:
-    - name: Record it
-      condition: event.change == "commented"
-      action:
-        run_playbook:
-          name: record.yml
-'''
+# The rulebook of the lag test, recording the commented events instead.
+STATE_RULEBOOK = LAG_RULEBOOK.replace('event.change == "updated"', 'event.change == "commented"')
 RECORD = '''
 - name: Record the comment in a file of its own
   hosts: localhost

@@ -78,3 +78,14 @@ def stop(source):
     """What ``run`` does after each poll, then the end of the source."""
     source.save()
     source.client.close()
+
+
+def watching_seeded(sandbox, make_source, meaning, lag):
+    """The sandbox's date filter meaning ``meaning`` and its listings lagging ``lag`` s, three tickets of past days
+    (shown), and a source that has made its first poll: (the tickets, the source)."""
+    sandbox.set_listing(date_filter=meaning, lag=lag)
+    seeded = seed_days(sandbox)
+    sandbox.catch_up()
+    source = make_source()
+    assert poll(source) == []
+    return seeded, source

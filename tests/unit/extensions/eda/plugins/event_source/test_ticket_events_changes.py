@@ -23,6 +23,7 @@ from ansible_collections.upsun.support.tests.unit.extensions.eda.plugins.event_s
     ticket_polls,
     updated_asked,
     warnings_of,
+    watching_seeded,
 )
 
 
@@ -129,11 +130,7 @@ def test_without_tickets_that_tell_the_meanings_apart_every_poll_reads_the_whole
 @pytest.mark.parametrize('meaning', ['at-or-after', 'exactly', 'same-day'])
 def test_each_change_is_one_event_whatever_the_date_filter_means_and_the_listings_lag(sandbox, make_source,
                                                                                       meaning, lag):
-    sandbox.set_listing(date_filter=meaning, lag=lag)
-    seeded = seed_days(sandbox)
-    sandbox.catch_up()
-    source = make_source()
-    assert poll(source) == []
+    seeded, source = watching_seeded(sandbox, make_source, meaning, lag)
 
     for round_number in range(3):
         sandbox.set_ticket(seeded[round_number]['ticket_id'], status='pending')

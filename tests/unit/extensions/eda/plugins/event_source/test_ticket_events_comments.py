@@ -23,6 +23,7 @@ from ansible_collections.upsun.support.tests.unit.extensions.eda.plugins.event_s
     seed_days,
     stop,
     warnings_of,
+    watching_seeded,
 )
 
 # A member of Upsun's support staff: not the requester of the sandbox's tickets (its SANDBOX_USER_ID).
@@ -118,11 +119,7 @@ def test_each_comment_is_emitted_once_also_a_second_one_in_the_same_second(sandb
 @pytest.mark.parametrize('meaning', ['at-or-after', 'exactly', 'same-day'])
 def test_each_answer_is_one_event_whatever_the_date_filter_means_and_the_listings_lag(sandbox, make_source,
                                                                                       meaning, lag):
-    sandbox.set_listing(date_filter=meaning, lag=lag)
-    seeded = seed_days(sandbox)
-    sandbox.catch_up()
-    source = make_source()
-    assert poll(source) == []
+    seeded, source = watching_seeded(sandbox, make_source, meaning, lag)
 
     for round_number in range(3):
         ticket_id = seeded[round_number]['ticket_id']
