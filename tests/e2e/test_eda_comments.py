@@ -27,21 +27,21 @@ ANSWER = 'The disk of the app is full.\nPlease grow it to 2 GB.'
 PRINTED_ANSWER = 'The disk of the app is full. Please grow it to 2 GB.'
 
 
-def ticket_polls(sandbox):  # pylint: disable=redefined-outer-name
+def ticket_polls(sandbox):
     return len([entry for entry in sandbox.journal(method='GET', path='/tickets')
                 if entry['query'].get('page') in (None, '1', ['1'])])
 
 
-def more_polls(sandbox, rulebook, count=3):  # pylint: disable=redefined-outer-name
+def more_polls(sandbox, rulebook, count=3):
     done = ticket_polls(sandbox)
     wait_for(lambda: ticket_polls(sandbox) >= done + count, rulebook, '{0} more polls'.format(count))
 
 
-def filed_long_ago(sandbox, subject):  # pylint: disable=redefined-outer-name
+def filed_long_ago(sandbox, subject):
     return sandbox.add_ticket(subject=subject, description='It broke.' + FOOTER, created=LONG_AGO, updated=LONG_AGO)
 
 
-def filed_and_watched(sandbox, workdir, subject):  # pylint: disable=redefined-outer-name
+def filed_and_watched(sandbox, workdir, subject):
     """A ticket filed long ago by the collection, shown by the listings; the notify playbook's file; the environment."""
     ticket = filed_long_ago(sandbox, subject)
     sandbox.catch_up()
@@ -50,7 +50,7 @@ def filed_and_watched(sandbox, workdir, subject):  # pylint: disable=redefined-o
 
 
 def test_the_example_rulebook_pages_on_call_with_supports_answer_once_under_a_listing_lag(sandbox_factory, workdir):
-    sandbox = sandbox_factory('--listing-lag', '120', api_tokens=[API_TOKEN])  # pylint: disable=redefined-outer-name
+    sandbox = sandbox_factory('--listing-lag', '120', api_tokens=[API_TOKEN])
     ours, notifications, env = filed_and_watched(sandbox, workdir, 'Deploy of release 43 failed')
 
     rulebook = Rulebook(workdir, env)
@@ -80,7 +80,7 @@ def test_the_example_rulebook_pages_on_call_with_supports_answer_once_under_a_li
 
 
 def test_refused_comment_endpoints_are_one_warning_and_the_rulebook_still_pages_on_a_status(sandbox_factory, workdir):
-    sandbox = sandbox_factory('--comments', 'refuse-404', api_tokens=[API_TOKEN])  # pylint: disable=redefined-outer-name
+    sandbox = sandbox_factory('--comments', 'refuse-404', api_tokens=[API_TOKEN])
     ours, notifications, env = filed_and_watched(sandbox, workdir, 'Deploy of release 44 failed')
 
     rulebook = Rulebook(workdir, env)
@@ -117,7 +117,7 @@ RECORD = '''
 
 
 def test_a_comment_made_while_the_rulebook_is_stopped_is_heard_after_its_restart_once(sandbox_factory, workdir):
-    sandbox = sandbox_factory('--listing-lag', '120', api_tokens=[API_TOKEN])  # pylint: disable=redefined-outer-name
+    sandbox = sandbox_factory('--listing-lag', '120', api_tokens=[API_TOKEN])
     ticket = filed_long_ago(sandbox, 'Deploy of release 45 failed')
     sandbox.catch_up()
     markers = workdir / 'comments'

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Event-Driven Ansible source: one event for each Upsun support ticket created or changed."""
+"""Event-Driven Ansible source: one event for each Upsun support ticket created or changed, and each new public comment."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -241,6 +241,11 @@ EXAMPLES = r'''
       condition: >-
         event.change == "updated" and event.ticket.status == "pending"
         and event.previous.status != null
+      action:
+        run_playbook:
+          name: upsun.support.notify_ticket_event
+    - name: Support answered (a public comment of someone else than the requester)
+      condition: event.change == "commented" and event.comment.by_requester == false
       action:
         run_playbook:
           name: upsun.support.notify_ticket_event

@@ -294,15 +294,15 @@ def test_a_state_file_with_comments_not_of_this_source_stops_it(sandbox, tmp_pat
 
 
 class ScriptedClient:
-    """A stand-in for the API client that answers GET /comments/{id} with one page of given comments."""
+    """A stand-in for the API client that answers GET /comments/{id} with one page of given comments (or body)."""
 
     page_limit = 5
 
-    def __init__(self, comments):
-        self.comments = comments
+    def __init__(self, comments, body=None):
+        self.body = body if body is not None else {'comments': comments, 'count': len(comments)}
 
     def request(self, method, path, params=None, body=None):  # pylint: disable=unused-argument
-        return 200, {'comments': self.comments, 'count': len(self.comments)}
+        return 200, self.body
 
     def warn(self, message):
         raise AssertionError(message)
@@ -343,3 +343,22 @@ def test_a_read_within_the_second_of_the_tickets_updated_is_made_again_at_the_ne
     assert watch.read(ScriptedClient([]), known, started, 60) == []
     # the ticket the watch no longer knows (3) is dropped too
     assert watch.due == {1}
+
+
+@pytest.mark.parametrize('body', [
+    {'comments': 5}, {'comments': {'a': 1}}, 'not an object', [],
+    {'comments': [{'comment_id': 1, 'created_at': '2026-01-01T00:00:00Z'},
+                  {'comment_id': 2, 'created_at': '2030-01-01T00:00:09Z', 'public': True}], 'count': 9,
+     '_links': {'next': {'href': 5}}},
+    {'comments': [{'comment_id': 1, 'created_at': '2026-01-01T00:00:00Z'}], 'count': 9, '_links': 'next'},
+    {'comments': [{'comment_id': 1, 'created_at': '2026-01-01T00:00:00Z'}], 'count': 9, '_links': {'next': []}},
+], ids=['number', 'mapping', 'text', 'list', 'href-number', 'links-text', 'next-list'])
+def test_a_conversation_of_another_shape_is_no_crash(body):
+    started = datetime.datetime(2030, 1, 1, tzinfo=datetime.timezone.utc)
+    ticket = {'ticket_id': 7, 'created': '2026-01-01T00:00:00Z', 'updated': '2030-01-01T00:00:09Z'}
+    watch = CommentWatch()
+    watch.due.add(7)
+
+    events = watch.read(ScriptedClient(None, body=body), {7: ticket}, started, 60)
+
+    assert [event['comment']['comment_id'] for event in events] == ([2] if 'href' in str(body) else [])
