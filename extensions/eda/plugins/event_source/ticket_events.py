@@ -379,7 +379,7 @@ class TicketSource:
         try:
             tickets = await asyncio.to_thread(self.fetch)
         except UpsunError as exc:
-            if self.watch.known is None and _is_fatal(exc):
+            if first and _is_fatal(exc):
                 raise UpsunError('{0}: the first poll failed: {1}'.format(SOURCE_NAME, exc.msg),
                                  status=exc.status, url=exc.url)
             LOGGER.warning('%s: the poll failed: %s Trying again in %g s.', SOURCE_NAME, exc.msg, self.options.interval)
