@@ -98,14 +98,15 @@ def list_comments(client, ticket_id):
     for pages_read in range(1, client.page_limit + 1):
         dummy, body = _request(client, 'GET', path, params=dict(page=page))
         body = body if isinstance(body, dict) else {}
-        new = [item for item in body.get('comments') or []
+        listed = body.get('comments')
+        new = [item for item in (listed if isinstance(listed, list) else [])
                if isinstance(item, dict) and _identity(item) not in seen]
         seen.update(_identity(item) for item in new)
         comments.extend(new)
         count = body.get('count')
         if not new or (isinstance(count, int) and len(comments) >= count):
             break
-        href = ((body.get('_links') or {}).get('next') or {}).get('href')
+        href = _next_href(body)
         if not href:
             break
         next_page = _page_number(href)
@@ -139,6 +140,14 @@ def _request(client, method, path, params=None, body=None):
             'token. They are the endpoints of the Upsun Console, which the API does not promise to other clients; '
             'the documented ticket endpoints still work.'.format(method, path, exc.status, exc.api_error or 'no detail'),
             status=exc.status, url=exc.url, api_error=exc.api_error)
+
+
+def _next_href(body):
+    """The ``next`` link of a page, or None (also for links of another shape: the answer is not trusted)."""
+    links = body.get('_links')
+    link = links.get('next') if isinstance(links, dict) else None
+    href = link.get('href') if isinstance(link, dict) else None
+    return href if isinstance(href, str) else None
 
 
 def _identity(comment):

@@ -37,6 +37,9 @@ import yaml
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 GUIDE = os.path.join(REPO, 'docs', 'docsite', 'rst', 'troubleshooting.rst')
+# The event source's messages (its shared code is in plugins/plugin_utils/ticket_events_*.py) are listed in its own
+# guide, to which the troubleshooting guide points.
+EDA_GUIDE = os.path.join(REPO, 'docs', 'docsite', 'rst', 'event_driven_ansible.rst')
 
 EXCEPTIONS = frozenset((
     'InputError', 'ApiError', 'AuthenticationError', 'TransportError', 'TicketMayExistError', 'ResponseLostError',
@@ -64,6 +67,8 @@ PASS_THROUGH = {
         "the 'error' assignment of deploy_failure_arguments just above it, extracted",
     ('plugins/filter/deploy_failure_report.py', 'AnsibleFilterError(str(exc))'):
         'RedactionError and TypeError messages of plugin_utils, extracted from there',
+    ('plugins/plugin_utils/ticket_events_arguments.py', "InputError('{0}: {1}'.format(SOURCE_NAME, message))"):
+        "argument_error(), which prefixes its callers' messages with the source's name (the EDA guide's Messages)",
     ('plugins/module_utils/client.py', 'self._warn(message)'):
         'Client.warn, which hands on the messages of its callers; their literal messages are extracted',
 }
@@ -322,8 +327,10 @@ def all_messages():
 
 
 def guide_text():
-    with open(GUIDE) as handle:
-        text = handle.read()
+    text = ''
+    for path in (GUIDE, EDA_GUIDE):
+        with open(path) as handle:
+            text += handle.read() + '\n'
     # Inline literals and emphasis do not change what a reader sees.
     return normalize(text.replace('``', '').replace('\\', ''))
 

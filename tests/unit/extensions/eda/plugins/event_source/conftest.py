@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import logging
 import os
 import sys
 
@@ -53,3 +54,31 @@ def sandbox(sandbox_factory):  # pylint: disable=redefined-outer-name
     _warm_up(client)
     client.clear_journal()
     return client
+
+
+@pytest.fixture
+def make_source(sandbox):  # pylint: disable=redefined-outer-name
+    """Factory: a ``TicketSource`` on the sandbox; closed after the test."""
+    # imported here: the collection's code is found once pytest has set the paths up
+    from ansible_collections.upsun.support.extensions.eda.plugins.event_source import ticket_events
+    from ansible_collections.upsun.support.tests.unit.extensions.eda.plugins.event_source.source_helpers import source_args
+
+    sources = []
+
+    def make(**args):
+        source = ticket_events.TicketSource(ticket_events.parse_arguments(source_args(sandbox, **args)))
+        sources.append(source)
+        return source
+
+    yield make
+    for source in sources:
+        source.client.close()
+
+
+@pytest.fixture(autouse=True)
+def no_secret_in_output(caplog, sandbox_api_token):  # pylint: disable=redefined-outer-name
+    """No log record of any test shows the API token or an Authorization header."""
+    caplog.set_level(logging.DEBUG)
+    yield
+    assert sandbox_api_token not in caplog.text
+    assert 'Bearer' not in caplog.text
