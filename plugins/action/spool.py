@@ -184,7 +184,7 @@ class Flush:
     def file(self, claim):
         record = claim.record
         record_api = record_api_url(record)
-        if record_api is not None and comparable_url(record_api) != comparable_url(self.api_url):
+        if comparable_url(record_api) != comparable_url(self.api_url):
             self.keep(claim, '{0} was spooled against the API {1}, not {2}, the API this flush files with: it was kept '
                              'and not sent. Flush it with api_url (or UPSUN_CLI_API_URL) set to {1} and the token of '
                              'that API, or delete it.'.format(claim.path, record_api, self.api_url))
@@ -194,7 +194,7 @@ class Flush:
                              'check: look for it in the Upsun console, then delete {0}'.format(claim.path))
             return
         if not record['ticket'].get('dedupe_key'):
-            # A record of an earlier version: its reference is on disk before anything is sent.
+            # A record written without one (not by make_record): its reference is on disk before anything is sent.
             claim.update(dict(record, ticket=dict(record['ticket'], dedupe_key=new_reference_key())))
         if record['may_exist'] and not self.may_post_again(claim):
             return
