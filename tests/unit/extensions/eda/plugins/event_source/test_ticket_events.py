@@ -27,7 +27,7 @@ from ansible_collections.upsun.support.extensions.eda.plugins.event_source impor
 from ansible_collections.upsun.support.plugins.module_utils.constants import PRIORITIES, STATUSES, TYPES
 from ansible_collections.upsun.support.plugins.module_utils.errors import InputError, UpsunError
 from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe_reference, recovery_reference, with_footer
-from ansible_collections.upsun.support.plugins.module_utils.settings import CONNECTION_SETTINGS, SKIP_SSL_ENV
+from ansible_collections.upsun.support.plugins.module_utils.settings import CONNECTION_SETTINGS
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), *(['..'] * 6)))
 CREDENTIAL_TYPE = os.path.join(REPO, 'extensions', 'eda', 'credential_types', 'upsun_api_token.yml')
@@ -132,7 +132,7 @@ def test_each_connection_setting_comes_from_the_modules_environment_variables(se
 
 
 def test_the_upsun_cli_skip_ssl_variable_turns_certificate_checks_off():
-    options = ticket_events.parse_arguments({'api_token': 'x'}, environ={SKIP_SSL_ENV: '1'})
+    options = ticket_events.parse_arguments({'api_token': 'x'}, environ={'UPSUN_CLI_SKIP_SSL': '1'})
 
     assert options.settings.validate_certs is False
 
@@ -283,7 +283,7 @@ def test_the_documentation_gives_each_connection_argument_its_type_default_and_v
 
     assert doc['type'] == setting.type
     assert doc.get('default') == setting.default
-    for variable in setting.env or (SKIP_SSL_ENV,):
+    for variable in setting.env or ('UPSUN_CLI_SKIP_SSL',):
         assert 'E({0})'.format(variable) in description
     assert ('This is a secret.' in description) is setting.secret
 
