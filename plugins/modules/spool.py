@@ -90,9 +90,11 @@ options:
     description:
       - With O(state=flushed), how many seconds after a lost answer a ticket that may exist, and that a search does not
         find, is posted again. Until then, each flush searches for it and keeps the record.
-      - V(0) posts it again as soon as a search does not find it.
-    type: int
-    default: 900
+      - V(0) posts it again as soon as a search does not find it. At most V(604800) (7 days).
+      - One wait with O(upsun.support.ticket#module:may_exist_wait), which the flush passes on to the ticket module, so
+        that this controller's ticket ledger holds a lost create back for as long as the record does.
+      - When not set, the E(UPSUN_SUPPORT_MAY_EXIST_HOLD) environment variable is used, then V(900) (15 minutes).
+    type: float
     version_added: 1.0.0
   redaction:
     description:
