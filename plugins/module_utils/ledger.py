@@ -90,7 +90,7 @@ def _newer_or_same(ours, listed):
 class Ledger:
     """The ledger in ``directory`` for the API at ``api_url``; ``warn`` receives why it cannot be used, once.
 
-    ``wait``: the ``may_exist_wait`` option, if given (``may_exist_wait``).
+    ``wait``: the ``may_exist_wait`` option when given; without it, the environment or the default.
     """
 
     def __init__(self, directory, api_url, warn=None, clock=time.time, wait=None):
