@@ -47,12 +47,18 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # the venv's tools first: ansible-lint, antsibull-docs and the e2e tests run
 # ansible-playbook/ansible-doc/ansible-galaxy from PATH
 export PATH := $(VENV)/bin:$(PATH)
-ifneq ($(CI),)
+# No colour codes in logs: in CI, and when make's output is not a terminal (`make test` checks its stdout too).
+ifneq ($(CI)$(shell [ -t 2 ] || echo not-a-terminal),)
 export ANSIBLE_NOCOLOR := 1
 export NO_COLOR := 1
+export PY_COLORS := 0
 endif
+# Installers' output (pip, uv; the get-pip stand-in of ansible-test's venvs) goes to log files here.
+LOG_DIR := $(BUILD_DIR)/logs
+# pytest runs print a line as each test file finishes (scripts/pytest_file_progress.py), not only dots.
+PYTEST_PROGRESS := -p pytest_file_progress
 
-.PHONY: help test print-test-steps venv collections-link sanity units e2e molecule lint shellcheck docs-lint \
+.PHONY: help test test-leaves-out print-test-steps venv collections-link sanity units e2e molecule lint shellcheck docs-lint \
 	docs changelog-lint build release test-matrix bench demo sandbox lock clean distclean
 
 help: ## list the targets
@@ -63,13 +69,21 @@ help: ## list the targets
 TEST_STEPS := sanity units e2e molecule lint docs changelog-lint build release
 
 test: ## every test CI runs (TEST_STEPS) but the ansible-core matrix (make test-matrix), stopping at the first failure
-	@start=$$SECONDS; for step in $(TEST_STEPS); do \
+	@if [[ ! -t 1 ]]; then export NO_COLOR=1 ANSIBLE_NOCOLOR=1 PY_COLORS=0; fi; \
+	$(MAKE) --no-print-directory test-leaves-out; \
+	echo "make test: installers' output goes to $(LOG_DIR:$(CURDIR)/%=%)/*.log"; \
+	start=$$SECONDS; for step in $(TEST_STEPS); do \
 		printf '\n===== make %s =====\n' "$$step"; t=$$SECONDS; \
-		$(MAKE) --no-print-directory $$step || { echo "make test: step '$$step' FAILED"; exit 1; }; \
+		$(MAKE) --no-print-directory $$step || { echo "make test: step '$$step' FAILED"; \
+			$(MAKE) --no-print-directory test-leaves-out; exit 1; }; \
 		echo "make test: $$step passed in $$((SECONDS - t)) s"; \
 	done; echo "make test: every step passed in $$((SECONDS - start)) s"; \
-	echo "make test: not run here: the sanity and unit tests on ansible-core 2.16 and the newest release, which CI runs next (make test-matrix)"; \
-	command -v shellcheck >/dev/null || echo "make test: not run here: shellcheck, which is not installed (CI installs it)"
+	$(MAKE) --no-print-directory test-leaves-out
+
+# What CI runs and `make test` does not, said at its start and at its end.
+test-leaves-out:
+	@echo "make test: not run here: the sanity and unit tests on the oldest and newest ansible-core (make test-matrix), which CI runs after it"
+	@command -v shellcheck >/dev/null || echo "make test: not run here: shellcheck, which is not installed (CI installs it); make lint skips it"
 
 print-test-steps:
 	@echo $(TEST_STEPS)
@@ -100,8 +114,8 @@ e2e: venv collections-link ## pytest tests/e2e tests/sandbox against collections
 	@paths=(); for d in tests/e2e tests/sandbox; do if [[ -d $$d ]]; then paths+=("$$d"); fi; done; \
 	if ((! $${#paths[@]})); then echo "e2e: no tests/e2e or tests/sandbox yet"; exit 0; fi; \
 	rm -f "$(REPORTS_DIR)/e2e.xml"; mkdir -p "$(REPORTS_DIR)"; \
-	set -x; PYTHONPATH="$(CURDIR)/tests/sandbox$${PYTHONPATH:+:$$PYTHONPATH}" \
-		"$(VENV)/bin/python" -m pytest "$${paths[@]}" -q -p no:cacheprovider \
+	set -x; PYTHONPATH="$(CURDIR)/tests/sandbox:$(CURDIR)/scripts$${PYTHONPATH:+:$$PYTHONPATH}" \
+		"$(VENV)/bin/python" -m pytest "$${paths[@]}" -q -p no:cacheprovider $(PYTEST_PROGRESS) \
 		$(if $(filter-out 0 1,$(E2E_WORKERS)),-n $(E2E_WORKERS),) \
 		--junitxml="$(REPORTS_DIR)/e2e.xml" $(PYTEST_ARGS) \
 		|| { rc=$$?; if ((rc == 5)); then echo "e2e: pytest collected no tests"; exit 0; fi; exit $$rc; }
@@ -127,7 +141,8 @@ molecule: venv collections-link ## molecule test of roles/deploy_failure_ticket 
 
 release: venv collections-link ## release checks (tests/release/README.md): tarball contents and install, galaxy-importer (any warning fails), README, docs, EE, AWX
 	@rm -f "$(REPORTS_DIR)/release.xml"; mkdir -p "$(REPORTS_DIR)"
-	"$(VENV)/bin/python" -m pytest tests/release -q -p no:cacheprovider --junitxml="$(REPORTS_DIR)/release.xml" $(PYTEST_ARGS)
+	PYTHONPATH="$(CURDIR)/scripts$${PYTHONPATH:+:$$PYTHONPATH}" "$(VENV)/bin/python" -m pytest tests/release -q \
+		-p no:cacheprovider $(PYTEST_PROGRESS) --junitxml="$(REPORTS_DIR)/release.xml" $(PYTEST_ARGS)
 	tests/release/check_release.sh
 	tests/release/galaxy_importer.sh
 

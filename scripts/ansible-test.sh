@@ -9,7 +9,8 @@
 #      the copy's tests/output/ is kept as a cache; the copy is an empty git
 #      repository of its own so that ansible-test lists its files),
 #   3. installs an offline stand-in for the get-pip.py script that ansible-test
-#      would otherwise download from a host that is not a package registry,
+#      would otherwise download from a host that is not a package registry
+#      (pip's output of each venv bootstrap goes to .build/logs/get-pip.log),
 #   4. makes every pyenv-installed Python version that ansible-test supports
 #      reachable as pythonX.Y (pyenv's shims otherwise answer "command not found"
 #      for versions that are not active),
@@ -97,6 +98,8 @@ PY
     )
 }
 install_get_pip_standin
+mkdir -p "${repo_root}/.build/logs"
+: >"${repo_root}/.build/logs/get-pip.log"
 
 # 4. working pythonX.Y for every supported version pyenv has
 expose_pyenv_pythons() {

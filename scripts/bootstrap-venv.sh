@@ -6,6 +6,9 @@
 # version, of every requirement file and of this script; when it matches,
 # nothing is done.
 #
+# The installers' output goes to .build/logs/bootstrap-venv.log (printed whole
+# when it fails in CI, its end elsewhere).
+#
 # Environment:
 #   VENV    path of the virtualenv (default: <repo>/.venv)
 #   PYTHON  interpreter to build it with (default: a Python 3.11 found on
@@ -69,10 +72,9 @@ start=${SECONDS}
 rm -rf "${venv}"
 "${python_bin}" -m venv "${venv}"
 
-# Installer output goes to a log, printed on failure (this machine's pip
-# configuration also makes pip warn once per package about absent local indexes).
-install_log="${venv}/install.log"
-show_log() { grep -v "^WARNING: Location 'file:" "${install_log}" | tail -n 40 >&2 || true; }
+# shellcheck source=scripts/install-log.sh
+. "${repo_root}/scripts/install-log.sh"
+new_install_log "${repo_root}" bootstrap-venv
 pip_install() {
     "${venv}/bin/python" -m pip install --disable-pip-version-check --no-input --progress-bar off "$@" \
         >>"${install_log}" 2>&1
@@ -94,18 +96,20 @@ if [[ "${BOOTSTRAP_NO_UV:-0}" != 1 ]] && pip_install -r "${installer_req}"; then
         >>"${install_log}" 2>&1; then
         installed=uv
     else
-        show_log
-        log "uv failed; falling back to pip"
+        show_install_log "uv pip install"
+        log "falling back to pip"
     fi
 fi
 if [[ -z "${installed}" ]]; then
     log "installing ${tools_req#"${repo_root}/"} with pip (log: ${install_log#"${repo_root}/"})"
     if ! pip_install -r "${tools_req}"; then
-        show_log
-        log "pip install failed"
+        show_install_log "pip install"
         exit 1
     fi
 fi
-"${venv}/bin/python" -m pip check >&2
+if ! "${venv}/bin/python" -m pip check >>"${install_log}" 2>&1; then
+    show_install_log "pip check"
+    exit 1
+fi
 printf '%s\n' "${want_stamp}" > "${stamp}"
 log "done in $((SECONDS - start)) s"

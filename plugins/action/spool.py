@@ -21,6 +21,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.upsun.support.plugins.module_utils.errors import UpsunError
 from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe_reference
+from ansible_collections.upsun.support.plugins.module_utils.ledger import may_exist_wait
 from ansible_collections.upsun.support.plugins.module_utils.settings import CONNECTION_NAMES, resolve_connection
 from ansible_collections.upsun.support.plugins.module_utils.spool import SPOOL_ARGUMENT_SPEC, SPOOL_REQUIRED_IF
 from ansible_collections.upsun.support.plugins.plugin_utils.failure_report import utc_now
@@ -57,7 +58,10 @@ class ActionModule(ActionBase):
         dummy, params = self.validate_argument_spec(argument_spec=SPOOL_ARGUMENT_SPEC, required_if=SPOOL_REQUIRED_IF)
         # The flush connects with what the task gave (module_defaults included) and the environment: never with a record's.
         given = dict((name, self._task.args[name]) for name in CONNECTION_NAMES if self._task.args.get(name) is not None)
+        warnings = []
         try:
+            # One wait for the record and the ticket module's ledger: the option, else the environment, else the default.
+            params['may_exist_wait'] = may_exist_wait(params['may_exist_wait'], warnings.append)
             settings = resolve_connection(given)
             redaction = params['redaction'] or {}
             # The same known secrets as the role's other steps: the credentials and the vaulted values in reach.
@@ -67,13 +71,12 @@ class ActionModule(ActionBase):
                                        secrets=known.values)
         except (UpsunError, RedactionError) as exc:
             return dict(result, failed=True, msg=str(getattr(exc, 'msg', exc)))
-        if params['may_exist_wait'] < 0:
-            return dict(result, failed=True, msg='may_exist_wait must be 0 or more seconds, got {0}.'.format(
-                params['may_exist_wait']))
         if params['state'] == 'spooled':
             result.update(self._spool(params, settings, redactor))
         else:
             result.update(Flush(self, params, given, settings, task_vars).run())
+        if warnings:
+            result['warnings'] = warnings + result.get('warnings', [])
         return result
 
     def _spool(self, params, settings, redactor):
@@ -184,7 +187,7 @@ class Flush:
     def file(self, claim):
         record = claim.record
         record_api = record_api_url(record)
-        if record_api is not None and comparable_url(record_api) != comparable_url(self.api_url):
+        if comparable_url(record_api) != comparable_url(self.api_url):
             self.keep(claim, '{0} was spooled against the API {1}, not {2}, the API this flush files with: it was kept '
                              'and not sent. Flush it with api_url (or UPSUN_CLI_API_URL) set to {1} and the token of '
                              'that API, or delete it.'.format(claim.path, record_api, self.api_url))
@@ -194,7 +197,7 @@ class Flush:
                              'check: look for it in the Upsun console, then delete {0}'.format(claim.path))
             return
         if not record['ticket'].get('dedupe_key'):
-            # A record of an earlier version: its reference is on disk before anything is sent.
+            # A record written without one (not by make_record): its reference is on disk before anything is sent.
             claim.update(dict(record, ticket=dict(record['ticket'], dedupe_key=new_reference_key())))
         if record['may_exist'] and not self.may_post_again(claim):
             return
@@ -230,7 +233,8 @@ class Flush:
         return True
 
     def post(self, claim):
-        args = dict(self.given)
+        # The ledger's hold on the reference is the same wait as the record's.
+        args = dict(self.given, may_exist_wait=self.wait)
         args.update(claim.record['ticket'])
         filed = self.execute(TICKET_MODULE, args)
         if not filed.get('failed') and 'ticket_id' in (filed.get('ticket') or {}):

@@ -29,14 +29,15 @@ SOURCES = {
     'role': 'the upsun.support.deploy_failure_ticket role',
     'callback': 'the upsun.support.ticket_on_failure callback',
 }
+_SOURCE_NAMES = dict((text, name) for name, text in SOURCES.items())
 SEPARATOR = '\n\n--\n'
 _FILED_BY = 'Filed by Ansible: {0}.'
 _DEDUPE_LINE = 'Dedupe reference: {0}'
 _RECOVERY_LINE = 'Recovery reference: {0}'
 _REFERENCE = r'[a-z]+[0-9a-f]{20}'
 _FOOTER = re.compile(
-    r'(?:^|\n)--\n(?:Filed by Ansible: (?P<source>[^\n]+)\.|Filed by Ansible \(upsun\.support\)\.)'
-    r'(?:[ \n]Dedupe reference: (?P<dedupe>' + _REFERENCE + r'))?'
+    r'(?:^|\n)--\nFiled by Ansible: (?P<source>[^\n]+)\.'
+    r'(?:\nDedupe reference: (?P<dedupe>' + _REFERENCE + r'))?'
     r'(?:\nRecovery reference: (?P<recovery>' + _REFERENCE + r'))?\s*$')
 
 
@@ -72,17 +73,10 @@ def with_footer(description, source='module', dedupe=None, recovery=None):
 def parse_footer(description):
     """What the footer of ``description`` says: ``source``, ``dedupe_reference`` and ``recovery_reference``.
 
-    ``None`` when the ticket carries no footer of this collection. Footers of
-    earlier versions (``Filed by Ansible (upsun.support). Dedupe reference: ...``)
-    are read too, their source being unknown (``None``).
+    ``None`` when the ticket carries no footer of this collection.
     """
     match = _FOOTER.search(description or '')
-    if match is None:
+    source = _SOURCE_NAMES.get(match.group('source')) if match else None
+    if source is None:
         return None
-    source = None
-    if match.group('source') is not None:
-        names = dict((text, name) for name, text in SOURCES.items())
-        source = names.get(match.group('source'))
-        if source is None:
-            return None
     return dict(source=source, dedupe_reference=match.group('dedupe'), recovery_reference=match.group('recovery'))

@@ -33,6 +33,7 @@ import os
 import tempfile
 import time
 
+from ansible_collections.upsun.support.plugins.module_utils.errors import InputError
 from ansible_collections.upsun.support.plugins.module_utils.footer import parse_footer
 from ansible_collections.upsun.support.plugins.module_utils.private_dir import ensure_private_directory
 
@@ -48,12 +49,15 @@ LOCK_FILE = 'ledger.lock'
 FORMAT = 1
 # A ticket this controller filed stands in for the listings that do not show it yet, this long after it was filed.
 LISTING_LAG_ALLOWANCE = 3600
-# After a create whose answer was lost, no run posts again for its dedupe_key for this long, unless its ticket shows;
-# HOLD_ENV sets another number of seconds (0: post again as soon as a search does not find it).
-MAY_EXIST_HOLD = 900
-HOLD_ENV = 'UPSUN_SUPPORT_MAY_EXIST_HOLD'
 # Entries older than this are dropped: by then the listings have long shown what they record.
 ENTRY_LIFETIME = 7 * 24 * 3600
+# The may-exist wait, one rule for the ticket module's ledger and the spool's flush: after a create whose answer was
+# lost, nothing posts again for its reference until its ticket is found or this many seconds have passed (0: as soon
+# as a search does not find it). The option may_exist_wait (ticket, spool), else MAY_EXIST_WAIT_ENV, sets another.
+MAY_EXIST_WAIT = 900
+MAY_EXIST_WAIT_ENV = 'UPSUN_SUPPORT_MAY_EXIST_HOLD'
+# Past the ledger's memory of the lost create a longer wait would hold nothing back.
+MAX_MAY_EXIST_WAIT = ENTRY_LIFETIME
 MAX_BYTES = 256 * 1024
 MAX_ENTRIES = 500
 # The longest wait for another run's ledger lock (it holds it for one write); past it the run goes on without.
@@ -84,15 +88,18 @@ def _newer_or_same(ours, listed):
 
 
 class Ledger:
-    """The ledger in ``directory`` for the API at ``api_url``; ``warn`` receives why it cannot be used, once."""
+    """The ledger in ``directory`` for the API at ``api_url``; ``warn`` receives why it cannot be used, once.
 
-    def __init__(self, directory, api_url, warn=None, clock=time.time):
+    ``wait``: the ``may_exist_wait`` option when given; without it, the environment or the default.
+    """
+
+    def __init__(self, directory, api_url, warn=None, clock=time.time, wait=None):
         self.directory = os.path.abspath(os.path.expanduser(directory or DEFAULT_LEDGER_DIR))
         self.api_url = api_url
         self._warn = warn or (lambda message: None)
         self._clock = clock
         self._usable = None
-        self.hold = _hold_from_environment(self._warn)
+        self.hold = may_exist_wait(wait, self._warn)
         # The last line of each key, read once; this run's own lines are added as they are written.
         self._latest = None
 
@@ -135,7 +142,7 @@ class Ledger:
         """The create of ``reference`` whose answer was lost, while it still holds new posts back; else None.
 
         It holds until a ticket filed after it shows in ``listed`` (then that is
-        the ticket, recorded as filed) or ``hold`` seconds (MAY_EXIST_HOLD, or HOLD_ENV) have passed.
+        the ticket, recorded as filed) or ``hold`` seconds (``may_exist_wait``) have passed.
         """
         entry = self._entries_by_key().get(_lost_key(reference))
         if entry is None or entry['state'] != 'may_exist':
@@ -292,18 +299,29 @@ class Ledger:
             os.close(descriptor)
 
 
-def _hold_from_environment(warn):
-    text = os.environ.get(HOLD_ENV)
+def may_exist_wait(given=None, warn=None):
+    """The seconds of the may-exist wait: ``given`` (the option) if not None, else MAY_EXIST_WAIT_ENV, else MAY_EXIST_WAIT.
+
+    A given value out of range is an ``InputError``; a variable's is warned about (``warn``) and the default used.
+    """
+    if given is not None:
+        if isinstance(given, bool) or not isinstance(given, (int, float)) or not 0 <= given <= MAX_MAY_EXIST_WAIT:
+            raise InputError('may_exist_wait must be a number of seconds from 0 to {0}, got {1!r}.'.format(
+                MAX_MAY_EXIST_WAIT, given))
+        return given
+    text = os.environ.get(MAY_EXIST_WAIT_ENV)
     if text is None:
-        return MAY_EXIST_HOLD
+        return MAY_EXIST_WAIT
     try:
-        hold = float(text)
+        wait = float(text)
     except ValueError:
-        hold = -1.0
-    if not 0 <= hold < float('inf'):
-        warn('{0} must be a number of seconds, 0 or more, got {1!r}; using {2} s.'.format(HOLD_ENV, text, MAY_EXIST_HOLD))
-        return MAY_EXIST_HOLD
-    return hold
+        wait = -1.0
+    if not 0 <= wait <= MAX_MAY_EXIST_WAIT:
+        if warn is not None:
+            warn('{0} must be a number of seconds from 0 to {1}, got {2!r}; using {3} s.'.format(
+                MAY_EXIST_WAIT_ENV, MAX_MAY_EXIST_WAIT, text, MAY_EXIST_WAIT))
+        return MAY_EXIST_WAIT
+    return wait
 
 
 class LedgerBusy(Exception):

@@ -37,13 +37,10 @@ from urllib.parse import urlparse
 from ansible_collections.upsun.support.plugins.module_utils.constants import DEFAULT_API_URL, DEFAULT_AUTH_URL, TOKEN_PATH
 from ansible_collections.upsun.support.plugins.module_utils.errors import InputError, mask_userinfo
 
-# The section of ansible.cfg that plugins read the connection settings from.
-INI_SECTION = 'upsun_support'
 # The Upsun CLI's variable prefixes, the first one first: its token wins when both are set.
 CLI_FAMILIES = ('UPSUN_CLI_', 'PLATFORMSH_CLI_')
 # The Upsun CLI's switch for TLS verification (after the prefix): set and true means do not verify.
 SKIP_SSL_NAMES = ('SKIP_SSL', 'API_SKIP_SSL')
-SKIP_SSL_ENV = CLI_FAMILIES[0] + SKIP_SSL_NAMES[0]
 # Where the trust store comes from, after validate_certs, ca_path and requests' own variables (client.py).
 CA_BUNDLE_ENV = ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE')
 SSL_CERT_FILE_ENV = 'SSL_CERT_FILE'
@@ -272,15 +269,6 @@ def resolve_connection(values, origins=None, environ=None):
     if resolved['ca_path']:
         resolved['ca_path'] = os.path.expanduser(resolved['ca_path'])
     return ConnectionSettings(resolved, where, family)
-
-
-def set_in_environment(name, environ=None):
-    """Whether an environment variable of the setting ``name`` is set (and not empty), in the token's family."""
-    environ = os.environ if environ is None else environ
-    token = SETTINGS_BY_NAME['api_token']
-    dummy, token_origin = _from_environment(token, environ, token.env)
-    variables = SETTINGS_BY_NAME[name].variables(_family_of(token_origin))
-    return any(environ.get(variable) not in (None, '') for variable in variables)
 
 
 def _shown_url(value):

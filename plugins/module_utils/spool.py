@@ -16,9 +16,6 @@ __metaclass__ = type
 from ansible_collections.upsun.support.plugins.module_utils.settings import connection_argument_spec
 
 DEFAULT_SPOOL_DIR = '~/.ansible/upsun_support_spool'
-# Seconds after a lost answer during which a flush searches for a ticket that may exist but does not post it again:
-# the API's search may take minutes to show a new ticket.
-DEFAULT_MAY_EXIST_WAIT = 900
 
 SPOOL_ARGUMENT_SPEC = connection_argument_spec(
     state=dict(type='str', choices=['spooled', 'flushed'], default='spooled'),
@@ -26,7 +23,8 @@ SPOOL_ARGUMENT_SPEC = connection_argument_spec(
     ticket=dict(type='dict'),
     error=dict(type='str'),
     may_exist=dict(type='bool', default=False),
-    may_exist_wait=dict(type='int', default=DEFAULT_MAY_EXIST_WAIT),
+    # None: ledger.may_exist_wait reads the environment, then its default.
+    may_exist_wait=dict(type='float'),
     redaction=dict(type='dict', options=dict(
         patterns=dict(type='list', elements='str', default=[]),
         disable=dict(type='list', elements='str', default=[]),

@@ -234,7 +234,7 @@ def create_deduped(client, payload, reference, warn, ledger=None):
 
     With a ``ledger`` (``ledger.Ledger``), what this controller filed counts
     before the lagging listings show it, a create whose answer was lost holds
-    new posts back (``ledger.MAY_EXIST_HOLD``), and of several unsolved tickets
+    new posts back (``ledger.may_exist_wait``), and of several unsolved tickets
     carrying the reference the oldest is kept and the others solved.
     """
     with dedupe_lock(reference, client):

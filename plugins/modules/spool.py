@@ -37,7 +37,7 @@ description:
     C(<name>.reason) next to it, named in RV(set_aside), and never blocks the others; the task fails. Records the API
     refuses for now (C(401), C(408), C(429), C(5xx), unreachable) stay for the next flush.
   - Every record carries a reference by which a later flush finds its ticket, which is its C(dedupe_key) or one
-    generated when it is spooled (or, for records of earlier versions, before it is first sent).
+    generated when it is spooled (or, for a record written without one, before it is first sent).
   - When the answer to the request that files a record's ticket is lost, the record is kept marked C(may_exist).
     Every later flush first searches for the ticket by its reference; the ticket is only posted again when the search
     still does not find it O(may_exist_wait) seconds after the answer was lost, as the API's search can take minutes
@@ -90,9 +90,11 @@ options:
     description:
       - With O(state=flushed), how many seconds after a lost answer a ticket that may exist, and that a search does not
         find, is posted again. Until then, each flush searches for it and keeps the record.
-      - V(0) posts it again as soon as a search does not find it.
-    type: int
-    default: 900
+      - V(0) posts it again as soon as a search does not find it. At most V(604800) (7 days).
+      - One wait with O(upsun.support.ticket#module:may_exist_wait), which the flush passes on to the ticket module, so
+        that this controller's ticket ledger holds a lost create back for as long as the record does.
+      - When not set, the E(UPSUN_SUPPORT_MAY_EXIST_HOLD) environment variable is used, then V(900) (15 minutes).
+    type: float
     version_added: 1.0.0
   redaction:
     description:

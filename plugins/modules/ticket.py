@@ -207,8 +207,8 @@ options:
         O(dedupe_key), solving by key and O(ticket_id) updates on the same controller see what it filed at once; a
         ticket it filed stands in for the listings for an hour after it was filed.
       - After a create whose answer was lost, no run posts again for that O(dedupe_key) until its ticket shows in the
-        listings or 15 minutes have passed (E(UPSUN_SUPPORT_MAY_EXIST_HOLD) sets another number of seconds); the run
-        fails saying the ticket may exist, with RV(ignore:may_exist).
+        listings or O(may_exist_wait) seconds have passed; the run fails saying the ticket may exist, with
+        RV(ignore:may_exist).
       - Of several unsolved tickets that carry one O(dedupe_key) (filed by controllers that could not see each other's
         ticket yet), the oldest is kept and returned; the others are solved, with a warning naming the ticket they
         duplicate.
@@ -219,6 +219,17 @@ options:
     type: path
     default: ~/.ansible/upsun_support_ledger
     version_added: 1.0.0
+  may_exist_wait:
+    description:
+      - After a create whose answer was lost, how many seconds no run on this controller posts again for its
+        O(dedupe_key), unless its ticket shows in the listings first (see O(ledger_dir)). The API's listings can take
+        minutes to show a new ticket.
+      - V(0) posts again as soon as a search does not find the ticket (for an API whose listings do not lag). At most
+        V(604800) (7 days, when the ledger forgets the lost create).
+      - One wait with O(upsun.support.spool#module:may_exist_wait), which a flush passes on to this module.
+      - When not set, the E(UPSUN_SUPPORT_MAY_EXIST_HOLD) environment variable is used, then V(900) (15 minutes).
+    type: float
+    version_added: 2.0.0
 notes:
   - "Ad hoc from a shell, with the token in E(UPSUN_CLI_TOKEN):
     C(ansible localhost -m upsun.support.ticket -a 'subject=\"Deploy failed\" description=\"...\" priority=high')."
@@ -541,13 +552,15 @@ ARGUMENT_SPEC = connection_argument_spec(
     collaborators_replace=dict(type='bool', default=False),
     filed_by=dict(type='str', choices=list(SOURCES), default='module'),
     ledger_dir=dict(type='path', fallback=(env_fallback, [LEDGER_ENV]), default=DEFAULT_LEDGER_DIR),
+    # None: ledger.may_exist_wait reads the environment, then its default.
+    may_exist_wait=dict(type='float'),
 )
 
 
 def run(module, client):
     """File, update or solve tickets; return ``(changed, ticket, diff, extra result keys)``."""
     params = module.params
-    ledger = Ledger(params['ledger_dir'], client.api_url, module.warn)
+    ledger = Ledger(params['ledger_dir'], client.api_url, module.warn, wait=params['may_exist_wait'])
     if params['ticket_id'] is not None:
         check_ticket_id(params['ticket_id'])
         return update(module, client, ledger)

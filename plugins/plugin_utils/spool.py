@@ -43,8 +43,6 @@ from ansible_collections.upsun.support.plugins.module_utils.private_dir import e
 from ansible_collections.upsun.support.plugins.module_utils.settings import CONNECTION_SETTINGS
 
 SPOOL_FORMAT = 2
-# Format 1 (upsun.support 0.1.0) had no connection settings and no may_exist; it is read as such.
-READABLE_FORMATS = (1, 2)
 DEFAULT_SPOOL_DIR = '~/.ansible/upsun_support_spool'
 FLUSH_COMMAND = 'ansible-playbook upsun.support.flush_spool'
 
@@ -70,8 +68,6 @@ REJECTED_DIR = 'rejected'
 # Records without a dedupe_key get one, so that a later flush can search for their ticket before posting it again.
 GENERATED_KEY_PREFIX = 'upsun-spool-'
 TIME_FORMAT = '%Y-%m-%dT%H:%M:%SZ'
-# Older records named their writer differently.
-_SOURCE_NAMES = {'deploy_failure_ticket': 'role', 'ticket_on_failure': 'callback'}
 
 
 class SpoolError(Exception):
@@ -142,12 +138,7 @@ def comparable_url(url):
 
 
 def record_api_url(record):
-    """The API a record was spooled against: its ``connection.api_url``, or the default API when it names none.
-
-    ``None`` for a record of format 1, which did not say.
-    """
-    if record.get('format') == 1:
-        return None
+    """The API a record was spooled against: its ``connection.api_url``, or the default API when it names none."""
     return record['connection'].get('api_url') or DEFAULT_API_URL
 
 
@@ -211,9 +202,8 @@ def record_problems(record):
     """Why ``record`` cannot be filed (empty when it can): what is unknown, missing or of the wrong type."""
     if not isinstance(record, Mapping):
         return ['not a JSON object']
-    if record.get('format') not in READABLE_FORMATS:
-        return ['unknown spool format {0!r} (this collection reads formats {1})'.format(
-            record.get('format'), ', '.join(str(number) for number in READABLE_FORMATS))]
+    if record.get('format') != SPOOL_FORMAT:
+        return ['unknown spool format {0!r} (this collection reads format {1})'.format(record.get('format'), SPOOL_FORMAT)]
     problems = []
     unknown = sorted(set(record) - set(RECORD_FIELDS))
     if unknown:
@@ -260,10 +250,7 @@ def record_problems(record):
 
 
 def parse_record(text, path):
-    """The record in ``text`` (read from ``path``) with the defaults of the current format; ``RecordRefused`` naming ``path``.
-
-    A record of format 1 keeps its number: it does not say which API it was spooled against.
-    """
+    """The record in ``text`` (read from ``path``) with the defaults of its format; ``RecordRefused`` naming ``path``."""
     try:
         record = json.loads(text)
     except (ValueError, RecursionError) as exc:
@@ -275,8 +262,7 @@ def parse_record(text, path):
     record.setdefault('may_exist', False)
     record.setdefault('connection', {})
     ticket = dict(record['ticket'])
-    ticket.setdefault('filed_by', _SOURCE_NAMES.get(record.get('source'), record.get('source')
-                                                    if record.get('source') in SOURCES else 'module'))
+    ticket.setdefault('filed_by', record['source'] if record['source'] in SOURCES else 'module')
     record['ticket'] = ticket
     return record
 

@@ -8,7 +8,8 @@
 #
 # For each, a venv .venv-NAME/ (git-ignored by the .venv-* pattern) is made with
 # PYTHON and `pip install --upgrade SPEC` (a no-op when it is current; delete the
-# venv to start over), then scripts/ansible-test.sh runs from it, exactly as
+# venv to start over; pip's output goes to .build/logs/matrix-NAME-pip.log),
+# then scripts/ansible-test.sh runs from it, exactly as
 # `make sanity` and `make units` do, on its own copy of the collection under
 # .build/matrix-NAME/ so that it never disturbs (or is disturbed by) the copy
 # of the main .venv.  Both steps run even when the first fails; the script
@@ -105,11 +106,13 @@ if [[ ! -x "${venv}/bin/python" ]] \
     rm -rf "${venv}"
     "${python}" -m venv "${venv}"
 fi
-pip_log="${venv}/pip-install.log"
+# shellcheck source=scripts/install-log.sh
+. "${repo_root}/scripts/install-log.sh"
+new_install_log "${repo_root}" "matrix-${name}-pip"
 if ! "${venv}/bin/python" -m pip install --disable-pip-version-check --no-input --progress-bar off \
-    --upgrade "${spec}" >>"${pip_log}" 2>&1; then
-    grep -v "^WARNING: Location 'file:" "${pip_log}" | tail -n 40 >&2 || true
-    die "pip install ${spec} failed (log: ${pip_log})"
+    --upgrade "${spec}" >>"${install_log}" 2>&1; then
+    show_install_log "pip install ${spec}"
+    exit 2
 fi
 core_version="$("${venv}/bin/python" -c 'from ansible.release import __version__; print(__version__)')"
 venv_seconds=$((SECONDS - start))

@@ -63,14 +63,6 @@ def test_parse_reads_back_what_was_written(source, with_dedupe, with_recovery):
     assert parsed == dict(source=source, dedupe_reference=dedupe, recovery_reference=recovery)
 
 
-def test_parse_reads_the_footer_of_earlier_versions():
-    reference = dedupe_reference('k')
-
-    parsed = parse_footer('It broke.\n\n--\nFiled by Ansible (upsun.support). Dedupe reference: ' + reference)
-
-    assert parsed == dict(source=None, dedupe_reference=reference, recovery_reference=None)
-
-
 @pytest.mark.parametrize('description', [
     None,
     '',

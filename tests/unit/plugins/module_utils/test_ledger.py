@@ -18,13 +18,14 @@ import stat
 import pytest
 
 from ansible_collections.upsun.support.plugins.module_utils import ledger as ledger_module
-from ansible_collections.upsun.support.plugins.module_utils.errors import TicketMayExistError
+from ansible_collections.upsun.support.plugins.module_utils.errors import InputError, TicketMayExistError
 from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe_reference, recovery_reference, with_footer
 from ansible_collections.upsun.support.plugins.module_utils.ledger import (
     ENTRY_LIFETIME,
     LISTING_LAG_ALLOWANCE,
-    MAY_EXIST_HOLD,
+    MAY_EXIST_WAIT,
     Ledger,
+    may_exist_wait,
     references_of,
 )
 from ansible_collections.upsun.support.plugins.module_utils.recovery import solve_carrying
@@ -124,12 +125,14 @@ def test_a_lost_create_holds_new_posts_until_its_ticket_shows_or_the_hold_passes
     assert ledger.lost_create(REFERENCE, [])['state'] == 'may_exist'
     # An earlier ticket carrying it is not the lost one.
     assert ledger.lost_create(REFERENCE, [filed(1000, status='solved')]) is not None
-    clock.now += MAY_EXIST_HOLD + 1
+    clock.now += MAY_EXIST_WAIT + 1
     assert ledger.lost_create(REFERENCE, []) is None
 
 
-@pytest.mark.parametrize('value, hold, warns', [('0', 0.0, False), ('60', 60.0, False), ('-1', MAY_EXIST_HOLD, True),
-                                                ('soon', MAY_EXIST_HOLD, True), ('nan', MAY_EXIST_HOLD, True)])
+@pytest.mark.parametrize('value, hold, warns', [('0', 0.0, False), ('60', 60.0, False), ('-1', MAY_EXIST_WAIT, True),
+                                                ('soon', MAY_EXIST_WAIT, True), ('nan', MAY_EXIST_WAIT, True),
+                                                ('inf', MAY_EXIST_WAIT, True), ('1e300', MAY_EXIST_WAIT, True),
+                                                ('604800', 604800.0, False), ('604801', MAY_EXIST_WAIT, True)])
 def test_the_hold_is_set_in_seconds_by_its_variable(directory, clock, warned, monkeypatch, value, hold, warns):
     monkeypatch.setenv('UPSUN_SUPPORT_MAY_EXIST_HOLD', value)
     ledger = Ledger(str(directory), API, warned.append, clock=clock)
@@ -139,7 +142,33 @@ def test_the_hold_is_set_in_seconds_by_its_variable(directory, clock, warned, mo
     assert (ledger.lost_create(REFERENCE, []) is None) is (hold == 0)
     assert bool(warned) is warns
     if warns:
-        assert warned == ["UPSUN_SUPPORT_MAY_EXIST_HOLD must be a number of seconds, 0 or more, got {0!r}; using 900 s.".format(value)]
+        assert warned == ["UPSUN_SUPPORT_MAY_EXIST_HOLD must be a number of seconds from 0 to 604800, got {0!r}; "
+                          "using 900 s.".format(value)]
+
+
+def test_the_wait_given_as_an_option_wins_over_the_variable(directory, clock, warned, monkeypatch):
+    monkeypatch.setenv('UPSUN_SUPPORT_MAY_EXIST_HOLD', 'not read')
+    ledger = Ledger(str(directory), API, warned.append, clock=clock, wait=60)
+    ledger.record_posting(REFERENCE, [REFERENCE], after=0)
+
+    assert ledger.hold == 60 and warned == []
+    clock.now += 59
+    assert ledger.lost_create(REFERENCE, []) is not None
+    clock.now += 1
+    assert ledger.lost_create(REFERENCE, []) is None
+
+
+@pytest.mark.parametrize('given', [-1, -0.5, 604801, 10 ** 30, float('inf'), float('nan'), True, '60'])
+def test_a_wait_option_out_of_range_is_refused_naming_the_option(given):
+    with pytest.raises(InputError) as caught:
+        may_exist_wait(given)
+    assert str(caught.value).startswith('may_exist_wait must be a number of seconds from 0 to 604800, got ')
+
+
+def test_the_wait_defaults_to_its_one_constant(monkeypatch):
+    monkeypatch.delenv('UPSUN_SUPPORT_MAY_EXIST_HOLD', raising=False)
+    assert may_exist_wait() == MAY_EXIST_WAIT == 900
+    assert may_exist_wait(0) == 0
 
 
 def test_a_lost_create_whose_ticket_shows_is_recorded_as_filed(ledger):

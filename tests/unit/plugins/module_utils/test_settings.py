@@ -17,8 +17,6 @@ from ansible_collections.upsun.support.plugins.module_utils.errors import InputE
 from ansible_collections.upsun.support.plugins.module_utils.settings import (
     CONNECTION_NAMES,
     CONNECTION_SETTINGS,
-    INI_SECTION,
-    SKIP_SSL_ENV,
     connection_argument_spec,
     resolve_connection,
 )
@@ -99,18 +97,18 @@ def test_the_token_url_variable_overrides_the_one_made_from_auth_url():
 
 @pytest.mark.parametrize('value, expected', [('1', False), ('true', False), ('yes', False), ('0', True), ('false', True), ('', True)])
 def test_upsun_cli_skip_ssl_turns_validation_off_as_the_cli_does(value, expected):
-    settings = resolve({SKIP_SSL_ENV: value})
+    settings = resolve({'UPSUN_CLI_SKIP_SSL': value})
     assert settings.validate_certs is expected
 
 
 def test_an_explicit_validate_certs_wins_over_upsun_cli_skip_ssl():
-    assert resolve({SKIP_SSL_ENV: '1'}, validate_certs=True).validate_certs is True
+    assert resolve({'UPSUN_CLI_SKIP_SSL': '1'}, validate_certs=True).validate_certs is True
     assert resolve({}, validate_certs=False).validate_certs is False
 
 
 def test_a_bad_skip_ssl_value_is_named():
     with pytest.raises(InputError, match='UPSUN_CLI_SKIP_SSL must be true or false.*maybe'):
-        resolve({SKIP_SSL_ENV: 'maybe'})
+        resolve({'UPSUN_CLI_SKIP_SSL': 'maybe'})
 
 
 @pytest.mark.parametrize('variable, name, value', [
@@ -234,8 +232,8 @@ def test_the_fragment_gives_each_setting_its_type_default_and_variables(setting)
     assert doc.get('default') == setting.default
     # Plugins read the table's variables, in the config system's order (the last one wins there, the first here).
     assert [entry['name'] for entry in plugin.get('env', [])] == list(reversed(setting.env))
-    assert plugin['ini'] == [dict(section=INI_SECTION, key=setting.name)]
-    for variable in setting.env or (SKIP_SSL_ENV,):
+    assert plugin['ini'] == [dict(section='upsun_support', key=setting.name)]
+    for variable in setting.env or ('UPSUN_CLI_SKIP_SSL',):
         assert 'E({0})'.format(variable) in description
     assert ('This is a secret.' in description) is setting.secret
 
@@ -306,15 +304,6 @@ def test_a_plugin_value_read_from_the_other_family_is_dropped(tokens):
         environ=dict(PLATFORMSH_CLI_API_URL='https://p.example'))
 
     assert settings.api_url == 'https://p.example'
-
-
-def test_set_in_environment_follows_the_token_family(tokens):
-    from ansible_collections.upsun.support.plugins.module_utils.settings import set_in_environment
-
-    environ = dict(PLATFORMSH_CLI_TOKEN=tokens.api, UPSUN_CLI_API_URL='https://u.example')
-    assert not set_in_environment('api_url', environ)
-    environ['PLATFORMSH_CLI_API_BASE_URL'] = 'https://p.example'
-    assert set_in_environment('api_url', environ)
 
 
 def test_a_bad_value_of_the_platformsh_family_names_its_variables(tokens):

@@ -176,6 +176,8 @@ INVALID = [
     ('attachment path not a string', dict(attachments=[dict(path=['a', 'b'])]), ['attachments[0].path', 'string']),
     ('deadline 0', dict(deadline=0), ['deadline', 'above 0']),
     ('page_limit 0', dict(page_limit=0), ['page_limit', 'from 1 to 10000']),
+    ('may_exist_wait negative', dict(may_exist_wait=-1), ['may_exist_wait must be a number of seconds from 0 to 604800']),
+    ('may_exist_wait huge', dict(may_exist_wait=1e30), ['may_exist_wait must be a number of seconds from 0 to 604800']),
 ]
 
 

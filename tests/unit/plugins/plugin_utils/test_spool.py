@@ -131,15 +131,6 @@ def test_not_json_is_refused():
         parse_record('{', '/spool/x.json')
 
 
-def test_a_format_1_record_of_the_previous_version_is_read():
-    parsed = parse_record(json.dumps({'format': 1, 'created': 'x', 'source': 'deploy_failure_ticket', 'error': 'down',
-                                      'ticket': {'subject': 'S', 'description': 'D'}}), '/spool/old.json')
-    assert parsed['may_exist'] is False and parsed['connection'] == {}
-    assert parsed['ticket']['filed_by'] == 'role'
-    # It did not say which API it was spooled against: the flush files it with its own.
-    assert record_api_url(parsed) is None
-
-
 def test_making_a_record_that_would_be_refused_fails_at_once():
     with pytest.raises(SpoolError, match='cannot be spooled'):
         make_record({'subject': 'S', 'description': 'D', 'attachments': [{'path': '/var/log/x'}]}, 'role', 'now')

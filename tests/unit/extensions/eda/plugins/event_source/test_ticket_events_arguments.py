@@ -17,7 +17,7 @@ import yaml
 from ansible_collections.upsun.support.extensions.eda.plugins.event_source import ticket_events
 from ansible_collections.upsun.support.plugins.module_utils.constants import PRIORITIES, STATUSES, TYPES
 from ansible_collections.upsun.support.plugins.module_utils.errors import InputError, UpsunError
-from ansible_collections.upsun.support.plugins.module_utils.settings import CONNECTION_SETTINGS, SKIP_SSL_ENV
+from ansible_collections.upsun.support.plugins.module_utils.settings import CONNECTION_SETTINGS
 from ansible_collections.upsun.support.plugins.plugin_utils import ticket_events_arguments as arguments
 from ansible_collections.upsun.support.tests.unit.extensions.eda.plugins.event_source.source_helpers import (
     QueueStandIn,
@@ -69,7 +69,7 @@ def test_each_connection_setting_comes_from_the_modules_environment_variables(se
 
 
 def test_the_upsun_cli_skip_ssl_variable_turns_certificate_checks_off():
-    options = ticket_events.parse_arguments({'api_token': 'x'}, environ={SKIP_SSL_ENV: '1'})
+    options = ticket_events.parse_arguments({'api_token': 'x'}, environ={'UPSUN_CLI_SKIP_SSL': '1'})
 
     assert options.settings.validate_certs is False
 
@@ -220,7 +220,7 @@ def test_the_documentation_gives_each_connection_argument_its_type_default_and_v
 
     assert doc['type'] == setting.type
     assert doc.get('default') == setting.default
-    for variable in setting.env or (SKIP_SSL_ENV,):
+    for variable in setting.env or ('UPSUN_CLI_SKIP_SSL',):
         assert 'E({0})'.format(variable) in description
     assert ('This is a secret.' in description) is setting.secret
 
