@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The role's arguments: a wrong one is replaced by its default, with a warning, its value never shown; the keys."""
+"""The role's arguments: a wrong one is replaced by its default, with a warning, its value never shown."""
 
 from __future__ import absolute_import, division, print_function
 

@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Listings whose later pages are read a few at once (paging.PagesAhead), against the fake API through the real client."""
+"""Pages of a listing read a few at once (paging.PagesAhead): directly, then in listings against the fake API through
+the real client."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -16,8 +17,132 @@ import pytest
 
 from ansible_collections.upsun.support.plugins.module_utils.errors import ApiError, UpsunError
 from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe_reference
+from ansible_collections.upsun.support.plugins.module_utils.paging import PagesAhead
 from ansible_collections.upsun.support.plugins.module_utils.tickets import find_by_reference, search_tickets
 from ansible_collections.upsun.support.tests.unit.plugins.module_utils.ticket_pages import page, ticket
+
+
+# --- PagesAhead on its own --------------------------------------------------------------------------------------------
+
+
+class Reader:
+    """``read(page)`` for PagesAhead: each page waits for its gate when one is set; records what was read, and the
+    most reads at once."""
+
+    def __init__(self, gated=(), fail=None):
+        self.gates = dict((number, threading.Event()) for number in gated)
+        self.fail = fail or {}
+        self.read = []
+        self.running = 0
+        self.most_running = 0
+        self.finished = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, number):
+        with self._lock:
+            self.read.append(number)
+            self.running += 1
+            self.most_running = max(self.most_running, self.running)
+        try:
+            if number in self.gates:
+                assert self.gates[number].wait(5)
+            else:
+                time.sleep(0.02)
+            if number in self.fail:
+                raise self.fail[number]
+            return 'body of page {0}'.format(number)
+        finally:
+            with self._lock:
+                self.running -= 1
+
+    def finish(self):
+        with self._lock:
+            self.finished += 1
+
+
+def test_each_page_is_read_once_and_taken_in_its_order():
+    reader = Reader()
+    ahead = PagesAhead(reader, [2, 3, 4, 5], concurrency=3, finish=reader.finish)
+
+    assert [ahead.take(number) for number in (2, 3, 4, 5)] == ['body of page {0}'.format(n) for n in (2, 3, 4, 5)]
+    ahead.close()
+
+    assert sorted(reader.read) == [2, 3, 4, 5] and ahead.started == 4
+    assert reader.finished == 3  # one per thread
+    assert ahead.take(2) is None  # taken already: not read again
+
+
+@pytest.mark.parametrize('concurrency, most', [(2, 2), (0, 1), (1, 1)])
+def test_no_more_pages_than_the_concurrency_are_read_at_once(concurrency, most):
+    reader = Reader()
+    ahead = PagesAhead(reader, range(2, 12), concurrency=concurrency)
+    for number in range(2, 12):
+        ahead.take(number)
+    ahead.close()
+    assert reader.most_running == most
+
+
+def test_once_slow_says_so_pages_are_read_one_at_a_time():
+    reader = Reader()
+    ahead = PagesAhead(reader, range(2, 10), concurrency=4, slow=lambda: True)
+    for number in range(2, 10):
+        ahead.take(number)
+    ahead.close()
+    assert reader.most_running == 1 and sorted(reader.read) == list(range(2, 10))
+
+
+def test_an_error_is_raised_by_take_and_no_later_page_is_started():
+    error = ValueError('page 3 failed')
+    reader = Reader(fail={3: error})
+    ahead = PagesAhead(reader, [2, 3, 4, 5, 6, 7], concurrency=1)
+
+    assert ahead.take(2) == 'body of page 2'
+    with pytest.raises(ValueError) as caught:
+        ahead.take(3)
+    ahead.close()
+
+    assert caught.value is error
+    assert reader.read == [2, 3] and ahead.started == 2
+    assert ahead.take(4) is None and not ahead.pending(4)
+
+
+def test_after_stop_no_page_is_started_and_those_being_read_still_end():
+    reader = Reader(gated=[2])
+    ahead = PagesAhead(reader, [2, 3, 4], concurrency=1)
+    while not reader.read:
+        time.sleep(0.01)
+
+    ahead.stop()
+    assert ahead.pending(2) and not ahead.pending(3)
+    reader.gates[2].set()
+
+    assert ahead.take(2) == 'body of page 2'
+    assert ahead.take(3) is None
+    ahead.close()
+    assert reader.read == [2]
+
+
+def test_a_page_never_asked_for_is_not_pending():
+    ahead = PagesAhead(Reader(), [2, 3], concurrency=2)
+    assert ahead.pending(3) and not ahead.pending(9)
+    assert ahead.take(9) is None
+    ahead.close()
+
+
+def test_close_waits_for_every_thread():
+    reader = Reader(gated=[2, 3])
+    ahead = PagesAhead(reader, [2, 3], concurrency=2, finish=reader.finish)
+    while len(reader.read) < 2:
+        time.sleep(0.01)
+    closing = threading.Thread(target=ahead.close)
+    closing.start()
+    closing.join(0.2)
+    assert closing.is_alive()  # the two reads are still at work
+
+    reader.gates[2].set()
+    reader.gates[3].set()
+    closing.join(5)
+    assert not closing.is_alive() and reader.finished == 2
 
 
 # --- pages read at once ------------------------------------------------------------------------------------------------
