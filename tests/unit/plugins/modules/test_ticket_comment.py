@@ -152,7 +152,20 @@ def test_refused_endpoint_fails_saying_what_to_do(client):
     assert 'No comment was added to ticket 7: add it in the Upsun console' in info.value.msg
 
 
-# --- main() against the fake API --------------------------------------------------------------------------------------
+# --- main() ----------------------------------------------------------------------------------------------------------
+
+
+CONNECTION = dict(api_url='https://api.upsun.com', api_token='apitoken-SECRET-7c1e4b2a9f')
+
+
+@pytest.fixture
+def sends(http_calls):
+    """``add_comment`` and ``unsolved_carrying`` of the module, as spec'd mocks; no request may leave the test."""
+    with mock.patch.object(comment_module, 'add_comment', autospec=True) as add_comment:
+        with mock.patch.object(comment_module, 'unsolved_carrying', autospec=True) as unsolved_carrying:
+            yield types.SimpleNamespace(add_comment=add_comment, unsolved_carrying=unsolved_carrying)
+    assert http_calls == []
+
 
 
 def test_main_returns_the_comment_and_the_ticket_id(api, run_module, module_params, tokens):
@@ -176,21 +189,22 @@ def test_main_returns_the_comment_and_the_ticket_id(api, run_module, module_para
     (dict(ticket_id=7, body=None), 'missing required arguments: body'),
     (dict(ticket_id=7, attachments='deploy.log'), 'attachments must be a list of dicts'),
 ])
-def test_main_refuses_bad_option_combinations_without_request(api, run_module, module_params, options, message):
+def test_main_refuses_bad_option_combinations_without_request(sends, run_module, options, message):
     options.setdefault('body', 'again')
-    result = run_module(comment_module, module_params(**options))
+    result = run_module(comment_module, dict(CONNECTION, **dict((k, v) for k, v in options.items() if v is not None)))
 
     assert result['failed'] is True
     assert message in result['msg']
-    assert api.calls == []
+    sends.add_comment.assert_not_called()
+    sends.unsolved_carrying.assert_not_called()
 
 
-def test_main_check_mode_sends_nothing(api, run_module, module_params):
-    result = run_module(comment_module, module_params(ticket_id=7, body='again'), check_mode=True)
+def test_main_check_mode_sends_nothing(sends, run_module):
+    result = run_module(comment_module, dict(CONNECTION, ticket_id=7, body='again'), check_mode=True)
 
     assert result['changed'] is True
     assert result['payload'] == dict(ticket_id=7, body='again')
-    assert api.calls == []
+    sends.add_comment.assert_not_called()
 
 
 def test_main_refused_endpoint_is_a_clear_failure(api, run_module, module_params):
