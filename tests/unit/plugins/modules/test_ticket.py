@@ -3,19 +3,24 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The ticket module, run through main() against the fake API: its input checks, check mode and filing (updates,
-dedupe and secrets: the other test_ticket_*.py)."""
+"""The ticket module, run through main(): its input checks and check mode with spec'd mocks of the operations it
+calls (what the module decides), and filing against the fake API (updates, dedupe and secrets: the other
+test_ticket_*.py)."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 import base64
+import contextlib
 import os
+import types
+from unittest import mock
 
 import pytest
 
 from ansible_collections.upsun.support.plugins.module_utils import client as client_module
+from ansible_collections.upsun.support.plugins.module_utils.errors import ApiError
 from ansible_collections.upsun.support.plugins.module_utils.constants import CATEGORIES, PRIORITIES
 from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe_reference, parse_footer, with_footer
 from ansible_collections.upsun.support.plugins.modules import ticket as ticket_module
@@ -26,12 +31,32 @@ from ansible_collections.upsun.support.tests.unit.plugins.modules.ticket_answers
     UUID_A,
     UUID_B,
     carrier,
-    existing,
-    listing,
 )
 
 
 TMP = '@TMP@'  # replaced by the test's tmp_path
+CONNECTION = dict(api_url='https://api.upsun.com', api_token='apitoken-SECRET-7c1e4b2a9f')
+# What the module may call that reads or writes tickets.
+OPERATIONS = ('find_by_reference', 'file_prepared', 'get_ticket', 'update_ticket', 'solve_carrying')
+
+
+def args(**options):
+    """The module's args without a fake API: ``options`` over CONNECTION, those given as None left out."""
+    return dict((name, value) for name, value in dict(CONNECTION, **options).items() if value is not None)
+
+
+@pytest.fixture
+def operations(http_calls):
+    """The ticket operations the module calls, as spec'd mocks; no request may leave the test."""
+    with contextlib.ExitStack() as stack:
+        yield types.SimpleNamespace(**dict(
+            (name, stack.enter_context(mock.patch.object(ticket_module, name, autospec=True))) for name in OPERATIONS))
+    assert http_calls == []
+
+
+def sent(operations):
+    """Whether the module sent anything that files or changes a ticket."""
+    return any(getattr(operations, name).called for name in ('file_prepared', 'update_ticket', 'solve_carrying'))
 
 
 def expand(value, tmp_path):
@@ -136,22 +161,19 @@ INVALID = [
 
 
 @pytest.mark.parametrize('options, expected', [case[1:] for case in INVALID], ids=[case[0] for case in INVALID])
-def test_invalid_input_fails_naming_option_without_request(api, http_calls, run_module, module_params, files, options, expected):
-    args = module_params(**expand(dict(NEW, **options), files))
-
-    result = run_module(ticket_module, args)
+def test_invalid_input_fails_naming_option_without_request(operations, run_module, files, options, expected):
+    result = run_module(ticket_module, args(**expand(dict(NEW, **options), files)))
 
     assert result.get('failed') is True, result
     for text in expand(expected, files):
         assert text in result['msg']
-    assert api.calls == []
-    assert http_calls == []
+    assert not any(getattr(operations, name).called for name in OPERATIONS)
 
 
 # --- check mode -------------------------------------------------------------------------------------------------------
 
 
-def test_check_mode_sends_nothing_and_returns_exact_payload(api, http_calls, run_module, module_params, tmp_path):
+def test_check_mode_sends_nothing_and_returns_exact_payload(operations, run_module, tmp_path):
     log = tmp_path / 'deploy.log'
     log.write_bytes(b'x' * 2048)
     options = dict(NEW, priority='high', category='incident_outage', subscription_id='123456',
@@ -159,7 +181,7 @@ def test_check_mode_sends_nothing_and_returns_exact_payload(api, http_calls, run
                    followup_tid='1200', collaborator_ids=[UUID_B])
     attachments = [dict(path=str(log)), dict(content=u'caf\u00e9', filename='note.txt'), dict(data=b64(b'\x00\x01\x02'), filename='x.bin')]
 
-    result = run_module(ticket_module, module_params(attachments=attachments, **options), check_mode=True, diff=True)
+    result = run_module(ticket_module, args(attachments=attachments, **options), check_mode=True, diff=True)
 
     payload = dict(options, description=with_footer(NEW['description']),
                    attachments=[{'filename': 'deploy.log', 'size': 2048}, {'filename': 'note.txt', 'size': 5},
@@ -169,26 +191,23 @@ def test_check_mode_sends_nothing_and_returns_exact_payload(api, http_calls, run
     assert result['ticket'] == {}
     assert result['diff'] == {'before': {}, 'after': payload}
     assert 'nothing was sent' in result['msg']
-    assert api.calls == []
-    assert http_calls == []
+    assert not any(getattr(operations, name).called for name in OPERATIONS)
 
 
 @pytest.mark.parametrize('filed_by', ['role', 'callback'])
-def test_the_footer_names_who_filed_the_ticket(api, run_module, module_params, filed_by):
-    api.allow_exchange()
-    api.on('GET', '/tickets', listing())
-    result = run_module(ticket_module, module_params(filed_by=filed_by, dedupe_key='k', **NEW), check_mode=True)
+def test_the_footer_names_who_filed_the_ticket(operations, run_module, filed_by):
+    operations.find_by_reference.return_value = []
+    result = run_module(ticket_module, args(filed_by=filed_by, dedupe_key='k', **NEW), check_mode=True)
 
     footer = parse_footer(result['payload']['description'])
     assert footer == dict(source=filed_by, dedupe_reference=dedupe_reference('k'), recovery_reference=None)
-    assert api.requests('POST', '/tickets') == []
+    assert not sent(operations)
 
 
-def test_check_mode_with_dedupe_key_and_no_carrier_would_file_after_one_search(api, run_module, module_params):
-    api.allow_exchange()
-    api.on('GET', '/tickets', listing(existing(901, status='open', description='Mentions deploy-42, no reference')))
+def test_check_mode_with_dedupe_key_and_no_carrier_would_file_after_one_search(operations, run_module):
+    operations.find_by_reference.return_value = []
 
-    result = run_module(ticket_module, module_params(dedupe_key='deploy-42', **NEW), check_mode=True)
+    result = run_module(ticket_module, args(dedupe_key='deploy-42', **NEW), check_mode=True)
 
     reference = dedupe_reference('deploy-42')
     assert result['changed'] is True
@@ -196,45 +215,42 @@ def test_check_mode_with_dedupe_key_and_no_carrier_would_file_after_one_search(a
     assert result['payload'] == dict(NEW, description=with_footer(NEW['description'], dedupe=reference))
     assert 'Would file' in result['msg']
     # Read only: one search for the reference, never a POST.
-    assert [call.query['search'] for call in api.requests('GET', '/tickets')] == [[reference]]
-    assert api.requests('POST', '/tickets') == [] and api.requests('PATCH') == []
+    operations.find_by_reference.assert_called_once_with(mock.ANY, reference)
+    assert not sent(operations)
 
 
-def test_check_mode_with_dedupe_key_returns_the_unsolved_carrier_unchanged(api, run_module, module_params):
+def test_check_mode_with_dedupe_key_returns_the_unsolved_carrier_unchanged(operations, run_module):
     # The real run would file nothing: check mode must not say "would file".
-    api.allow_exchange()
-    api.on('GET', '/tickets', listing(carrier(900, 'pending')))
+    operations.find_by_reference.return_value = [carrier(900, 'pending')]
 
-    result = run_module(ticket_module, module_params(**DEDUPE), check_mode=True, diff=True)
+    result = run_module(ticket_module, args(**DEDUPE), check_mode=True, diff=True)
 
     assert result['changed'] is False
     assert result['ticket'] == carrier(900, 'pending')
     assert 'payload' not in result
     assert '900' in result['msg'] and 'would file nothing' in result['msg']
     assert result['diff'] == {'before': carrier(900, 'pending'), 'after': carrier(900, 'pending')}
-    assert api.requests('POST', '/tickets') == [] and api.requests('PATCH') == []
+    assert not sent(operations)
 
 
-def test_check_mode_with_dedupe_key_predicts_the_follow_up_of_a_solved_carrier(api, run_module, module_params):
-    api.allow_exchange()
-    api.on('GET', '/tickets', listing(carrier(900, 'solved'), carrier(850, 'closed')))
+def test_check_mode_with_dedupe_key_predicts_the_follow_up_of_a_solved_carrier(operations, run_module):
+    operations.find_by_reference.return_value = [carrier(900, 'solved'), carrier(850, 'closed')]
 
-    result = run_module(ticket_module, module_params(**DEDUPE), check_mode=True)
+    result = run_module(ticket_module, args(**DEDUPE), check_mode=True)
 
     assert result['changed'] is True
     assert result['payload']['followup_tid'] == '900'
-    assert api.requests('POST', '/tickets') == []
+    assert not sent(operations)
 
 
-def test_check_mode_with_dedupe_key_fails_clearly_when_the_search_fails(api, run_module, module_params):
-    api.allow_exchange()
-    api.on('GET', '/tickets', (403, {'error': 'Forbidden'}))
+def test_check_mode_with_dedupe_key_fails_clearly_when_the_search_fails(operations, run_module):
+    operations.find_by_reference.side_effect = ApiError('The Upsun API refused GET /tickets (HTTP 403: Forbidden).', status=403)
 
-    result = run_module(ticket_module, module_params(**DEDUPE), check_mode=True)
+    result = run_module(ticket_module, args(**DEDUPE), check_mode=True)
 
     assert result['failed'] is True
-    assert 'Traceback' not in result['msg']
-    assert api.requests('POST', '/tickets') == []
+    assert result['msg'] == 'The Upsun API refused GET /tickets (HTTP 403: Forbidden).' and result['status'] == 403
+    assert not sent(operations)
 
 
 # --- filing a ticket --------------------------------------------------------------------------------------------------
