@@ -12,9 +12,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
-import contextlib
 import os
-import types
 from unittest import mock
 
 import pytest
@@ -30,28 +28,20 @@ from ansible_collections.upsun.support.tests.unit.plugins.modules.ticket_answers
     NEW,
     UUID_A,
     UUID_B,
+    args,
     carrier,
 )
 
 
 TMP = '@TMP@'  # replaced by the test's tmp_path
-CONNECTION = dict(api_url='https://api.upsun.com', api_token='apitoken-SECRET-7c1e4b2a9f')
 # What the module may call that reads or writes tickets.
 OPERATIONS = ('find_by_reference', 'file_prepared', 'get_ticket', 'update_ticket', 'solve_carrying')
 
 
-def args(**options):
-    """The module's args without a fake API: ``options`` over CONNECTION, those given as None left out."""
-    return dict((name, value) for name, value in dict(CONNECTION, **options).items() if value is not None)
-
-
 @pytest.fixture
-def operations(http_calls):
-    """The ticket operations the module calls, as spec'd mocks; no request may leave the test."""
-    with contextlib.ExitStack() as stack:
-        yield types.SimpleNamespace(**dict(
-            (name, stack.enter_context(mock.patch.object(ticket_module, name, autospec=True))) for name in OPERATIONS))
-    assert http_calls == []
+def operations(spec_mocks):
+    """The ticket operations the module calls, as spec'd mocks."""
+    return spec_mocks(ticket_module, *OPERATIONS)
 
 
 def sent(operations):

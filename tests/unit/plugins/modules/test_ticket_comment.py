@@ -20,6 +20,7 @@ from ansible_collections.upsun.support.plugins.module_utils.comments import Comm
 from ansible_collections.upsun.support.plugins.module_utils.errors import ApiError, InputError
 from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe_reference, with_footer
 from ansible_collections.upsun.support.plugins.modules import ticket_comment as comment_module
+from ansible_collections.upsun.support.tests.unit.plugins.modules.ticket_answers import args
 
 REQUESTER = '3c90c3cc-0d44-4b50-8888-8dd25736052a'
 
@@ -155,17 +156,10 @@ def test_refused_endpoint_fails_saying_what_to_do(client):
 # --- main() ----------------------------------------------------------------------------------------------------------
 
 
-CONNECTION = dict(api_url='https://api.upsun.com', api_token='apitoken-SECRET-7c1e4b2a9f')
-
-
 @pytest.fixture
-def sends(http_calls):
-    """``add_comment`` and ``unsolved_carrying`` of the module, as spec'd mocks; no request may leave the test."""
-    with mock.patch.object(comment_module, 'add_comment', autospec=True) as add_comment:
-        with mock.patch.object(comment_module, 'unsolved_carrying', autospec=True) as unsolved_carrying:
-            yield types.SimpleNamespace(add_comment=add_comment, unsolved_carrying=unsolved_carrying)
-    assert http_calls == []
-
+def sends(spec_mocks):
+    """``add_comment`` and ``unsolved_carrying`` of the module, as spec'd mocks."""
+    return spec_mocks(comment_module, 'add_comment', 'unsolved_carrying')
 
 
 def test_main_returns_the_comment_and_the_ticket_id(api, run_module, module_params, tokens):
@@ -191,7 +185,7 @@ def test_main_returns_the_comment_and_the_ticket_id(api, run_module, module_para
 ])
 def test_main_refuses_bad_option_combinations_without_request(sends, run_module, options, message):
     options.setdefault('body', 'again')
-    result = run_module(comment_module, dict(CONNECTION, **dict((k, v) for k, v in options.items() if v is not None)))
+    result = run_module(comment_module, args(**options))
 
     assert result['failed'] is True
     assert message in result['msg']
@@ -200,7 +194,7 @@ def test_main_refuses_bad_option_combinations_without_request(sends, run_module,
 
 
 def test_main_check_mode_sends_nothing(sends, run_module):
-    result = run_module(comment_module, dict(CONNECTION, ticket_id=7, body='again'), check_mode=True)
+    result = run_module(comment_module, args(ticket_id=7, body='again'), check_mode=True)
 
     assert result['changed'] is True
     assert result['payload'] == dict(ticket_id=7, body='again')

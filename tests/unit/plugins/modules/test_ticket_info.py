@@ -10,20 +10,17 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import types
-from unittest import mock
-
 import pytest
 
 from ansible_collections.upsun.support.plugins.module_utils.comments import CommentsRefusedError
 from ansible_collections.upsun.support.plugins.modules import ticket_info as info_module
+from ansible_collections.upsun.support.tests.unit.plugins.modules.ticket_answers import args
 
 UUID_A = '3c90c3cc-0d44-4b50-8888-8dd25736052a'
 UUID_B = '5f1d7a8e-7c2b-4f3e-9a1d-2b6c8e4f0a11'
 UUID_C = '0b6f3c1e-2a4d-4e8f-9c7b-1d2e3f4a5b6c'
 CATEGORIES = [{'id': 'incident_outage', 'label': 'Incident / outage'}, {'id': 'access', 'label': 'Access'}]
 PRIORITIES = [{'id': 'urgent', 'label': 'Urgent', 'short_description': 'Production down', 'description': 'Down.'}]
-CONNECTION = dict(api_url='https://api.upsun.com', api_token='apitoken-SECRET-7c1e4b2a9f')
 
 
 def ticket(ticket_id, **fields):
@@ -46,18 +43,10 @@ def pages(*page_tickets, **options):
     return answer
 
 
-def args(**options):
-    """The module's args without a fake API: ``options`` over CONNECTION, those given as None left out."""
-    return dict((name, value) for name, value in dict(CONNECTION, **options).items() if value is not None)
-
-
 @pytest.fixture
-def reads(http_calls):
-    """``search_tickets`` and ``conversation`` of the module, as spec'd mocks; no request may leave the test."""
-    with mock.patch.object(info_module, 'search_tickets', autospec=True) as search_tickets:
-        with mock.patch.object(info_module, 'conversation', autospec=True) as conversation:
-            yield types.SimpleNamespace(search_tickets=search_tickets, conversation=conversation)
-    assert http_calls == []
+def reads(spec_mocks):
+    """``search_tickets`` and ``conversation`` of the module, as spec'd mocks."""
+    return spec_mocks(info_module, 'search_tickets', 'conversation')
 
 
 def refused(status):

@@ -11,26 +11,22 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import types
 from unittest import mock
 
 import pytest
 
 from ansible_collections.upsun.support.plugins.module_utils.errors import ApiError, InputError
 from ansible_collections.upsun.support.plugins.modules import ticket as ticket_module
-from ansible_collections.upsun.support.tests.unit.plugins.modules.ticket_answers import UUID_A, UUID_B, UUID_C, existing
+from ansible_collections.upsun.support.tests.unit.plugins.modules.ticket_answers import CONNECTION, UUID_A, UUID_B, UUID_C, existing
 
-UPDATE = dict(api_url='https://api.upsun.com', api_token='apitoken-SECRET-7c1e4b2a9f', ticket_id=1234)
+UPDATE = dict(CONNECTION, ticket_id=1234)
 NOT_LISTED = InputError('Ticket 1234 was not found, or the user behind the token may not see it.')
 
 
 @pytest.fixture
-def tickets(http_calls):
-    """``get_ticket`` and ``update_ticket`` of the module, as spec'd mocks; no request may leave the test."""
-    with mock.patch.object(ticket_module, 'get_ticket', autospec=True) as get_ticket:
-        with mock.patch.object(ticket_module, 'update_ticket', autospec=True) as update_ticket:
-            yield types.SimpleNamespace(get_ticket=get_ticket, update_ticket=update_ticket)
-    assert http_calls == []
+def tickets(spec_mocks):
+    """``get_ticket`` and ``update_ticket`` of the module, as spec'd mocks."""
+    return spec_mocks(ticket_module, 'get_ticket', 'update_ticket')
 
 
 def patched(tickets):

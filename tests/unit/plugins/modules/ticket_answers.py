@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Tickets as the API answers them, for the tests of the ticket module."""
+"""Tickets as the API answers them, and module args that need no fake API, for the tests of the modules."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -11,6 +11,7 @@ __metaclass__ = type
 
 from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe_reference, with_footer
 
+CONNECTION = dict(api_url='https://api.upsun.com', api_token='apitoken-SECRET-7c1e4b2a9f')
 UUID_A = '3c90c3cc-0d44-4b50-8888-8dd25736052a'
 UUID_B = '5f1d7a8e-7c2b-4f3e-9a1d-2b6c8e4f0a11'
 UUID_C = '0b6f3c1e-2a4d-4e8f-9c7b-1d2e3f4a5b6c'
@@ -75,3 +76,8 @@ DEDUPE = dict(NEW, dedupe_key='deploy-42', priority='high')
 
 def carrier(ticket_id, status):
     return existing(ticket_id, status=status, description=with_footer('Earlier failure', dedupe=REFERENCE))
+
+
+def args(**options):
+    """A module's args for tests with spec'd mocks: ``options`` over CONNECTION, those given as None left out."""
+    return dict((name, value) for name, value in dict(CONNECTION, **options).items() if value is not None)
