@@ -88,4 +88,3 @@ def test_an_argument_name_inside_a_longer_one_is_not_mistaken_for_it(warnings):
 def test_a_spec_that_is_not_a_mapping_is_refused():
     with pytest.raises(AnsibleFilterError, match="spec must be the options of the role's argument spec, got list"):
         filters.deploy_failure_arguments(['deploy_failure_ticket_priority'], ['high'])
-
