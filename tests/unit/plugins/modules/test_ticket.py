@@ -266,20 +266,20 @@ def test_files_ticket_and_returns_it_as_the_api_did(api, run_module, module_para
     assert post.headers['Authorization'] == 'Bearer ' + tokens.exchanged
 
 
-def test_diff_mode_shows_filed_payload(api, run_module, module_params):
-    api.allow_exchange()
-    api.on('POST', '/tickets', (200, CREATED))
+def test_diff_mode_shows_filed_payload(operations, run_module):
+    operations.file_prepared.return_value = (True, CREATED)
 
-    result = run_module(ticket_module, module_params(priority='high', **NEW), diff=True)
+    result = run_module(ticket_module, args(priority='high', **NEW), diff=True)
 
     assert result['diff'] == {'before': {}, 'after': dict(NEW, priority='high', description=with_footer(NEW['description']))}
+    [call] = operations.file_prepared.call_args_list
+    assert call.args[1].payload == result['diff']['after']
 
 
-def test_priority_in_msg_falls_back_to_default(api, run_module, module_params):
-    api.allow_exchange()
-    api.on('POST', '/tickets', (200, {'ticket_id': 77, 'status': 'new'}))
+def test_priority_in_msg_falls_back_to_default(operations, run_module):
+    operations.file_prepared.return_value = (True, {'ticket_id': 77, 'status': 'new'})
 
-    result = run_module(ticket_module, module_params(**NEW))
+    result = run_module(ticket_module, args(**NEW))
 
     assert result['msg'] == 'Filed Upsun ticket 77 (priority default)'
 
