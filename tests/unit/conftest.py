@@ -36,18 +36,19 @@ __metaclass__ = type
 import contextlib
 import json
 import socket
-import struct
 import threading
 import time
 import types
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from unittest import mock
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from ansible.module_utils import basic
 from ansible.module_utils.common import warnings as ansible_warnings
+from ansible_collections.upsun.support.tests.unit.fake_api import ACCESS_TOKEN, API_TOKEN, EXCHANGED_TOKEN, FakeApi, Handler
+from ansible_collections.upsun.support.tests.unit.raw_server import RawServer
+
 
 try:
     from ansible.module_utils.testing import patch_module_args
@@ -58,10 +59,6 @@ except ImportError:  # ansible-core < 2.19 has no helper (and no _ANSIBLE_PROFIL
         with mock.patch.object(basic, '_ANSIBLE_ARGS', serialized):
             yield
 
-# Recognisable secrets: no test output may ever contain them.
-API_TOKEN = 'apitoken-SECRET-7c1e4b2a9f'
-ACCESS_TOKEN = 'accesstoken-SECRET-3d8f60aa1b'
-EXCHANGED_TOKEN = 'exchanged-SECRET-5b2c9e7d40'
 
 CLEARED_ENV = (
     'UPSUN_CLI_TOKEN', 'PLATFORMSH_CLI_TOKEN', 'UPSUN_CLI_API_URL', 'UPSUN_CLI_AUTH_URL', 'UPSUN_CLI_DEFAULT_TIMEOUT',
@@ -121,124 +118,9 @@ def tokens():
 # --- the fake API server ----------------------------------------------------------------------------------------------
 
 
-class Call:
-    """One request the fake API received."""
-
-    def __init__(self, method, path, query, headers, body, port):
-        self.method = method
-        self.path = path
-        self.query = query
-        self.headers = headers
-        self.body = body
-        self.port = port
-
-    def json(self):
-        return json.loads(self.body.decode('utf-8'))
-
-    def form(self):
-        return parse_qs(self.body.decode('utf-8'), keep_blank_values=True)
-
-    def __repr__(self):
-        return 'Call({0} {1} {2})'.format(self.method, self.path, self.query)
-
-
-class FakeApi:
-    """The routes of the local server for one test, and the requests it got."""
-
-    def __init__(self, url):
-        self.url = url
-        self.calls = []
-        self._routes = {}
-        self._lock = threading.Lock()
-
-    def on(self, method, path, *answers):
-        """Answer ``method path`` with ``answers`` in turn, the last one for ever after.
-
-        An answer is ``(status, body)`` or ``(status, body, headers)``: a dict or
-        list body is sent as JSON, a str as text, None as nothing. It can also be
-        a callable taking the ``Call`` and returning such a tuple.
-        """
-        self._routes[(method, path)] = list(answers)
-
-    def allow_exchange(self, *access_tokens):
-        """The token endpoint hands out ``access_tokens`` in turn (EXCHANGED_TOKEN by default)."""
-        self.on('POST', '/oauth2/token', *[
-            (200, {'access_token': token, 'expires_in': 900, 'token_type': 'bearer'})
-            for token in (access_tokens or (EXCHANGED_TOKEN,))])
-
-    @staticmethod
-    def slow(seconds, answer):
-        """An answer sent only after ``seconds``: a read timeout for a client with a smaller timeout."""
-        def delayed(call):
-            time.sleep(seconds)
-            return answer
-        return delayed
-
-    def requests(self, method=None, path=None):
-        return [call for call in self.calls if (method is None or call.method == method) and (path is None or call.path == path)]
-
-    def connections(self):
-        """The client ports seen: one per TCP connection."""
-        return set(call.port for call in self.calls)
-
-    def answer(self, call):
-        with self._lock:
-            self.calls.append(call)
-            queue = self._routes.get((call.method, call.path))
-            if not queue:
-                return 418, 'no route for {0} {1}'.format(call.method, call.path), {}
-            answer = queue.pop(0) if len(queue) > 1 else queue[0]
-        if callable(answer):
-            answer = answer(call)
-        status, body = answer[0], answer[1]
-        headers = answer[2] if len(answer) > 2 else {}
-        return status, body, headers
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = 'HTTP/1.1'  # keep-alive, like the real API
-    disable_nagle_algorithm = True
-    timeout = 10
-
-    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
-        pass
-
-    def _serve(self):
-        length = int(self.headers.get('Content-Length') or 0)
-        body = self.rfile.read(length) if length else b''
-        parts = urlsplit(self.path)
-        call = Call(self.command, parts.path, parse_qs(parts.query, keep_blank_values=True), self.headers, body,
-                    self.client_address[1])
-        api = self.server.api
-        if api is None:
-            status, content, headers = 418, 'no test is running', {}
-        else:
-            status, content, headers = api.answer(call)
-        if isinstance(content, (dict, list)):
-            data = json.dumps(content).encode('utf-8')
-            content_type = 'application/json'
-        else:
-            data = (content or '').encode('utf-8')
-            content_type = 'text/plain; charset=utf-8'
-        headers = dict(headers)
-        content_type = headers.pop('Content-Type', content_type)
-        try:
-            self.send_response(status)
-            self.send_header('Content-Type', content_type)
-            self.send_header('Content-Length', str(len(data)))
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True
-
-    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
-
-
 @pytest.fixture(scope='session')
 def _api_server():
-    server = ThreadingHTTPServer(('127.0.0.1', 0), _Handler)
+    server = ThreadingHTTPServer(('127.0.0.1', 0), Handler)
     server.daemon_threads = True
     server.api = None
     thread = threading.Thread(target=server.serve_forever, kwargs=dict(poll_interval=0.05), daemon=True)
@@ -258,126 +140,6 @@ def api(_api_server):
 
 
 # --- connection faults ------------------------------------------------------------------------------------------------
-
-
-class RawServer:
-    """A TCP server that reads each request, then misbehaves as ``mode`` says (see the module docstring)."""
-
-    # The answer of the trickle modes: far more body than any test waits for.
-    TRICKLE_HEAD = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n'
-    ANSWER = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 36\r\n\r\n{"ticket_id": 1234, "status": "new"}'
-
-    def __init__(self, mode):
-        self.mode = mode
-        self.requests = 0
-        # For the endless modes: the status of the answer, the pace of its body, and how much of it went out.
-        self.status = 200
-        self.interval = 0
-        self.sent = 0
-        self._held = []
-        self._stop = threading.Event()
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.bind(('127.0.0.1', 0))
-        self._sock.listen(16)
-        self._sock.settimeout(0.05)
-        self.url = 'http://127.0.0.1:{0}'.format(self._sock.getsockname()[1])
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self):
-        while not self._stop.is_set():
-            try:
-                conn, dummy = self._sock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            conn.settimeout(5)
-            if self._read_request(conn):
-                self.requests += 1
-            if self.mode == 'close':
-                conn.close()
-            elif self.mode in ('trickle', 'trickle_headers'):
-                threading.Thread(target=self._trickle, args=(conn,), daemon=True).start()
-                self._held.append(conn)
-            elif self.mode.startswith('endless_'):
-                threading.Thread(target=self._endless, args=(conn,), daemon=True).start()
-                self._held.append(conn)
-            elif self.mode == 'close_in_body':
-                # An orderly close (FIN) before the end of the body: no error at the socket level.
-                try:
-                    conn.sendall(self.ANSWER[:-10])
-                finally:
-                    conn.close()
-            elif self.mode in ('reset_after_headers', 'reset_in_body'):
-                answer = self.ANSWER if self.mode == 'reset_in_body' else self.ANSWER.split(b'\r\n\r\n', maxsplit=1)[0] + b'\r\n\r\n'
-                try:
-                    conn.sendall(answer[:-10] if self.mode == 'reset_in_body' else answer)
-                    time.sleep(0.1)
-                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
-                finally:
-                    conn.close()
-            else:
-                self._held.append(conn)
-
-    def _trickle(self, conn):
-        data = self.TRICKLE_HEAD + b' ' * 100000
-        start = 0 if self.mode == 'trickle_headers' else len(self.TRICKLE_HEAD)
-        try:
-            conn.sendall(data[:start])
-            for offset in range(start, len(data)):
-                if self._stop.is_set():
-                    return
-                conn.sendall(data[offset:offset + 1])
-                time.sleep(0.05)
-        except OSError:
-            return
-
-    def _endless(self, conn):
-        framing = {'endless_chunked': 'Transfer-Encoding: chunked', 'endless_unsized': 'Connection: close',
-                   'endless_announced': 'Content-Length: 52428800'}[self.mode]
-        block = b'x' if self.interval else b'x' * 65536
-        framed = b'%x\r\n%s\r\n' % (len(block), block) if self.mode == 'endless_chunked' else block
-        try:
-            conn.sendall('HTTP/1.1 {0} Whatever\r\nContent-Type: application/json\r\n{1}\r\n\r\n'.format(
-                self.status, framing).encode('ascii'))
-            while not self._stop.is_set():
-                conn.sendall(framed)
-                self.sent += len(block)
-                time.sleep(self.interval)
-        except OSError:
-            return
-
-    @staticmethod
-    def _read_request(conn):
-        data = b''
-        try:
-            while b'\r\n\r\n' not in data:
-                chunk = conn.recv(65536)
-                if not chunk:
-                    return False
-                data += chunk
-            head, rest = data.split(b'\r\n\r\n', 1)
-            length = 0
-            for line in head.split(b'\r\n')[1:]:
-                name, dummy, value = line.partition(b':')
-                if name.strip().lower() == b'content-length':
-                    length = int(value.strip())
-            while len(rest) < length:
-                chunk = conn.recv(65536)
-                if not chunk:
-                    break
-                rest += chunk
-        except OSError:
-            return False
-        return True
-
-    def stop(self):
-        self._stop.set()
-        self._thread.join(2)
-        self._sock.close()
-        for conn in self._held:
-            conn.close()
 
 
 @pytest.fixture

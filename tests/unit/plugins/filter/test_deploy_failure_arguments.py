@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The role's arguments: a wrong one is replaced by its default, with a warning, its value never shown; the keys."""
+"""The role's arguments: a wrong one is replaced by its default, with a warning, its value never shown."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -88,11 +88,3 @@ def test_an_argument_name_inside_a_longer_one_is_not_mistaken_for_it(warnings):
 def test_a_spec_that_is_not_a_mapping_is_refused():
     with pytest.raises(AnsibleFilterError, match="spec must be the options of the role's argument spec, got list"):
         filters.deploy_failure_arguments(['deploy_failure_ticket_priority'], ['high'])
-
-
-def test_the_role_keys_name_the_project_play_and_environment(tmp_path):
-    keys = filters.deploy_failure_keys('shop', str(tmp_path), [str(tmp_path / 'hosts')], 'Deploy', 'prod', ['Migrate'])
-    assert keys == dict(project='project=shop', dedupe_key='deploy_failure_ticket|project=shop|Deploy|prod|Migrate',
-                        recovery_key='deploy_failure_ticket|project=shop|Deploy|prod')
-    plain = filters.deploy_failure_keys('', str(tmp_path), str(tmp_path / 'hosts'), 'Deploy', 'prod')
-    assert plain['project'] == 'where={0};inventory={1}'.format(tmp_path, tmp_path / 'hosts')

@@ -3,79 +3,50 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The ticket module, run through main() against the fake API."""
+"""The ticket module, run through main(): its input checks and check mode with spec'd mocks of the operations it
+calls (what the module decides), and filing against the fake API (updates, dedupe and secrets: the other
+test_ticket_*.py)."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
 import base64
-import json
 import os
+from unittest import mock
 
 import pytest
 
 from ansible_collections.upsun.support.plugins.module_utils import client as client_module
+from ansible_collections.upsun.support.plugins.module_utils.errors import ApiError
 from ansible_collections.upsun.support.plugins.module_utils.constants import CATEGORIES, PRIORITIES
 from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe_reference, parse_footer, with_footer
 from ansible_collections.upsun.support.plugins.modules import ticket as ticket_module
+from ansible_collections.upsun.support.tests.unit.plugins.modules.ticket_answers import (
+    CREATED,
+    DEDUPE,
+    NEW,
+    UUID_A,
+    UUID_B,
+    args,
+    carrier,
+)
 
-UUID_A = '3c90c3cc-0d44-4b50-8888-8dd25736052a'
-UUID_B = '5f1d7a8e-7c2b-4f3e-9a1d-2b6c8e4f0a11'
-UUID_C = '0b6f3c1e-2a4d-4e8f-9c7b-1d2e3f4a5b6c'
+
 TMP = '@TMP@'  # replaced by the test's tmp_path
-
-CREATED = {
-    'ticket_id': 1234,
-    'created': '2026-11-27T05:31:56Z',
-    'updated': '2026-11-27T05:31:56Z',
-    'type': 'problem',
-    'subject': 'Deploy of release 42 failed',
-    'description': 'TASK [Deploy the release] failed on web1: exit code 1',
-    'priority': 'high',
-    'followup_tid': None,
-    'status': 'new',
-    'recipient': 'support@upsun.com',
-    'requester_id': UUID_A,
-    'submitter_id': UUID_A,
-    'assignee_id': None,
-    'organization_id': '01HZXJ5N5V2K8Q7M3T9W4Y6R1P',
-    'collaborator_ids': [UUID_B],
-    'has_incidents': False,
-    'due': None,
-    'tags': ['deploy'],
-    'subscription_id': '123456',
-    'ticket_group': 'support',
-    'support_plan': 'standard',
-    'affected_url': 'https://shop.example.com/',
-    'queue': 'support',
-    'issue_type': 'incident_outage',
-    'resolution_time': None,
-    'response_time': None,
-    'project_url': 'https://console.upsun.com/acme/shop',
-    'region': 'eu-5.platform.sh',
-    'category': 'incident_outage',
-    'environment': 'env_production',
-    'ticket_sharing_status': 'ts_sent_to_platform',
-    'application_ticket_url': None,
-    'infrastructure_ticket_url': None,
-    'jira': [{'id': 1, 'ticket_id': 1234, 'issue_id': 9, 'issue_key': 'OPS-9', 'created_at': None, 'updated_at': None}],
-    'zd_ticket_url': 'https://support.upsun.com/hc/requests/1234',
-    'an_attribute_the_docs_do_not_list': {'kept': True},
-}
-
-NEW = dict(subject='Deploy of release 42 failed', description='TASK [Deploy the release] failed on web1: exit code 1')
+# What the module may call that reads or writes tickets.
+OPERATIONS = ('find_by_reference', 'file_prepared', 'get_ticket', 'update_ticket', 'solve_carrying')
 
 
-def listing(*tickets):
-    return 200, {'count': len(tickets), 'tickets': list(tickets), '_links': {'self': {'href': '/tickets'}}}
+@pytest.fixture
+def operations(spec_mocks):
+    """The ticket operations the module calls, as spec'd mocks."""
+    return spec_mocks(ticket_module, *OPERATIONS)
 
 
-def existing(ticket_id=1234, **fields):
-    result = {'ticket_id': ticket_id, 'subject': 'Deploy failed', 'status': 'open', 'priority': 'high',
-              'collaborator_ids': [UUID_A], 'description': 'It broke.'}
-    result.update(fields)
-    return result
+def sent(operations):
+    """Whether the module sent anything that files or changes a ticket."""
+    return any(getattr(operations, name).called for name in ('file_prepared', 'update_ticket', 'solve_carrying'))
 
 
 def expand(value, tmp_path):
@@ -182,22 +153,19 @@ INVALID = [
 
 
 @pytest.mark.parametrize('options, expected', [case[1:] for case in INVALID], ids=[case[0] for case in INVALID])
-def test_invalid_input_fails_naming_option_without_request(api, http_calls, run_module, module_params, files, options, expected):
-    args = module_params(**expand(dict(NEW, **options), files))
-
-    result = run_module(ticket_module, args)
+def test_invalid_input_fails_naming_option_without_request(operations, run_module, files, options, expected):
+    result = run_module(ticket_module, args(**expand(dict(NEW, **options), files)))
 
     assert result.get('failed') is True, result
     for text in expand(expected, files):
         assert text in result['msg']
-    assert api.calls == []
-    assert http_calls == []
+    assert not any(getattr(operations, name).called for name in OPERATIONS)
 
 
 # --- check mode -------------------------------------------------------------------------------------------------------
 
 
-def test_check_mode_sends_nothing_and_returns_exact_payload(api, http_calls, run_module, module_params, tmp_path):
+def test_check_mode_sends_nothing_and_returns_exact_payload(operations, run_module, tmp_path):
     log = tmp_path / 'deploy.log'
     log.write_bytes(b'x' * 2048)
     options = dict(NEW, priority='high', category='incident_outage', subscription_id='123456',
@@ -205,7 +173,7 @@ def test_check_mode_sends_nothing_and_returns_exact_payload(api, http_calls, run
                    followup_tid='1200', collaborator_ids=[UUID_B])
     attachments = [dict(path=str(log)), dict(content=u'caf\u00e9', filename='note.txt'), dict(data=b64(b'\x00\x01\x02'), filename='x.bin')]
 
-    result = run_module(ticket_module, module_params(attachments=attachments, **options), check_mode=True, diff=True)
+    result = run_module(ticket_module, args(attachments=attachments, **options), check_mode=True, diff=True)
 
     payload = dict(options, description=with_footer(NEW['description']),
                    attachments=[{'filename': 'deploy.log', 'size': 2048}, {'filename': 'note.txt', 'size': 5},
@@ -215,26 +183,23 @@ def test_check_mode_sends_nothing_and_returns_exact_payload(api, http_calls, run
     assert result['ticket'] == {}
     assert result['diff'] == {'before': {}, 'after': payload}
     assert 'nothing was sent' in result['msg']
-    assert api.calls == []
-    assert http_calls == []
+    assert not any(getattr(operations, name).called for name in OPERATIONS)
 
 
 @pytest.mark.parametrize('filed_by', ['role', 'callback'])
-def test_the_footer_names_who_filed_the_ticket(api, run_module, module_params, filed_by):
-    api.allow_exchange()
-    api.on('GET', '/tickets', listing())
-    result = run_module(ticket_module, module_params(filed_by=filed_by, dedupe_key='k', **NEW), check_mode=True)
+def test_the_footer_names_who_filed_the_ticket(operations, run_module, filed_by):
+    operations.find_by_reference.return_value = []
+    result = run_module(ticket_module, args(filed_by=filed_by, dedupe_key='k', **NEW), check_mode=True)
 
     footer = parse_footer(result['payload']['description'])
     assert footer == dict(source=filed_by, dedupe_reference=dedupe_reference('k'), recovery_reference=None)
-    assert api.requests('POST', '/tickets') == []
+    assert not sent(operations)
 
 
-def test_check_mode_with_dedupe_key_and_no_carrier_would_file_after_one_search(api, run_module, module_params):
-    api.allow_exchange()
-    api.on('GET', '/tickets', listing(existing(901, status='open', description='Mentions deploy-42, no reference')))
+def test_check_mode_with_dedupe_key_and_no_carrier_would_file_after_one_search(operations, run_module):
+    operations.find_by_reference.return_value = []
 
-    result = run_module(ticket_module, module_params(dedupe_key='deploy-42', **NEW), check_mode=True)
+    result = run_module(ticket_module, args(dedupe_key='deploy-42', **NEW), check_mode=True)
 
     reference = dedupe_reference('deploy-42')
     assert result['changed'] is True
@@ -242,45 +207,42 @@ def test_check_mode_with_dedupe_key_and_no_carrier_would_file_after_one_search(a
     assert result['payload'] == dict(NEW, description=with_footer(NEW['description'], dedupe=reference))
     assert 'Would file' in result['msg']
     # Read only: one search for the reference, never a POST.
-    assert [call.query['search'] for call in api.requests('GET', '/tickets')] == [[reference]]
-    assert api.requests('POST', '/tickets') == [] and api.requests('PATCH') == []
+    operations.find_by_reference.assert_called_once_with(mock.ANY, reference)
+    assert not sent(operations)
 
 
-def test_check_mode_with_dedupe_key_returns_the_unsolved_carrier_unchanged(api, run_module, module_params):
+def test_check_mode_with_dedupe_key_returns_the_unsolved_carrier_unchanged(operations, run_module):
     # The real run would file nothing: check mode must not say "would file".
-    api.allow_exchange()
-    api.on('GET', '/tickets', listing(carrier(900, 'pending')))
+    operations.find_by_reference.return_value = [carrier(900, 'pending')]
 
-    result = run_module(ticket_module, module_params(**DEDUPE), check_mode=True, diff=True)
+    result = run_module(ticket_module, args(**DEDUPE), check_mode=True, diff=True)
 
     assert result['changed'] is False
     assert result['ticket'] == carrier(900, 'pending')
     assert 'payload' not in result
     assert '900' in result['msg'] and 'would file nothing' in result['msg']
     assert result['diff'] == {'before': carrier(900, 'pending'), 'after': carrier(900, 'pending')}
-    assert api.requests('POST', '/tickets') == [] and api.requests('PATCH') == []
+    assert not sent(operations)
 
 
-def test_check_mode_with_dedupe_key_predicts_the_follow_up_of_a_solved_carrier(api, run_module, module_params):
-    api.allow_exchange()
-    api.on('GET', '/tickets', listing(carrier(900, 'solved'), carrier(850, 'closed')))
+def test_check_mode_with_dedupe_key_predicts_the_follow_up_of_a_solved_carrier(operations, run_module):
+    operations.find_by_reference.return_value = [carrier(900, 'solved'), carrier(850, 'closed')]
 
-    result = run_module(ticket_module, module_params(**DEDUPE), check_mode=True)
+    result = run_module(ticket_module, args(**DEDUPE), check_mode=True)
 
     assert result['changed'] is True
     assert result['payload']['followup_tid'] == '900'
-    assert api.requests('POST', '/tickets') == []
+    assert not sent(operations)
 
 
-def test_check_mode_with_dedupe_key_fails_clearly_when_the_search_fails(api, run_module, module_params):
-    api.allow_exchange()
-    api.on('GET', '/tickets', (403, {'error': 'Forbidden'}))
+def test_check_mode_with_dedupe_key_fails_clearly_when_the_search_fails(operations, run_module):
+    operations.find_by_reference.side_effect = ApiError('The Upsun API refused GET /tickets (HTTP 403: Forbidden).', status=403)
 
-    result = run_module(ticket_module, module_params(**DEDUPE), check_mode=True)
+    result = run_module(ticket_module, args(**DEDUPE), check_mode=True)
 
     assert result['failed'] is True
-    assert 'Traceback' not in result['msg']
-    assert api.requests('POST', '/tickets') == []
+    assert result['msg'] == 'The Upsun API refused GET /tickets (HTTP 403: Forbidden).' and result['status'] == 403
+    assert not sent(operations)
 
 
 # --- filing a ticket --------------------------------------------------------------------------------------------------
@@ -306,20 +268,20 @@ def test_files_ticket_and_returns_it_as_the_api_did(api, run_module, module_para
     assert post.headers['Authorization'] == 'Bearer ' + tokens.exchanged
 
 
-def test_diff_mode_shows_filed_payload(api, run_module, module_params):
-    api.allow_exchange()
-    api.on('POST', '/tickets', (200, CREATED))
+def test_diff_mode_shows_filed_payload(operations, run_module):
+    operations.file_prepared.return_value = (True, CREATED)
 
-    result = run_module(ticket_module, module_params(priority='high', **NEW), diff=True)
+    result = run_module(ticket_module, args(priority='high', **NEW), diff=True)
 
     assert result['diff'] == {'before': {}, 'after': dict(NEW, priority='high', description=with_footer(NEW['description']))}
+    [call] = operations.file_prepared.call_args_list
+    assert call.args[1].payload == result['diff']['after']
 
 
-def test_priority_in_msg_falls_back_to_default(api, run_module, module_params):
-    api.allow_exchange()
-    api.on('POST', '/tickets', (200, {'ticket_id': 77, 'status': 'new'}))
+def test_priority_in_msg_falls_back_to_default(operations, run_module):
+    operations.file_prepared.return_value = (True, {'ticket_id': 77, 'status': 'new'})
 
-    result = run_module(ticket_module, module_params(**NEW))
+    result = run_module(ticket_module, args(**NEW))
 
     assert result['msg'] == 'Filed Upsun ticket 77 (priority default)'
 
@@ -388,327 +350,3 @@ def test_missing_requests_library_fails_cleanly(api, run_module, module_params, 
     assert result['failed'] is True
     assert 'requests' in result['msg']
     assert api.calls == []
-
-
-# --- updating a ticket ------------------------------------------------------------------------------------------------
-
-
-UPDATE = dict(ticket_id=1234)
-
-
-def test_update_status_sends_patch(api, run_module, module_params):
-    api.allow_exchange()
-    api.on('GET', '/tickets', listing(existing(status='open')))
-    api.on('PATCH', '/tickets/1234', (200, existing(status='solved', updated='now')))
-
-    result = run_module(ticket_module, module_params(status='solved', **UPDATE), diff=True)
-
-    assert result['changed'] is True
-    assert result['ticket'] == existing(status='solved', updated='now')
-    assert result['diff'] == {'before': {'status': 'open'}, 'after': {'status': 'solved'}}
-    assert result['msg'] == 'Updated Upsun ticket 1234: status.'
-    assert api.requests('GET')[0].query == {'filter[ticket_id]': ['1234'], 'page': ['1']}
-    assert [call.json() for call in api.requests('PATCH')] == [{'status': 'solved'}]
-
-
-@pytest.mark.parametrize('current, wanted', [('solved', 'solved'), ('open', 'open'), ('closed', 'solved')])
-def test_same_status_changes_nothing(api, run_module, module_params, current, wanted):
-    api.allow_exchange()
-    api.on('GET', '/tickets', listing(existing(status=current)))
-
-    result = run_module(ticket_module, module_params(status=wanted, **UPDATE))
-
-    assert result['changed'] is False
-    assert result['ticket'] == existing(status=current)
-    assert api.requests('PATCH') == []
-
-
-def test_update_answered_204_is_not_changed(api, run_module, module_params):
-    api.allow_exchange()
-    api.on('GET', '/tickets', listing(existing(status='open')))
-    api.on('PATCH', '/tickets/1234', (204, None))
-
-    result = run_module(ticket_module, module_params(status='solved', **UPDATE))
-
-    assert result['changed'] is False
-    assert result['ticket'] == existing(status='open')
-    assert 'HTTP 204' in result['msg']
-    assert len(api.requests('PATCH')) == 1
-
-
-def test_collaborators_are_added(api, run_module, module_params):
-    api.allow_exchange()
-    api.on('GET', '/tickets', listing(existing(collaborator_ids=[UUID_A])))
-    api.on('PATCH', '/tickets/1234', (200, existing(collaborator_ids=[UUID_A, UUID_B])))
-
-    result = run_module(ticket_module, module_params(collaborator_ids=[UUID_A, UUID_B, UUID_B], **UPDATE), diff=True)
-
-    assert result['changed'] is True
-    assert [call.json() for call in api.requests('PATCH')] == [{'collaborator_ids': [UUID_B], 'collaborators_replace': False}]
-    assert result['diff'] == {'before': {'collaborator_ids': [UUID_A]}, 'after': {'collaborator_ids': [UUID_A, UUID_B]}}
-
-
-def test_collaborators_already_there_change_nothing(api, run_module, module_params):
-    api.allow_exchange()
-    api.on('GET', '/tickets', listing(existing(collaborator_ids=[UUID_A, UUID_B])))
-
-    result = run_module(ticket_module, module_params(collaborator_ids=[UUID_B], **UPDATE))
-
-    assert result['changed'] is False
-    assert api.requests('PATCH') == []
-
-
-def test_collaborators_are_replaced(api, run_module, module_params):
-    api.allow_exchange()
-    api.on('GET', '/tickets', listing(existing(collaborator_ids=[UUID_A, UUID_B])))
-    api.on('PATCH', '/tickets/1234', (200, existing(collaborator_ids=[UUID_B, UUID_C])))
-
-    result = run_module(ticket_module, module_params(collaborator_ids=[UUID_B, UUID_C], collaborators_replace=True, **UPDATE))
-
-    assert result['changed'] is True
-    assert [call.json() for call in api.requests('PATCH')] == [{'collaborator_ids': [UUID_B, UUID_C], 'collaborators_replace': True}]
-    assert result['ticket']['collaborator_ids'] == [UUID_B, UUID_C]
-
-
-def test_replacing_collaborators_by_the_same_set_changes_nothing(api, run_module, module_params):
-    api.allow_exchange()
-    api.on('GET', '/tickets', listing(existing(collaborator_ids=[UUID_A, UUID_B])))
-
-    result = run_module(ticket_module, module_params(collaborator_ids=[UUID_B, UUID_A], collaborators_replace=True, **UPDATE))
-
-    assert result['changed'] is False
-    assert api.requests('PATCH') == []
-
-
-def test_update_check_mode_sends_no_patch(api, run_module, module_params):
-    api.allow_exchange()
-    api.on('GET', '/tickets', listing(existing(status='open')))
-
-    result = run_module(ticket_module, module_params(status='solved', collaborator_ids=[UUID_B], **UPDATE), check_mode=True, diff=True)
-
-    assert result['changed'] is True
-    assert api.requests('PATCH') == []
-    assert result['diff'] == {'before': {'status': 'open', 'collaborator_ids': [UUID_A]},
-                              'after': {'status': 'solved', 'collaborator_ids': [UUID_A, UUID_B]}}
-    assert result['ticket'] == existing(status='solved', collaborator_ids=[UUID_A, UUID_B])
-
-
-def test_update_of_unknown_ticket_fails(api, run_module, module_params):
-    # The listing does not show it (it may lag): the update goes to the ticket itself, whose 404 says it does not exist.
-    api.allow_exchange()
-    api.on('GET', '/tickets', listing())
-    api.on('PATCH', '/tickets/1234', (404, {'error': 'Ticket 1234 not found'}))
-
-    result = run_module(ticket_module, module_params(status='solved', **UPDATE))
-
-    assert result['failed'] is True
-    assert 'Ticket 1234 was not found' in result['msg']
-    assert [call.json() for call in api.requests('PATCH')] == [{'status': 'solved'}]
-
-
-def test_update_of_a_ticket_the_listing_does_not_show_yet_is_sent_directly(api, run_module, module_params):
-    api.allow_exchange()
-    api.on('GET', '/tickets', listing())
-    api.on('PATCH', '/tickets/1234', (200, existing(status='solved', collaborator_ids=[UUID_A, UUID_B])))
-
-    result = run_module(ticket_module, module_params(status='solved', collaborator_ids=[UUID_B, UUID_B], **UPDATE))
-
-    assert result['changed'] is True
-    assert result['ticket']['status'] == 'solved'
-    assert 'sent directly' in result['msg']
-    assert [call.json() for call in api.requests('PATCH')] == [
-        {'status': 'solved', 'collaborator_ids': [UUID_B], 'collaborators_replace': False}]
-
-
-# --- dedupe -----------------------------------------------------------------------------------------------------------
-
-
-REFERENCE = dedupe_reference('deploy-42')
-DEDUPE = dict(NEW, dedupe_key='deploy-42', priority='high')
-
-
-def carrier(ticket_id, status):
-    return existing(ticket_id, status=status, description=with_footer('Earlier failure', dedupe=REFERENCE))
-
-
-def test_dedupe_returns_unsolved_ticket_without_posting(api, run_module, module_params):
-    api.allow_exchange()
-    api.on('GET', '/tickets', listing(carrier(900, 'pending')))
-
-    result = run_module(ticket_module, module_params(**DEDUPE))
-
-    assert result['changed'] is False
-    assert result['ticket'] == carrier(900, 'pending')
-    assert '900' in result['msg']
-    assert api.requests('POST', '/tickets') == []
-    assert api.requests('GET')[0].query['search'] == [REFERENCE]
-
-
-def test_dedupe_files_follow_up_of_solved_ticket(api, run_module, module_params):
-    api.allow_exchange()
-    api.on('GET', '/tickets', listing(carrier(900, 'solved'), carrier(850, 'closed')))
-    api.on('POST', '/tickets', (200, CREATED))
-
-    result = run_module(ticket_module, module_params(**DEDUPE))
-
-    assert result['changed'] is True
-    posts = api.requests('POST', '/tickets')
-    assert len(posts) == 1
-    body = posts[0].json()
-    assert body['followup_tid'] == '900'
-    assert body['description'] == with_footer(NEW['description'], dedupe=REFERENCE)
-
-
-def test_dedupe_keeps_followup_tid_set_by_user(api, run_module, module_params):
-    api.allow_exchange()
-    api.on('GET', '/tickets', listing(carrier(900, 'solved')))
-    api.on('POST', '/tickets', (200, CREATED))
-
-    run_module(ticket_module, module_params(followup_tid='17', **DEDUPE))
-
-    assert api.requests('POST', '/tickets')[0].json()['followup_tid'] == '17'
-
-
-def test_dedupe_ignores_search_hits_without_the_reference(api, run_module, module_params):
-    api.allow_exchange()
-    api.on('GET', '/tickets', listing(existing(901, status='open', description='Mentions deploy-42 but no reference')))
-    api.on('POST', '/tickets', (200, CREATED))
-
-    result = run_module(ticket_module, module_params(**DEDUPE))
-
-    assert result['changed'] is True
-    assert 'followup_tid' not in api.requests('POST', '/tickets')[0].json()
-
-
-@pytest.mark.parametrize('lost', ['502', 'read timeout'])
-def test_lost_create_with_dedupe_key_finds_ticket_and_posts_once(api, run_module, module_params, lost):
-    api.allow_exchange()
-    api.on('GET', '/tickets', listing(), listing(carrier(1234, 'new')))
-    if lost == '502':
-        api.on('POST', '/tickets', (502, 'Bad Gateway'))
-    else:
-        api.on('POST', '/tickets', api.slow(1.0, (200, CREATED)))
-
-    result = run_module(ticket_module, module_params(timeout=0.3, **DEDUPE))
-
-    assert 'failed' not in result, result['msg']
-    assert result['changed'] is True
-    assert result['ticket'] == carrier(1234, 'new')
-    assert len(api.requests('POST', '/tickets')) == 1
-    assert len(api.requests('GET', '/tickets')) == 2
-    assert any('1234' in warning and 'lost' in warning for warning in result['warnings'])
-
-
-def test_lost_create_with_dedupe_key_and_no_ticket_never_posts_again(api, run_module, module_params, tmp_path, monkeypatch):
-    monkeypatch.setenv('TMPDIR', str(tmp_path))
-    api.allow_exchange()
-    api.on('GET', '/tickets', listing())
-    api.on('POST', '/tickets', (504, 'Gateway Timeout'), (200, CREATED))
-
-    result = run_module(ticket_module, module_params(**DEDUPE))
-
-    assert result['failed'] is True
-    assert result['msg'].startswith('The ticket may have been created, but its answer was lost')
-    assert result['may_exist'] is True
-    assert result['dedupe_reference'] == REFERENCE
-    assert len(api.requests('POST', '/tickets')) == 1
-    assert len(api.requests('GET', '/tickets')) > 2
-
-
-@pytest.mark.parametrize('lost', ['502', 'read timeout', 'connection reset'])
-def test_lost_create_without_dedupe_key_fails_saying_it_may_exist(api, raw_server, run_module, module_params, tokens, lost):
-    args = module_params(access_token=tokens.access, timeout=0.3, **NEW)
-    if lost == '502':
-        api.on('POST', '/tickets', (502, 'Bad Gateway'))
-    elif lost == 'read timeout':
-        api.on('POST', '/tickets', api.slow(1.0, (200, CREATED)))
-    else:
-        server = raw_server('close')
-        args['api_url'] = server.url
-
-    result = run_module(ticket_module, args)
-
-    assert result['failed'] is True
-    assert 'may have been created' in result['msg']
-    assert 'dedupe_key' in result['msg']
-    if lost == 'connection reset':
-        assert server.requests == 1
-    else:
-        assert len(api.requests('POST', '/tickets')) == 1
-
-
-# --- no secret in any result ------------------------------------------------------------------------------------------
-
-
-def _exchange_refused(api, status, error):
-    api.on('POST', '/tickets', (401, {'error': 'expired'}))
-    api.on('POST', '/oauth2/token', (status, {'error': error}))
-    return {}
-
-
-def _answer(method, path, *answers):
-    def setup(api):
-        api.allow_exchange()
-        api.on(method, path, *answers)
-        return {}
-    return setup
-
-
-LEAK_SCENARIOS = [
-    ('exchange refused 400', lambda api, **kw: _exchange_refused(api, 400, 'invalid_grant')),
-    ('exchange refused 401', lambda api, **kw: _exchange_refused(api, 401, 'invalid_client')),
-    ('exchange without access_token', lambda api, **kw: dict(
-        access_token=None, **(api.on('POST', '/oauth2/token', (200, {'token_type': 'bearer'})) or {}))),
-    ('exchange answered 500', lambda api, **kw: dict(access_token=None, **(api.on('POST', '/oauth2/token', (500, 'boom')) or {}))),
-    ('401 twice', lambda api, **kw: _answer('POST', '/tickets', (401, {'error': 'Invalid token'}))(api)),
-    ('access_token only and 401', lambda api, **kw: dict(api_token=None, **_answer('POST', '/tickets', (401, {'error': 'no'}))(api))),
-    ('403', lambda api, **kw: _answer('POST', '/tickets', (403, {'error': 'Forbidden'}))(api)),
-    ('422', lambda api, **kw: _answer('POST', '/tickets', (422, {'error': 'category is invalid'}))(api)),
-    ('429 exhausted', lambda api, **kw: _answer('POST', '/tickets', (429, {'error': 'slow down'}, {'Retry-After': '2'}))(api)),
-    ('500', lambda api, **kw: _answer('POST', '/tickets', (500, {'error': 'Internal error'}))(api)),
-    ('502 lost', lambda api, **kw: _answer('POST', '/tickets', (502, 'Bad Gateway'))(api)),
-    ('read timeout', lambda api, **kw: _answer('POST', '/tickets', api.slow(1.0, (200, CREATED)))(api)),
-    ('connection reset', lambda api, raw_server, **kw: dict(api_url=raw_server('close').url)),
-    ('connection refused', lambda api, closed_port_url, **kw: dict(api_url=closed_port_url)),
-    ('token exchange lost', lambda api, raw_server, **kw: dict(access_token=None, auth_url=raw_server('close').url)),
-    ('connection refused at the auth server', lambda api, closed_port_url, **kw: dict(access_token=None, auth_url=closed_port_url)),
-    ('TLS error', lambda api, **kw: dict(api_url=api.url.replace('http://', 'https://'))),
-    ('dedupe search 503 exhausted', lambda api, **kw: dict(dedupe_key='k', **_answer('GET', '/tickets', (503, {'error': 'down'}))(api))),
-    ('update: ticket not found', lambda api, **kw: dict(
-        ticket_id=5, status='solved', subject=None, description=None, **_answer('GET', '/tickets', listing())(api))),
-    ('update: PATCH 422', lambda api, **kw: dict(
-        ticket_id=1234, status='solved', subject=None, description=None,
-        **_answer('GET', '/tickets', listing(existing()))(api) or api.on('PATCH', '/tickets/1234', (422, {'error': 'no'})) or {})),
-    ('invalid: bad priority', lambda api, **kw: dict(priority='critical')),
-    ('invalid: ticket_id not an int', lambda api, **kw: dict(ticket_id='abc')),
-    ('invalid: unknown option', lambda api, **kw: dict(colour='red')),
-    ('invalid: bad api_url', lambda api, **kw: dict(api_url='api.upsun.com')),
-    ('invalid: missing attachment', lambda api, **kw: dict(attachments=[dict(path='/nonexistent/upsun.log')])),
-    ('invalid: status without ticket_id', lambda api, **kw: dict(status='open')),
-]
-
-
-@pytest.mark.parametrize('setup', [case[1] for case in LEAK_SCENARIOS], ids=[case[0] for case in LEAK_SCENARIOS])
-def test_no_token_in_any_failure_result(api, raw_server, closed_port_url, run_module, module_params, tokens, setup):
-    options = dict(NEW, access_token=tokens.access, timeout=0.3, retries=1)
-    options.update(setup(api=api, raw_server=raw_server, closed_port_url=closed_port_url))
-
-    result = run_module(ticket_module, module_params(**options))
-
-    assert result.get('failed') is True, result
-    serialized = json.dumps(result, sort_keys=True, default=repr)
-    for secret in (tokens.api, tokens.access, tokens.exchanged):
-        assert secret not in serialized
-
-
-def test_token_echoed_by_the_server_is_hidden_by_no_log(api, run_module_output, module_params, tokens):
-    api.on('POST', '/tickets', (401, {'error': 'Access token {0} expired'.format(tokens.access)}))
-    api.on('POST', '/oauth2/token', (400, {'error': 'invalid_grant', 'error_description': 'Unknown token ' + tokens.api}))
-
-    output = run_module_output(ticket_module, module_params(access_token=tokens.access, **NEW))
-
-    assert output['failed'] is True
-    assert 'invalid_grant' in output['msg']
-    serialized = json.dumps(output)
-    assert tokens.api not in serialized
-    assert tokens.access not in serialized

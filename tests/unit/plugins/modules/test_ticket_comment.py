@@ -20,6 +20,7 @@ from ansible_collections.upsun.support.plugins.module_utils.comments import Comm
 from ansible_collections.upsun.support.plugins.module_utils.errors import ApiError, InputError
 from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe_reference, with_footer
 from ansible_collections.upsun.support.plugins.modules import ticket_comment as comment_module
+from ansible_collections.upsun.support.tests.unit.plugins.modules.ticket_answers import args
 
 REQUESTER = '3c90c3cc-0d44-4b50-8888-8dd25736052a'
 
@@ -152,7 +153,13 @@ def test_refused_endpoint_fails_saying_what_to_do(client):
     assert 'No comment was added to ticket 7: add it in the Upsun console' in info.value.msg
 
 
-# --- main() against the fake API --------------------------------------------------------------------------------------
+# --- main() ----------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sends(spec_mocks):
+    """``add_comment`` and ``unsolved_carrying`` of the module, as spec'd mocks."""
+    return spec_mocks(comment_module, 'add_comment', 'unsolved_carrying')
 
 
 def test_main_returns_the_comment_and_the_ticket_id(api, run_module, module_params, tokens):
@@ -176,21 +183,22 @@ def test_main_returns_the_comment_and_the_ticket_id(api, run_module, module_para
     (dict(ticket_id=7, body=None), 'missing required arguments: body'),
     (dict(ticket_id=7, attachments='deploy.log'), 'attachments must be a list of dicts'),
 ])
-def test_main_refuses_bad_option_combinations_without_request(api, run_module, module_params, options, message):
+def test_main_refuses_bad_option_combinations_without_request(sends, run_module, options, message):
     options.setdefault('body', 'again')
-    result = run_module(comment_module, module_params(**options))
+    result = run_module(comment_module, args(**options))
 
     assert result['failed'] is True
     assert message in result['msg']
-    assert api.calls == []
+    sends.add_comment.assert_not_called()
+    sends.unsolved_carrying.assert_not_called()
 
 
-def test_main_check_mode_sends_nothing(api, run_module, module_params):
-    result = run_module(comment_module, module_params(ticket_id=7, body='again'), check_mode=True)
+def test_main_check_mode_sends_nothing(sends, run_module):
+    result = run_module(comment_module, args(ticket_id=7, body='again'), check_mode=True)
 
     assert result['changed'] is True
     assert result['payload'] == dict(ticket_id=7, body='again')
-    assert api.calls == []
+    sends.add_comment.assert_not_called()
 
 
 def test_main_refused_endpoint_is_a_clear_failure(api, run_module, module_params):

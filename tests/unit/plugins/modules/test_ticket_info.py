@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The ticket_info module, run through main() against the fake API."""
+"""The ticket_info module, run through main(): against the fake API where the requests are the point, with spec'd
+mocks of ``search_tickets`` and ``conversation`` where the module's own decisions are."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -11,7 +12,9 @@ __metaclass__ = type
 
 import pytest
 
+from ansible_collections.upsun.support.plugins.module_utils.comments import CommentsRefusedError
 from ansible_collections.upsun.support.plugins.modules import ticket_info as info_module
+from ansible_collections.upsun.support.tests.unit.plugins.modules.ticket_answers import args
 
 UUID_A = '3c90c3cc-0d44-4b50-8888-8dd25736052a'
 UUID_B = '5f1d7a8e-7c2b-4f3e-9a1d-2b6c8e4f0a11'
@@ -38,6 +41,16 @@ def pages(*page_tickets, **options):
         tickets = page_tickets[number - 1] if number <= len(page_tickets) else []
         return 200, {'count': count, 'tickets': tickets, '_links': links}
     return answer
+
+
+@pytest.fixture
+def reads(spec_mocks):
+    """``search_tickets`` and ``conversation`` of the module, as spec'd mocks."""
+    return spec_mocks(info_module, 'search_tickets', 'conversation')
+
+
+def refused(status):
+    return CommentsRefusedError('The Upsun API refused GET /comments/7 (HTTP {0}: No route).'.format(status), status=status)
 
 
 def page_numbers(api):
@@ -238,17 +251,13 @@ def test_empty_catalog_answer_is_an_empty_list(api, run_module, module_params):
     (dict(deadline=-1), ['deadline', 'above 0']),
     (dict(page_limit=0), ['page_limit', 'from 1 to 10000']),
 ], ids=lambda value: '-'.join(value) if isinstance(value, dict) else None)
-def test_invalid_input_fails_before_any_request(api, http_calls, run_module, module_params, options, expected):
-    api.allow_exchange()
-    api.on('GET', '/tickets', pages([ticket(1)]))
-
-    result = run_module(info_module, module_params(**options))
+def test_invalid_input_fails_before_any_request(reads, run_module, options, expected):
+    result = run_module(info_module, args(**options))
 
     assert result['failed'] is True
     for text in expected:
         assert text in result['msg']
-    assert http_calls == []
-    assert api.calls == []
+    reads.search_tickets.assert_not_called()
 
 
 # --- check mode, errors -----------------------------------------------------------------------------------------------
@@ -317,50 +326,43 @@ def test_comments_true_gives_each_ticket_its_whole_conversation_oldest_first(api
 
 
 @pytest.mark.parametrize('status', [403, 404, 405])
-def test_refused_comments_warn_once_and_return_the_tickets(api, run_module, module_params, status):
-    api.allow_exchange()
-    api.on('GET', '/tickets', pages([ticket(7), ticket(6)]))
-    api.on('GET', '/comments/7', (status, {'error': 'No route'}))
-    api.on('GET', '/comments/6', (status, {'error': 'No route'}))
+def test_refused_comments_warn_once_and_return_the_tickets(reads, run_module, status):
+    reads.search_tickets.return_value = ([ticket(7), ticket(6)], 2)
+    reads.conversation.side_effect = refused(status)
 
-    result = run_module(info_module, module_params(comments=True))
+    result = run_module(info_module, args(comments=True))
 
     assert 'failed' not in result
     assert result['tickets'] == [ticket(7), ticket(6)]
     [warning] = result['warnings']
-    assert 'refused GET /comments/7 (HTTP {0}'.format(status) in warning
-    assert 'returned without their comments' in warning
-    assert len(api.requests('GET', '/comments/6')) == 0
+    assert warning == refused(status).msg + ' The tickets are returned without their comments.'
+    assert [call.args[1]['ticket_id'] for call in reads.conversation.call_args_list] == [7]
 
 
-def test_comments_refused_after_some_tickets_leaves_none_with_comments(api, run_module, module_params):
-    api.allow_exchange()
-    api.on('GET', '/tickets', pages([ticket(7), ticket(6)]))
-    api.on('GET', '/comments/7', comment_pages(7, [UUID_A]))
-    api.on('GET', '/comments/6', (403, {'error': 'Forbidden'}))
+def test_comments_refused_after_some_tickets_leaves_none_with_comments(reads, run_module):
+    reads.search_tickets.return_value = ([ticket(7), ticket(6)], 2)
+    reads.conversation.side_effect = [[dict(comment_id=1, body='first', by_requester=True)], refused(403)]
 
-    result = run_module(info_module, module_params(comments=True))
+    result = run_module(info_module, args(comments=True))
 
     assert result['tickets'] == [ticket(7), ticket(6)]
     assert len(result['warnings']) == 1
 
 
-def test_comments_false_reads_no_comment(api, run_module, module_params):
-    api.allow_exchange()
-    api.on('GET', '/tickets', pages([ticket(7)]))
+def test_comments_false_reads_no_comment(reads, run_module):
+    reads.search_tickets.return_value = ([ticket(7)], 1)
 
-    result = run_module(info_module, module_params())
+    result = run_module(info_module, args())
 
     assert result['tickets'] == [ticket(7)]
-    assert [call.path for call in api.calls if call.path.startswith('/comments')] == []
+    reads.conversation.assert_not_called()
 
 
-def test_a_ticket_without_id_gets_no_comments_and_no_request(api, run_module, module_params):
-    api.allow_exchange()
-    api.on('GET', '/tickets', pages([ticket(7), {'subject': 'no id'}]))
-    api.on('GET', '/comments/7', comment_pages(7, [UUID_A]))
+def test_a_ticket_without_id_gets_no_comments_and_no_request(reads, run_module):
+    reads.search_tickets.return_value = ([ticket(7), {'subject': 'no id'}], 2)
+    reads.conversation.return_value = [dict(comment_id=1, body='first', by_requester=True)]
 
-    result = run_module(info_module, module_params(comments=True))
+    result = run_module(info_module, args(comments=True))
 
     assert [len(item.get('comments', [])) for item in result['tickets']] == [1, 0]
-    assert [call.path for call in api.calls if call.path.startswith('/comments')] == ['/comments/7']
+    assert [call.args[1]['ticket_id'] for call in reads.conversation.call_args_list] == [7]
