@@ -19,13 +19,8 @@ from urllib.parse import quote, quote_plus
 import pytest
 import yaml
 
-from ansible_collections.upsun.support.plugins.plugin_utils.redaction import (
-    RULE_NAMES,
-    RedactionError,
-    Redactor,
-    environment_secrets,
-    looks_secret,
-)
+from ansible_collections.upsun.support.plugins.plugin_utils.redaction import RULE_NAMES, RedactionError, Redactor
+from ansible_collections.upsun.support.plugins.plugin_utils.secret_names import environment_secrets, looks_secret
 
 CORPUS = yaml.safe_load((Path(__file__).resolve().parents[3] / 'data' / 'secret_corpus.yml').read_text())
 API_TOKEN = 'apitoken-SECRET-7c1e4b2a9f'
