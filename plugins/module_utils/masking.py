@@ -30,6 +30,8 @@ REPLACEMENT = '[REDACTED]'
 MIN_BASE64_VALUE = 6
 # The shortest base64 core of a known value that is looked for (shorter ones would turn up by chance).
 _MIN_BASE64_CORE = 8
+# At most this many forms (a few values) are looked for one by one before the pattern is built.
+_FEW_FORMS = 64
 _BASE64_RUN_CHARS = frozenset('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_=')
 # user:password@ (or user@) after a scheme: the credentials of a URL, in a URL or in a message quoting one.
 _USERINFO = re.compile(r'(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\s]*@')
@@ -71,15 +73,20 @@ class KnownValues:
                 encoded |= _base64_cores(value)
         encoded -= plain
         self._encoded = encoded
-        self.regex = re.compile(trie_pattern(plain | encoded)) if plain or encoded else None
+        self._forms = plain | encoded
+        # A module's few values: a text is first searched for each form (cheaper than building the pattern, which
+        # only a text holding one of them needs). The controller's many values: one pattern, built now.
+        self._regex = None if len(self._forms) <= _FEW_FORMS else re.compile(trie_pattern(self._forms))
 
     def mask(self, text, replacement=REPLACEMENT):
         """``text`` with every form of every value replaced by ``replacement``."""
-        if self.regex is None:
-            return text
+        if self._regex is None:
+            if not any(form in text for form in self._forms):
+                return text
+            self._regex = re.compile(trie_pattern(self._forms))
         out = []
         pos = 0
-        for match in self.regex.finditer(text):
+        for match in self._regex.finditer(text):
             start, end = match.span()
             if start < pos:
                 continue
@@ -99,8 +106,14 @@ def _text_forms(value):
     for encode in (quote, quote_plus):
         for encoded in (encode(value, safe=''), encode(value)):
             forms.add(encoded)
-            forms.add(re.sub('%[0-9A-F]{2}', lambda match: match.group(0).lower(), encoded))
+            forms.add(_lower_escapes(encoded))
     return forms
+
+
+def _lower_escapes(encoded):
+    """``encoded`` (percent-encoded: every ``%`` starts an escape) with its escapes in lower case (``%2f``)."""
+    parts = encoded.split('%')
+    return '%'.join(parts[:1] + [part[:2].lower() + part[2:] for part in parts[1:]])
 
 
 def _base64_cores(value):

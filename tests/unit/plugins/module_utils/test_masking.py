@@ -65,6 +65,14 @@ def test_empty_values_and_no_values_change_nothing_and_the_replacement_can_be_ch
     assert mask_known('token tok-5ecr3t-value', ['tok-5ecr3t-value'], replacement='***') == 'token ***'
 
 
+def test_a_few_values_are_looked_for_one_by_one_then_with_the_pattern_the_same_way():
+    known = KnownValues(['tok-5ecr3t-value'])
+
+    assert known.mask('a clean text') == 'a clean text'
+    assert known.mask('x tok-5ecr3t-value y tok-5ecr3t-value') == 'x [REDACTED] y [REDACTED]'
+    assert known.mask('a clean text again') == 'a clean text again'
+
+
 @pytest.mark.parametrize('text, shown', [
     ('GET https://bob:hunter2@api.example.test/v1 failed', 'GET https://***@api.example.test/v1 failed'),
     ('proxy HTTP://ghp_abc@proxy:3128 refused', 'proxy HTTP://***@proxy:3128 refused'),
