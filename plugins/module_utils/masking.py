@@ -11,7 +11,8 @@ or after ``user:`` (standard and URL-safe alphabets), in one pass of one regular
 A base64 form is masked with the whole base64 word around it. ``mask_userinfo`` masks the credentials of URLs in a
 message, whatever their values.
 
-Modules import this: cheap to import, the pattern of the known values is built when they are first masked.
+Modules import this, so nothing is built at import; for a module's few values, the pattern is built only for a text
+that holds one of them.
 """
 
 from __future__ import absolute_import, division, print_function
