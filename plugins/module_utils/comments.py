@@ -16,7 +16,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.upsun.support.plugins.module_utils.errors import ApiError, InputError, ResponseLostError
-from ansible_collections.upsun.support.plugins.module_utils.filing import mask_attachments, mask_literals
+from ansible_collections.upsun.support.plugins.module_utils.filing import mask_attachments
+from ansible_collections.upsun.support.plugins.module_utils.masking import mask_known
 from ansible_collections.upsun.support.plugins.module_utils.payload import add_attachments, check_not_blank
 from ansible_collections.upsun.support.plugins.module_utils.tickets import _page_number, get_ticket
 
@@ -49,7 +50,7 @@ def prepare_comment(params, secrets=()):
         raise InputError('body is required: the text of the comment.')
     check_not_blank('body', body)
     secrets = [str(secret) for secret in secrets if secret]
-    body = mask_literals(body, secrets)
+    body = mask_known(body, secrets)
     size = len(body.encode('utf-8'))
     if size > MAX_BODY_BYTES:
         raise InputError('body is {0} bytes of UTF-8, above the {1} bytes a comment may hold; shorten it, or send the '

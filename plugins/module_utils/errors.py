@@ -15,22 +15,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import re
-
-# user:password@ (or user@) after a scheme: the credentials of a URL, in a URL or in a message quoting one.
-_USERINFO = re.compile(r'(?i)\b([a-z][a-z0-9+.-]*://)[^/?#@\s]*@')
-
-
-def mask_userinfo(text):
-    """``text`` with the credentials of every URL in it (``scheme://user:password@``) replaced by ``***``.
-
-    Every error of the collection goes through it (``UpsunError``), and so
-    does every warning of the client: a password written in api_url, auth_url,
-    token_url or a proxy URL is never shown.
-    """
-    if not isinstance(text, str):
-        return text
-    return _USERINFO.sub(r'\1***@', text)
+from ansible_collections.upsun.support.plugins.module_utils.masking import mask_userinfo
 
 
 class UpsunError(Exception):

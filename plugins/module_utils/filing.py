@@ -20,17 +20,9 @@ import base64
 from ansible_collections.upsun.support.plugins.module_utils.errors import InputError
 from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe_reference, recovery_reference, with_footer
 from ansible_collections.upsun.support.plugins.module_utils.ledger import references_of
+from ansible_collections.upsun.support.plugins.module_utils.masking import mask_known
 from ansible_collections.upsun.support.plugins.module_utils.payload import build_create_payload, check_not_blank
 from ansible_collections.upsun.support.plugins.module_utils.tickets import create_deduped, create_ticket
-
-MASK = '[REDACTED]'
-
-
-def mask_literals(text, secrets, replacement=MASK):
-    """``text`` with every occurrence of each of ``secrets`` replaced, longest first."""
-    for secret in sorted((value for value in secrets if value), key=len, reverse=True):
-        text = text.replace(secret, replacement)
-    return text
 
 
 class PreparedTicket:
@@ -66,7 +58,7 @@ def prepare_create(params, secrets=()):
     params = dict(params)
     secrets = [str(secret) for secret in secrets if secret]
     for name in ('subject', 'description'):
-        params[name] = mask_literals(params[name], secrets)
+        params[name] = mask_known(params[name], secrets)
     params['description'] = with_footer(params['description'], source=params.get('filed_by') or 'module', dedupe=reference,
                                         recovery=recovery_reference(recovery_key) if recovery_key else None)
     payload, summary = build_create_payload(params)
@@ -78,7 +70,7 @@ def mask_attachments(payload, summary, secrets):
     """Mask ``secrets`` in the attachments of a request body, in place; ``summary`` gets their new sizes."""
     for item, shown in zip(payload.get('attachments') or [], summary.get('attachments') or []):
         raw = base64.b64decode(item['data'])
-        masked = mask_literals(raw.decode('latin-1'), secrets).encode('latin-1') if secrets else raw
+        masked = mask_known(raw.decode('latin-1'), secrets).encode('latin-1') if secrets else raw
         if masked != raw:
             item['data'] = base64.b64encode(masked).decode('ascii')
             shown['size'] = len(masked)

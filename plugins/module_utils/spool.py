@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.upsun.support.plugins.module_utils.masking import REPLACEMENT
 from ansible_collections.upsun.support.plugins.module_utils.settings import connection_argument_spec
 
 DEFAULT_SPOOL_DIR = '~/.ansible/upsun_support_spool'
@@ -28,7 +29,7 @@ SPOOL_ARGUMENT_SPEC = connection_argument_spec(
     redaction=dict(type='dict', options=dict(
         patterns=dict(type='list', elements='str', default=[]),
         disable=dict(type='list', elements='str', default=[]),
-        replacement=dict(type='str', default='[REDACTED]'),
+        replacement=dict(type='str', default=REPLACEMENT),
     )),
 )
 SPOOL_REQUIRED_IF = [('state', 'spooled', ('ticket',))]

@@ -21,7 +21,8 @@ description:
   - Every option is checked before any request is sent, and an invalid value fails with a message that names the
     option and what is allowed.
   - The credentials in use (the API token, the access token) are replaced with C([REDACTED]) wherever they appear in
-    O(body) and in the attachments, as in a ticket filed by M(upsun.support.ticket).
+    O(body) and in the attachments, also JSON-escaped, percent-encoded or base64-encoded, as in a ticket filed by
+    M(upsun.support.ticket).
   - A comment from the ticket's requester (the user behind the API token, for a ticket it filed) reopens a solved
     ticket, as in Zendesk. A closed ticket takes no more comments.
   - The module talks to the API from the host it runs on; run it on the controller with C(delegate_to) set to
