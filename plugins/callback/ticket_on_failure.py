@@ -138,6 +138,23 @@ options:
     ini:
       - section: callback_upsun_support_ticket_on_failure
         key: dedupe_key
+  repeat_comment:
+    description:
+      - When an unsolved ticket already covers the failure (same O(dedupe_key)), add one comment to it saying that it
+        happened again (when, the playbook, the failed tasks and hosts, each distinct error, redacted like the ticket),
+        instead of filing nothing silently; see O(upsun.support.ticket#module:repeat_comment). One comment per run, one
+        request more than without it.
+      - A comment that cannot be sent is spooled with the ticket request in O(spool_dir); the
+        C(upsun.support.flush_spool) playbook adds it once. When the API refuses the comment endpoints (HTTP 404 or
+        403), one warning says so and the line printed names the existing ticket.
+    type: bool
+    default: true
+    version_added: 2.0.0
+    env:
+      - name: UPSUN_TICKET_ON_FAILURE_REPEAT_COMMENT
+    ini:
+      - section: callback_upsun_support_ticket_on_failure
+        key: repeat_comment
   project:
     description:
       - A name for the project this run belongs to, part of what identifies its failures (see O(dedupe_key)).
@@ -555,7 +572,8 @@ class CallbackModule(CallbackBase):
         report.recap = recap_lines(stats, report.hosts())
         ticket, warnings = ticket_request(
             report, self.redactor, options=dict((name, self.option(name)) for name in TICKET_OPTIONS),
-            subject_template=self.option('subject'), dedupe_key=self.option('dedupe_key'))
+            subject_template=self.option('subject'), dedupe_key=self.option('dedupe_key'),
+            repeat_comment=self.option('repeat_comment', True))
         for warning in warnings:
             self.warn(warning)
         self.file(ticket)
@@ -618,8 +636,10 @@ class CallbackModule(CallbackBase):
         if created:
             self.say('filed Upsun ticket {0} for this failed run: {1}'.format(filed.get('ticket_id'), url))
         else:
-            self.say('Upsun ticket {0} (status {1}) already tracks this failure, filed nothing: {2}'.format(
-                filed.get('ticket_id'), filed.get('status'), url))
+            said = prepared.repeat.comment if prepared.repeat is not None else {}
+            self.say('Upsun ticket {0} (status {1}) already tracks this failure, filed nothing{2}: {3}'.format(
+                filed.get('ticket_id'), filed.get('status'),
+                '; comment {0} on it says it failed again'.format(said['comment_id']) if said.get('comment_id') else '', url))
 
     def ledger(self, client):
         return Ledger(self.option('ledger_dir', DEFAULT_LEDGER_DIR), client.api_url, self.warn)
