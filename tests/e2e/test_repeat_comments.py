@@ -48,8 +48,9 @@ def repeats(sandbox_client, ticket_id):
 
 
 def flush(sandbox_client, deploy):
-    env = deploy.env(sandbox_client, UPSUN_CLI_TOKEN=sandbox_client.api_token)
-    return run_playbook('upsun.support.flush_spool', 'localhost,', env, cwd=deploy.root)
+    env = deploy.env(sandbox_client)
+    env['UPSUN_CLI_TOKEN'] = sandbox_client.api_token
+    return run_playbook('upsun.support.flush_spool', 'localhost,', env, cwd=deploy.root, args=['-c', 'local'])
 
 
 @pytest.mark.parametrize('kind', ['role', 'callback'])
@@ -134,12 +135,14 @@ def test_a_comment_whose_answer_was_lost_is_found_by_the_flush_and_not_added_aga
     deploy = Deploy(tmp_path, sandbox)
     run(deploy, sandbox, 'role')
     [ticket] = sandbox.tickets()
-    # The API adds the comment 3 s later and never answers: the run cannot know, and spools it.
-    sandbox.fault('/comments', method='POST', action='create_later', create_after=3, count=1)
+    # The API adds the comment 8 s later and never answers; the run's read times out after 2 s, and its look at the
+    # conversation finds nothing yet: it cannot know, and spools the request.
+    sandbox.fault('/comments', method='POST', action='create_later', create_after=8, count=1)
 
-    run(deploy, sandbox, 'role')
-    assert files_under(deploy.root / 'home' / '.ansible' / 'upsun_support_spool')
-    time.sleep(4)
+    lost = run(deploy, sandbox, 'role', UPSUN_CLI_DEFAULT_TIMEOUT='2')
+    assert files_under(deploy.root / 'home' / '.ansible' / 'upsun_support_spool'), lost.stdout
+    assert repeats(sandbox, ticket['ticket_id']) == []
+    time.sleep(8)
     [comment] = repeats(sandbox, ticket['ticket_id'])
     sandbox.clear_journal()
 
