@@ -572,8 +572,7 @@ class CallbackModule(CallbackBase):
         report.recap = recap_lines(stats, report.hosts())
         ticket, warnings = ticket_request(
             report, self.redactor, options=dict((name, self.option(name)) for name in TICKET_OPTIONS),
-            subject_template=self.option('subject'), dedupe_key=self.option('dedupe_key'),
-            repeat_comment=self.option('repeat_comment', True))
+            subject_template=self.option('subject'), dedupe_key=self.option('dedupe_key'), repeat_comment=self.option('repeat_comment', True))
         for warning in warnings:
             self.warn(warning)
         self.file(ticket)
@@ -636,10 +635,8 @@ class CallbackModule(CallbackBase):
         if created:
             self.say('filed Upsun ticket {0} for this failed run: {1}'.format(filed.get('ticket_id'), url))
         else:
-            said = prepared.repeat.comment if prepared.repeat is not None else {}
             self.say('Upsun ticket {0} (status {1}) already tracks this failure, filed nothing{2}: {3}'.format(
-                filed.get('ticket_id'), filed.get('status'),
-                '; comment {0} on it says it failed again'.format(said['comment_id']) if said.get('comment_id') else '', url))
+                filed.get('ticket_id'), filed.get('status'), prepared.repeat.said() if prepared.repeat else '', url))
 
     def ledger(self, client):
         return Ledger(self.option('ledger_dir', DEFAULT_LEDGER_DIR), client.api_url, self.warn)

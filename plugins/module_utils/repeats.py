@@ -48,6 +48,12 @@ class RepeatOutcome:
         self.added = added
         self.refused = refused
 
+    def said(self):
+        """What a line about the existing ticket adds: the comment saying it failed again, if there is one."""
+        if self.comment.get('comment_id') is None:
+            return ''
+        return '; comment {0} on it says it failed again'.format(self.comment['comment_id'])
+
 
 def repeat_reference(body):
     """The word that ends a repeat comment: a digest of its ``body``, the same for every attempt to send it."""
