@@ -178,8 +178,8 @@ options:
       - When an unsolved ticket carries O(dedupe_key) (so nothing is filed), this text is added to it as one comment,
         with the O(attachments), for example when it failed again, where, and the new error. When no such ticket
         exists, the ticket is filed as usual and no comment is sent. The result says so in RV(comment).
-      - The credentials in use are masked in it, as in a ticket. It may hold 65536 bytes of UTF-8, less the line the
-        module ends it with, C(Repeat reference: upsunrepeat...), a digest of the text.
+      - "The credentials in use are masked in it, as in a ticket. It may hold 65536 bytes of UTF-8, less the line the
+        module ends it with, C(Repeat reference: upsunrepeat...), a digest of the text."
       - The comment is added once. The ledger (O(ledger_dir)) records each attempt before it is sent; a run that sends
         the same text again (a retry, the C(upsun.support.flush_spool) playbook filing a spooled request) first looks
         for its repeat reference in the ticket's conversation, and so does a run whose answer was lost.
