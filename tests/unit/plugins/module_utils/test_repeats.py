@@ -5,19 +5,16 @@
 
 """Repeat comments: checked before any request, masked, sent once (ledger and repeat reference), refusals warned.
 
-The client is a spec'd mock (``create_autospec(Client)``) whose ``request`` answers are scripted; the ledger is real,
-in a temporary directory.
+The client is the spec'd mock of test_comments.py, whose ``request`` answers are scripted; the ledger is real, in a
+temporary directory.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from unittest import mock
-
 import pytest
 
-from ansible_collections.upsun.support.plugins.module_utils.client import Client
 from ansible_collections.upsun.support.plugins.module_utils.comments import MAX_BODY_BYTES
 from ansible_collections.upsun.support.plugins.module_utils.errors import ApiError, InputError, ResponseLostError
 from ansible_collections.upsun.support.plugins.module_utils.filing import file_prepared, prepare_create
@@ -28,18 +25,10 @@ from ansible_collections.upsun.support.plugins.module_utils.repeats import (
     comment_on_repeat,
     repeat_reference,
 )
+from ansible_collections.upsun.support.tests.unit.plugins.module_utils.test_comments import API_URL, client  # noqa: F401 pylint: disable=unused-import
 
-API_URL = 'https://api.example.test'
 TOKEN = 'tok-4f1b9c2e7a'
 OPEN = dict(ticket_id=7, status='open')
-
-
-@pytest.fixture
-def client():
-    fake = mock.create_autospec(Client, instance=True)
-    fake.api_url = API_URL
-    fake.page_limit = 100
-    return fake
 
 
 @pytest.fixture
