@@ -184,9 +184,12 @@ def module_args(**extra):
 def test_module_adhoc_repeat_comment_once_masks_the_token_and_check_mode_sends_nothing(sandbox, tmp_path):
     env = ansible_env(sandbox, home=tmp_path / 'ansible-home')
     body = 'Failed again at 10:02 on web1; token {0} in the log'.format(sandbox.api_token)
-    filed = adhoc_result(run_adhoc('upsun.support.ticket', module_args(repeat_comment=body), env).stdout)
+    filed = adhoc_result(run_adhoc('upsun.support.ticket', module_args(
+        repeat_comment=body, description='It broke; token {0} in the log.'.format(sandbox.api_token)), env).stdout)
     ticket_id = filed['ticket']['ticket_id']
     assert filed['changed'] is True and 'comment' not in filed
+    # The token in use, from the environment, is masked in the ticket as in the comment.
+    assert sandbox.ticket(ticket_id)['description'].startswith('It broke; token [REDACTED] in the log.')
     assert repeats(sandbox, ticket_id) == []
 
     sandbox.clear_journal()
