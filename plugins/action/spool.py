@@ -110,7 +110,7 @@ class Flush:
         self.settings = settings
         self.api_url = settings.api_url
         self.task_vars = task_vars
-        self.outcome = dict(filed=[], already_open=[], kept=[], waiting=[], set_aside=[], busy=[])
+        self.outcome = dict(filed=[], already_open=[], commented=[], kept=[], waiting=[], set_aside=[], busy=[])
         self.warnings = []
 
     def run(self):
@@ -139,7 +139,7 @@ class Flush:
                 self.set_aside(path, str(exc))
             except (SpoolError, OSError) as exc:
                 outcome['kept'].append(dict(path=path, error=str(exc)))
-        result = dict(outcome, changed=bool(outcome['filed'] or outcome['set_aside']),
+        result = dict(outcome, changed=bool(outcome['filed'] or outcome['commented'] or outcome['set_aside']),
                       failed=bool(outcome['kept'] or outcome['set_aside']), msg=self.summary())
         if self.warnings:
             result['warnings'] = self.warnings
@@ -155,6 +155,9 @@ class Flush:
         outcome = self.outcome
         msg = 'Filed {0} spooled ticket(s){1}, {2} already open{3}'.format(
             len(outcome['filed']), _ids(outcome['filed']), len(outcome['already_open']), _ids(outcome['already_open']))
+        if outcome['commented']:
+            msg += ', {0} of them with the repeat comment of its record{1}'.format(
+                len(outcome['commented']), _ids(outcome['commented']))
         if outcome['kept']:
             msg += '; {0} could not be filed and stay in {1}: {2}'.format(len(outcome['kept']), self.directory, _listed(outcome['kept']))
         if outcome['waiting']:
@@ -239,7 +242,11 @@ class Flush:
         filed = self.execute(TICKET_MODULE, args)
         if not filed.get('failed') and 'ticket_id' in (filed.get('ticket') or {}):
             claim.done()
-            self.outcome['filed' if filed.get('changed') else 'already_open'].append(filed['ticket']['ticket_id'])
+            ticket_id = filed['ticket']['ticket_id']
+            # A ticket already open gets the record's repeat comment, if it has one (the module adds it once).
+            self.outcome['filed' if filed.get('changed') and 'comment' not in filed else 'already_open'].append(ticket_id)
+            if (filed.get('comment') or {}).get('comment_id') is not None:
+                self.outcome['commented'].append(ticket_id)
             return
         error = filed.get('msg') or 'the ticket module failed without a message'
         if filed.get('may_exist'):

@@ -138,6 +138,23 @@ options:
     ini:
       - section: callback_upsun_support_ticket_on_failure
         key: dedupe_key
+  repeat_comment:
+    description:
+      - When an unsolved ticket already covers the failure (same O(dedupe_key)), add one comment to it saying that it
+        happened again (when, the playbook, the failed tasks and hosts, each distinct error, redacted like the ticket),
+        instead of filing nothing silently; see O(upsun.support.ticket#module:repeat_comment). One comment per run, one
+        request more than without it.
+      - A comment that cannot be sent is spooled with the ticket request in O(spool_dir); the
+        C(upsun.support.flush_spool) playbook adds it once. When the API refuses the comment endpoints (HTTP 404 or
+        403), one warning says so and the line printed names the existing ticket.
+    type: bool
+    default: true
+    version_added: 2.0.0
+    env:
+      - name: UPSUN_TICKET_ON_FAILURE_REPEAT_COMMENT
+    ini:
+      - section: callback_upsun_support_ticket_on_failure
+        key: repeat_comment
   project:
     description:
       - A name for the project this run belongs to, part of what identifies its failures (see O(dedupe_key)).
@@ -484,7 +501,8 @@ class CallbackModule(CallbackWithFallbackOptions):
                                ansible_version=ANSIBLE_VERSION, project=self._project())
         report.recap = recap_lines(stats, report.hosts())
         ticket, warnings = ticket_request(report, self._redactor, options=self._values(TICKET_OPTIONS),
-                                          subject_template=self.get_option('subject'), dedupe_key=self.get_option('dedupe_key'))
+                                          subject_template=self.get_option('subject'), dedupe_key=self.get_option('dedupe_key'),
+                                          repeat_comment=self.get_option('repeat_comment'))
         for warning in warnings:
             self._warn(warning)
         self._file(ticket)
@@ -522,8 +540,8 @@ class CallbackModule(CallbackWithFallbackOptions):
         session = self._api_session()
         try:
             with session:
-                created, filed = file_prepared(session.client, prepare_create(ticket, session.settings.secret_values()),
-                                               self._warn, session.ledger)
+                prepared = prepare_create(ticket, session.settings.secret_values())
+                created, filed = file_prepared(session.client, prepared, self._warn, session.ledger)
         except Exception as exc:  # pylint: disable=broad-except
             spool_unfiled(self.get_option('spool_dir'), ticket, error_text(exc), isinstance(exc, TicketMayExistError),
                           session.public(), self._redactor, self._warn)
@@ -532,8 +550,8 @@ class CallbackModule(CallbackWithFallbackOptions):
         if created:
             self._say('filed Upsun ticket {0} for this failed run: {1}'.format(filed.get('ticket_id'), url))
         else:
-            self._say('Upsun ticket {0} (status {1}) already tracks this failure, filed nothing: {2}'.format(
-                filed.get('ticket_id'), filed.get('status'), url))
+            self._say('Upsun ticket {0} (status {1}) already tracks this failure, filed nothing{2}: {3}'.format(
+                filed.get('ticket_id'), filed.get('status'), prepared.repeat.said() if prepared.repeat else '', url))
 
     def _api_session(self):
         return ApiSession(self._connection_settings, self._warn, self.get_option('ledger_dir'))

@@ -106,8 +106,8 @@ def deploy_failure_logs(variables, hostvars, hosts, register, marker, tail_bytes
 
 @pass_context
 def deploy_failure_ticket(variables, report, redaction=None, options=None, subject=None, description=None, dedupe_key=None,
-                          dedupe=True, attachments=None, max_attachment_size=None, recovery_key=None):
-    """The ``upsun.support.ticket`` options that file ``report``, its text redacted."""
+                          dedupe=True, attachments=None, max_attachment_size=None, recovery_key=None, repeat_comment=True):
+    """The ``upsun.support.ticket`` options that file ``report`` (or comment on its open ticket), its text redacted."""
     try:
         failure_report = FailureReport.from_dict(report)
     except TypeError as exc:
@@ -115,7 +115,7 @@ def deploy_failure_ticket(variables, report, redaction=None, options=None, subje
     request, dummy = ticket_request(
         failure_report, _redactor(variables, redaction), options=options, subject=subject or None, description=description or None,
         dedupe_key=dedupe_key or None, dedupe=dedupe, attachments=attachments, max_attachment_size=max_attachment_size,
-        recovery_key=recovery_key or None)
+        recovery_key=recovery_key or None, repeat_comment=repeat_comment)
     return request
 
 

@@ -28,10 +28,13 @@ from ansible_collections.upsun.support.plugins.module_utils.tickets import creat
 class PreparedTicket:
     """The body of ``POST /tickets``, what may be shown of it (attachment data as sizes), and its dedupe reference."""
 
-    def __init__(self, payload, summary, reference):
+    def __init__(self, payload, summary, reference, repeat_comment=None):
         self.payload = payload
         self.summary = summary
         self.reference = reference
+        # The comment for an unsolved ticket that already carries the reference (masked), and what became of it.
+        self.repeat_comment = repeat_comment
+        self.repeat = None
 
 
 def prepare_create(params, secrets=()):
@@ -63,7 +66,9 @@ def prepare_create(params, secrets=()):
                                         recovery=recovery_reference(recovery_key) if recovery_key else None)
     payload, summary = build_create_payload(params)
     mask_attachments(payload, summary, secrets)
-    return PreparedTicket(payload, summary, reference)
+    repeat_comment = params.get('repeat_comment')
+    return PreparedTicket(payload, summary, reference,
+                          mask_literals(repeat_comment, secrets) if repeat_comment and reference else None)
 
 
 def mask_attachments(payload, summary, secrets):
@@ -79,12 +84,19 @@ def mask_attachments(payload, summary, secrets):
 def file_prepared(client, prepared, warn, ledger=None):
     """Send ``prepared``; return ``(created, ticket)``: not created when an unsolved ticket carries its reference.
 
+    Then its ``repeat_comment``, if any, is added to that ticket (``repeats.comment_on_repeat``), and
+    ``prepared.repeat`` says what became of it.
+
     ``ledger`` (a ``ledger.Ledger``) records what is filed, for dedupe and recovery before the listings show it.
     """
     if prepared.reference:
         created, ticket = create_deduped(client, prepared.payload, prepared.reference, warn, ledger)
         if 'followup_tid' in prepared.payload:
             prepared.summary['followup_tid'] = prepared.payload['followup_tid']
+        if not created and prepared.repeat_comment:
+            # repeats.py imports comments.py, which imports this module (its masking): imported here, not at the top.
+            from ansible_collections.upsun.support.plugins.module_utils.repeats import comment_on_repeat
+            prepared.repeat = comment_on_repeat(client, ticket, prepared.repeat_comment, prepared, warn, ledger)
         return created, ticket
     ticket = create_ticket(client, prepared.payload)
     if ledger is not None:

@@ -196,6 +196,14 @@ class Ledger:
         return dict(key=key, state='filed', refs=refs, ticket=snapshot,
                     since=(earlier or {}).get('since') if earlier and earlier['state'] == 'filed' else None)
 
+    def record_comment_attempt(self, reference):
+        """Before ``POST /comments`` of the repeat comment carrying ``reference``: it may be on the ticket from now on."""
+        self._append(dict(key=_comment_key(reference), state='may_exist', refs=[reference], after=0))
+
+    def comment_attempted(self, reference):
+        """Whether a run of this controller sent (or tried to send) the repeat comment carrying ``reference``."""
+        return _comment_key(reference) in self._entries_by_key()
+
     def forget_ticket(self, ticket_id):
         """Ticket ``ticket_id`` is gone (the API answered 404 for it)."""
         if self._entries_by_key().get(_ticket_key(ticket_id)) is not None:
@@ -334,6 +342,10 @@ def _ticket_key(ticket_id):
 
 def _lost_key(reference):
     return 'lost:{0}'.format(reference)
+
+
+def _comment_key(reference):
+    return 'comment:{0}'.format(reference)
 
 
 def _append_line(path, line):

@@ -157,6 +157,15 @@ already_open:
   type: list
   elements: int
   sample: []
+commented:
+  description:
+    - The ids of the tickets of RV(already_open) that got the repeat comment a record carried
+      (O(upsun.support.ticket#module:repeat_comment)), added once, or found already added.
+  returned: O(state=flushed)
+  type: list
+  elements: int
+  sample: []
+  version_added: 2.0.0
 kept:
   description: The records left in the spool, each with C(path) and C(error).
   returned: O(state=flushed)

@@ -35,6 +35,8 @@ attributes:
         what the real run would do. When an unsolved ticket carries it, the result is that ticket with
         RV(ignore:changed=false), as the real run files nothing; otherwise the payload that would be sent, with the
         O(followup_tid) of the newest solved ticket carrying the key, if any.
+      - With O(repeat_comment), when an unsolved ticket carries the key, the result says that a comment would be added
+        (RV(ignore:changed=true)) and RV(payload) is the comment that would be sent; nothing is sent.
       - An update reads the ticket to know what would change, and changes nothing.
       - Solving by key searches for the tickets that carry it, says which would be solved, and sends no update.
     support: full
@@ -170,6 +172,25 @@ options:
         again closes the tickets of its earlier failures.
     type: str
     version_added: 1.0.0
+  repeat_comment:
+    description:
+      - With O(dedupe_key), what to say on the ticket that already covers this failure when it fails again.
+      - When an unsolved ticket carries O(dedupe_key) (so nothing is filed), this text is added to it as one comment,
+        with the O(attachments), for example when it failed again, where, and the new error. When no such ticket
+        exists, the ticket is filed as usual and no comment is sent. The result says so in RV(comment).
+      - "The credentials in use are masked in it, as in a ticket. It may hold 65536 bytes of UTF-8, less the line the
+        module ends it with, C(Repeat reference: upsunrepeat...), a digest of the text."
+      - The comment is added once. The ledger (O(ledger_dir)) records each attempt before it is sent; a run that sends
+        the same text again (a retry, the C(upsun.support.flush_spool) playbook filing a spooled request) first looks
+        for its repeat reference in the ticket's conversation, and so does a run whose answer was lost.
+      - The comment endpoints are those of the Upsun Console, which the API does not promise to other clients. When
+        the API refuses them (HTTP 404, 403 or 405), a warning says so, the ticket is returned as without this option,
+        and RV(comment) is empty. Another error fails the module, naming the ticket.
+      - An empty or blank text is refused, and so is this option without O(dedupe_key).
+      - The P(upsun.support.deploy_failure_ticket#role) role and the P(upsun.support.ticket_on_failure#callback)
+        callback set it, unless told not to.
+    type: str
+    version_added: 2.0.0
   ticket_id:
     description:
       - The id of an existing ticket to update instead of filing a new one. A positive number; V(0) or less is refused
@@ -347,6 +368,20 @@ dedupe_reference:
   returned: on failure, when the ticket may exist and O(dedupe_key) is set
   type: str
   sample: upsundedupe3f1c2b9a0d4e5f6a7b8c
+comment:
+  description:
+    - With O(repeat_comment), when an unsolved ticket carries O(dedupe_key), the comment added to it, as the API
+      answered it (C(comment_id), C(ticket_id), C(created_at), C(body), C(author_id), C(public), C(attachments)), or
+      as found in the ticket's conversation when an earlier attempt added it.
+    - Empty in check mode, and when the API refuses the comment endpoints.
+  returned: when O(repeat_comment) is set and an unsolved ticket carries O(dedupe_key)
+  type: dict
+  version_added: 2.0.0
+  sample:
+    comment_id: 5002
+    ticket_id: 1234
+    body: "This failure happened again at 2026-12-07T19:31:00Z ..."
+    public: true
 msg:
   description: What the module did, for example C(Filed Upsun ticket 1234 (priority high)).
   returned: always
@@ -356,6 +391,8 @@ payload:
   description:
     - In check mode when filing, the exact body that would be sent to C(POST /tickets), with each attachment's data
       replaced by its size in bytes.
+    - With O(repeat_comment), when an unsolved ticket carries O(dedupe_key), the body that would be sent to
+      C(POST /comments) instead (C(ticket_id), C(body), C(attachments)).
   returned: check mode, when filing a ticket
   type: dict
   sample:
@@ -528,6 +565,7 @@ from ansible_collections.upsun.support.plugins.module_utils.footer import SOURCE
 from ansible_collections.upsun.support.plugins.module_utils.ledger import DEFAULT_LEDGER_DIR, LEDGER_ENV, Ledger
 from ansible_collections.upsun.support.plugins.module_utils.payload import CREATE_FIELDS, check_not_blank, check_ticket_id, check_uuids
 from ansible_collections.upsun.support.plugins.module_utils.recovery import solve_carrying
+from ansible_collections.upsun.support.plugins.module_utils.repeats import check_repeat_comment, repeat_payload
 from ansible_collections.upsun.support.plugins.module_utils.settings import SECRET_NAMES, connection_argument_spec
 from ansible_collections.upsun.support.plugins.module_utils.tickets import find_by_reference, get_ticket, open_duplicate, update_ticket
 
@@ -547,6 +585,7 @@ ARGUMENT_SPEC = connection_argument_spec(
     max_attachment_size=dict(type='bytes', default='20M'),
     dedupe_key=dict(type='str', no_log=False),
     recovery_key=dict(type='str', no_log=False),
+    repeat_comment=dict(type='str'),
     ticket_id=dict(type='int'),
     status=dict(type='str', choices=list(SETTABLE_STATUSES)),
     collaborators_replace=dict(type='bool', default=False),
@@ -572,7 +611,7 @@ def run(module, client):
 def solve(module, client, ledger):
     """Solve the unsolved tickets carrying the dedupe or recovery key: one search, one PATCH per ticket."""
     params = module.params
-    given = [name for name in CREATE_FIELDS + ('attachments',) if params.get(name) is not None]
+    given = [name for name in CREATE_FIELDS + ('attachments', 'repeat_comment') if params.get(name) is not None]
     if given:
         raise InputError('{0} cannot be given with status=solved and a dedupe_key or recovery_key, which solves the '
                          'tickets carrying the key; leave out status to file a ticket instead.'.format(', '.join(given)))
@@ -601,15 +640,25 @@ def create(module, client, ledger):
     if params['status'] is not None:
         raise InputError('status can only be set on an existing ticket: give ticket_id too (a new ticket starts as new), '
                          'or status=solved with dedupe_key or recovery_key to solve the tickets that carry it.')
-    prepared = prepare_create(params, secrets=[params[name] for name in SECRET_NAMES])
+    check_repeat_comment(params)
+    # The credentials in use are the module's no_log values too, wherever they were read from (the environment).
+    prepared = prepare_create(params, secrets=[params[name] for name in SECRET_NAMES] + sorted(module.no_log_values))
     diff = dict(before={}, after=prepared.summary)
     if module.check_mode:
         return predict_create(client, prepared, diff, ledger)
     created, ticket = file_prepared(client, prepared, module.warn, ledger)
     if not created:
-        return False, ticket, dict(before=ticket, after=ticket), dict(
-            msg='Upsun ticket {0} (status {1}) already carries this dedupe_key: filed nothing.'.format(
-                ticket['ticket_id'], ticket.get('status')))
+        msg = 'Upsun ticket {0} (status {1}) already carries this dedupe_key: filed nothing'.format(
+            ticket['ticket_id'], ticket.get('status'))
+        if prepared.repeat is None:
+            return False, ticket, dict(before=ticket, after=ticket), dict(msg=msg + '.')
+        repeat = prepared.repeat
+        if repeat.refused:
+            said = ', and the API refused the repeat comment (see the warning).'
+        else:
+            said = '; {0} comment {1} saying it failed again.'.format(
+                'added' if repeat.added else 'it already has', repeat.comment.get('comment_id'))
+        return repeat.added, ticket, dict(before=ticket, after=ticket), dict(msg=msg + said, comment=repeat.comment)
     return True, ticket, diff, dict(msg='Filed Upsun ticket {0} (priority {1})'.format(
         ticket['ticket_id'], ticket.get('priority') or prepared.payload.get('priority') or 'default'))
 
@@ -620,6 +669,13 @@ def predict_create(client, prepared, diff, ledger):
         # What this controller filed and the listings may not show yet counts too (the ledger, read only).
         earlier = ledger.merge(prepared.reference, find_by_reference(client, prepared.reference))
         duplicate = open_duplicate(earlier)
+        if duplicate is not None and prepared.repeat_comment:
+            dummy, summary = repeat_payload(prepared.repeat_comment, prepared)
+            return True, duplicate, dict(before=duplicate, after=duplicate), dict(
+                comment={}, payload=dict(summary, ticket_id=duplicate['ticket_id']),
+                msg='Upsun ticket {0} (status {1}) already carries this dedupe_key: would file nothing, and would add a '
+                    'comment saying it failed again (check mode): nothing was sent.'.format(
+                        duplicate['ticket_id'], duplicate.get('status')))
         if duplicate is not None:
             return False, duplicate, dict(before=duplicate, after=duplicate), dict(
                 msg='Upsun ticket {0} (status {1}) already carries this dedupe_key: would file nothing (check mode).'.format(
@@ -631,7 +687,7 @@ def predict_create(client, prepared, diff, ledger):
 
 def update(module, client, ledger):
     params = module.params
-    fixed = [name for name in CREATE_FIELDS + ('attachments', 'dedupe_key', 'recovery_key')
+    fixed = [name for name in CREATE_FIELDS + ('attachments', 'dedupe_key', 'recovery_key', 'repeat_comment')
              if name != 'collaborator_ids' and params.get(name) is not None]
     if fixed:
         raise InputError('{0} cannot be changed on an existing ticket: the API only updates status and collaborator_ids. '

@@ -18,7 +18,7 @@ __metaclass__ = type
 import os
 import string
 
-from ansible_collections.upsun.support.plugins.plugin_utils.failure_report import bounded
+from ansible_collections.upsun.support.plugins.plugin_utils.failure_report import bounded, cut
 from ansible_collections.upsun.support.plugins.plugin_utils.identity import failure_keys, project_identity
 
 MAX_SUBJECT_CHARS = 250
@@ -35,6 +35,12 @@ INTRODUCTIONS = {
     'callback': 'An Ansible run ended with {count} unhandled failure(s): failed tasks or unreachable hosts that no '
                 'rescue, ignore_errors or ignore_unreachable handled (upsun.support.ticket_on_failure callback).',
 }
+REPEAT_AUTHORS = {
+    'role': 'the upsun.support.deploy_failure_ticket role',
+    'callback': 'the upsun.support.ticket_on_failure callback',
+}
+# The longest repeat comment, in characters (4 bytes of UTF-8 at most each, under the 64 KiB a comment holds).
+MAX_REPEAT_CHARS = 16000
 # The ticket options a report's settings may add, sent when not empty.
 TICKET_OPTIONS = ('priority', 'category', 'subscription_id', 'organization_id', 'requester_id', 'affected_url',
                   'collaborator_ids')
@@ -114,7 +120,16 @@ def render_description(report):
         lines.append('Unreachable hosts ({0}): {1}'.format(len(unreachable), join(unreachable, MAX_LISTED_GROUPS)))
     if report.ansible_version:
         lines.append('ansible-core: {0}'.format(report.ansible_version))
-    lines.extend(['', 'What failed', '==========='])
+    lines.extend(failure_lines(report))
+    lines.extend(log_lines(report))
+    if report.recap:
+        lines.extend(['', 'Recap', '====='] + report.recap)
+    return '\n'.join(lines)
+
+
+def failure_lines(report):
+    """Each distinct failure with its hosts and error, under a heading."""
+    lines = ['', 'What failed', '===========']
     groups = report.groups()
     for number, group in enumerate(groups[:MAX_LISTED_GROUPS], 1):
         count = len(group['hosts'])
@@ -130,16 +145,40 @@ def render_description(report):
         lines.extend('      ' + line if line else '' for line in group['error'].splitlines() or [''])
     if len(groups) > MAX_LISTED_GROUPS:
         lines.extend(['', '... and {0} more distinct failures.'.format(len(groups) - MAX_LISTED_GROUPS)])
+    return lines
+
+
+def log_lines(report):
+    """The log files attached and the notes on those that could not be, under a heading; none without logs."""
     files, notes = report.logs.get('files') or [], report.logs.get('notes') or []
-    if files or notes:
-        lines.extend(['', 'Logs', '===='])
-        for item in files:
-            lines.append('- {0}: {1} on {2} ({3} bytes{4}; secrets redacted)'.format(
-                item['filename'], item['path'], item['host'], item['size'], ', the end attached' if item.get('truncated') else ''))
-        lines.extend('- ' + note for note in notes)
-    if report.recap:
-        lines.extend(['', 'Recap', '====='] + report.recap)
-    return '\n'.join(lines)
+    if not files and not notes:
+        return []
+    lines = ['', 'Logs', '====']
+    for item in files:
+        lines.append('- {0}: {1} on {2} ({3} bytes{4}; secrets redacted)'.format(
+            item['filename'], item['path'], item['host'], item['size'], ', the end attached' if item.get('truncated') else ''))
+    lines.extend('- ' + note for note in notes)
+    return lines
+
+
+def render_repeat_comment(report):
+    """The comment for the unsolved ticket that already covers this failure: when and where it failed again, what."""
+    lines = ['This failure happened again at {0} (UTC); {1} added this comment instead of filing a new ticket.'.format(
+        report.timestamp, REPEAT_AUTHORS[report.source])]
+    if report.playbooks:
+        lines.append('Playbook: {0}'.format(join(report.playbooks)))
+    if report.plays:
+        lines.append('Play: {0}'.format(join(report.plays)))
+    if report.environment:
+        lines.append('Environment: {0}'.format(report.environment))
+    if report.ci_job:
+        lines.append('CI job: {0}'.format(report.ci_job))
+    lines.append('Failed tasks: {0}'.format(join(report.tasks(), MAX_LISTED_GROUPS)))
+    for kind in ('failed', 'unreachable'):
+        hosts = report.hosts(kind)
+        if hosts:
+            lines.append('{0} hosts ({1}): {2}'.format(kind.capitalize(), len(hosts), join(hosts, MAX_LISTED_GROUPS)))
+    return '\n'.join(lines + failure_lines(report) + log_lines(report))
 
 
 def failure_scope(report):
@@ -160,12 +199,15 @@ def default_recovery_key(report):
 
 
 def ticket_request(report, redact, options=None, subject_template=None, subject=None, description=None,
-                   dedupe_key=None, dedupe=True, attachments=None, max_attachment_size=None, recovery_key=None):
+                   dedupe_key=None, dedupe=True, attachments=None, max_attachment_size=None, recovery_key=None,
+                   repeat_comment=True):
     """``(ticket options, warnings)`` for ``report``: what ``upsun.support.ticket`` files, and what is spooled.
 
     ``subject`` and ``description``, when given (the role's own templates),
-    replace the rendered ones. Everything that is text is redacted here, last,
-    whatever it came from.
+    replace the rendered ones. With ``dedupe`` and ``repeat_comment``, the
+    request carries the comment for an unsolved ticket that already covers the
+    failure (``render_repeat_comment``). Everything that is text is redacted
+    here, last, whatever it came from.
     """
     warnings = []
     if subject is None:
@@ -179,6 +221,8 @@ def ticket_request(report, redact, options=None, subject_template=None, subject=
     )
     if dedupe:
         request['dedupe_key'] = dedupe_key or default_dedupe_key(report)
+        if repeat_comment:
+            request['repeat_comment'] = cut(redact(render_repeat_comment(report)), MAX_REPEAT_CHARS)
     request['recovery_key'] = recovery_key or default_recovery_key(report)
     for name in TICKET_OPTIONS:
         value = (options or {}).get(name)

@@ -52,7 +52,7 @@ TICKET_FIELDS = {
     'subject': _STR, 'description': _STR, 'priority': _STR, 'category': _STR, 'requester_id': _STR,
     'subscription_id': _STR, 'organization_id': _STR, 'affected_url': _STR, 'followup_tid': _STR,
     'collaborator_ids': _LIST, 'attachments': _LIST, 'max_attachment_size': _SIZE, 'dedupe_key': _STR,
-    'recovery_key': _STR, 'filed_by': _STR,
+    'recovery_key': _STR, 'filed_by': _STR, 'repeat_comment': _STR,
 }
 _TYPES = {'str': (str,), 'path': (str,), 'float': (int, float), 'int': (int,), 'bool': (bool,)}
 # What older records may carry in ``connection``; read, type-checked, and never used to connect.
@@ -151,7 +151,7 @@ def parse_time(text):
 
 
 def _redacted_ticket(ticket, redact):
-    for name in ('subject', 'description'):
+    for name in ('subject', 'description', 'repeat_comment'):
         if isinstance(ticket.get(name), str):
             ticket[name] = redact(ticket[name])
     if isinstance(ticket.get('attachments'), list):

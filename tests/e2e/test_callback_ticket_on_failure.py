@@ -178,14 +178,17 @@ def test_a_failed_run_files_one_ticket_and_a_rerun_files_no_duplicate(sandbox, t
         '{0}filed Upsun ticket {1} for this failed run: {2}'.format(PREFIX, ticket['ticket_id'], ticket['zd_ticket_url'])]
     assert sandbox.api_token not in run.stdout + run.stderr
 
-    # The same failure again: the open ticket is found, nothing more is filed, the run still fails.
+    # The same failure again: the open ticket is found, nothing more is filed (one comment says it failed again:
+    # test_repeat_comments.py), the run still fails.
     sandbox.clear_journal()
     rerun = run_playbook(playbook, inventory, env)
     assert rerun.returncode == 4
     assert len(sandbox.tickets()) == 1
     assert posts(sandbox) == []
-    assert callback_lines(rerun.stdout) == ['{0}Upsun ticket {1} (status new) already tracks this failure, filed nothing: {2}'.format(
-        PREFIX, ticket['ticket_id'], ticket['zd_ticket_url'])]
+    [comment] = sandbox.comments(ticket['ticket_id'])[1:]
+    assert callback_lines(rerun.stdout) == [
+        '{0}Upsun ticket {1} (status new) already tracks this failure, filed nothing; comment {2} on it says it failed '
+        'again: {3}'.format(PREFIX, ticket['ticket_id'], comment['comment_id'], ticket['zd_ticket_url'])]
 
 
 @pytest.mark.parametrize('playbook_text', [SUCCEEDING, RESCUED, IGNORED], ids=['success', 'rescued', 'ignore_errors'])

@@ -30,11 +30,29 @@ def test_an_open_ticket_for_the_same_failure_is_not_filed_again(make_callback, a
     existing = {'ticket_id': 7, 'status': 'open', 'zd_ticket_url': 'https://support.example/tickets/7',
                 'description': 'earlier\n\n--\nFiled by Ansible (upsun.support). Dedupe reference: ' + reference()}
     accept_tickets(api, [existing])
-    callback = failed_run(make_callback)
+    callback = make_callback(repeat_comment=False)
+    fail(callback, 'web1', 'Deploy', msg='x')
     callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
     assert posted(api) == []
+    assert api.requests('POST', '/comments') == []
     assert displayed(callback) == ['upsun.support.ticket_on_failure: Upsun ticket 7 (status open) already tracks this failure, '
                                    'filed nothing: https://support.example/tickets/7']
+
+
+def test_an_open_ticket_for_the_same_failure_gets_one_comment_saying_it_failed_again(make_callback, api):
+    existing = {'ticket_id': 7, 'status': 'open', 'zd_ticket_url': 'https://support.example/tickets/7',
+                'description': 'earlier\n\n--\nFiled by Ansible (upsun.support). Dedupe reference: ' + reference()}
+    accept_tickets(api, [existing])
+    api.on('POST', '/comments', lambda call: (200, dict(call.json(), comment_id=5002)))
+    callback = make_callback()
+    fail(callback, 'web1', 'Deploy', msg='migration failed with password=hunter2hunter2')
+    callback.v2_playbook_on_stats(stats_for(web1=dict(failures=1)))
+    assert posted(api) == []
+    [comment] = [call.json() for call in api.requests('POST', '/comments')]
+    assert comment['ticket_id'] == 7 and comment['body'].startswith('This failure happened again at ')
+    assert 'migration failed with password=[REDACTED]' in comment['body'] and 'hunter2hunter2' not in comment['body']
+    assert displayed(callback) == ['upsun.support.ticket_on_failure: Upsun ticket 7 (status open) already tracks this failure, '
+                                   'filed nothing; comment 5002 on it says it failed again: https://support.example/tickets/7']
 
 
 def test_a_solved_ticket_for_the_same_failure_gets_a_follow_up(make_callback, api):
@@ -92,7 +110,8 @@ def test_an_unreachable_api_spools_the_ticket_without_any_secret(make_callback, 
     # Only the API URL, to be shown and compared by the flush: a record never decides where a flush connects.
     assert record['connection'] == dict(api_url=closed_port_url)
     ticket = record['ticket']
-    assert set(ticket) == {'subject', 'description', 'dedupe_key', 'recovery_key', 'priority', 'subscription_id', 'filed_by'}
+    assert set(ticket) == {'subject', 'description', 'dedupe_key', 'recovery_key', 'priority', 'subscription_id', 'filed_by',
+                           'repeat_comment'}
     assert ticket['dedupe_key'] == keys('Deploy')[0] and ticket['filed_by'] == 'callback'
     assert 'Dedupe reference' not in ticket['description'], 'the ticket module adds the footer when it files it'
     assert oct(os.stat(path).st_mode & 0o777) == '0o600'

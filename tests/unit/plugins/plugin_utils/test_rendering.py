@@ -110,6 +110,8 @@ def test_the_ticket_request_is_redacted_last_whatever_its_text_came_from():
         report(), REDACT, options={'priority': 'high', 'category': '', 'collaborator_ids': []},
         description='my template with password=hunter2hunter2', subject='Deploy of token=abcdefabcdef failed',
         attachments=[{'filename': 'a.log', 'content': 'Authorization: Bearer abcdefghijkl'}], max_attachment_size=2048)
+    # With dedupe, the comment for a repeat too (its text: test_rendering_repeats.py).
+    assert request.pop('repeat_comment').startswith('This failure happened again at ')
     assert request == {
         'subject': 'Deploy of token=[REDACTED] failed',
         'description': 'my template with password=[REDACTED]',
