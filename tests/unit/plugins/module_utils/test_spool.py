@@ -16,7 +16,6 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.upsun.support.plugins.module_utils.settings import CONNECTION_NAMES
 from ansible_collections.upsun.support.plugins.module_utils.spool import (
-    DEFAULT_MAY_EXIST_WAIT,
     DEFAULT_SPOOL_DIR,
     SPOOL_ARGUMENT_SPEC,
     SPOOL_REQUIRED_IF,
@@ -33,7 +32,8 @@ def test_the_defaults_spool_to_the_user_s_directory():
     params = result.validated_parameters
     assert params['state'] == 'spooled' and params['may_exist'] is False
     assert params['directory'].endswith('/.ansible/upsun_support_spool') and DEFAULT_SPOOL_DIR.startswith('~/')
-    assert params['may_exist_wait'] == DEFAULT_MAY_EXIST_WAIT == 900
+    # None: ledger.may_exist_wait decides (UPSUN_SUPPORT_MAY_EXIST_HOLD, then its default), one rule for both waits.
+    assert params['may_exist_wait'] is None
     assert params['redaction'] is None
 
 
