@@ -330,15 +330,7 @@ from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe
 from ansible_collections.upsun.support.plugins.module_utils.ledger import DEFAULT_LEDGER_DIR, Ledger
 from ansible_collections.upsun.support.plugins.module_utils.recovery import solve_carrying
 from ansible_collections.upsun.support.plugins.module_utils.settings import CONNECTION_NAMES, SECRET_NAMES, resolve_connection
-from ansible_collections.upsun.support.plugins.plugin_utils.failure_report import (
-    FailureReport,
-    RunFailures,
-    ci_job_url,
-    in_rescued_block,
-    recap_lines,
-    task_name,
-    utc_now,
-)
+from ansible_collections.upsun.support.plugins.plugin_utils.failure_report import FailureReport
 from ansible_collections.upsun.support.plugins.plugin_utils.identity import project_identity
 from ansible_collections.upsun.support.plugins.plugin_utils.interruption import (
     DEFAULT_HUNG_TASK_SECONDS, RunningTasks, SignalHook, hung_task_seconds, signal_name, stopped_run_ticket, stopped_ticket)
@@ -346,6 +338,9 @@ from ansible_collections.upsun.support.plugins.plugin_utils.known_secrets import
 from ansible_collections.upsun.support.plugins.plugin_utils.plugin_options import options_one_by_one, origin_text
 from ansible_collections.upsun.support.plugins.plugin_utils.redaction import RedactionError
 from ansible_collections.upsun.support.plugins.plugin_utils.rendering import default_recovery_key, ticket_request
+from ansible_collections.upsun.support.plugins.plugin_utils.recap import recap_lines
+from ansible_collections.upsun.support.plugins.plugin_utils.run_context import ci_job_url, utc_now
+from ansible_collections.upsun.support.plugins.plugin_utils.run_failures import RunFailures, in_rescued_block
 from ansible_collections.upsun.support.plugins.plugin_utils.spool import (
     DEFAULT_SPOOL_DIR,
     FLUSH_COMMAND,
@@ -353,6 +348,7 @@ from ansible_collections.upsun.support.plugins.plugin_utils.spool import (
     make_record,
     write_record,
 )
+from ansible_collections.upsun.support.plugins.plugin_utils.task_fields import task_name
 
 NAME = 'upsun.support.ticket_on_failure'
 SECTION = 'callback_upsun_support_ticket_on_failure'
