@@ -18,7 +18,7 @@ import re
 
 from collections.abc import Mapping
 
-from ansible_collections.upsun.support.plugins.plugin_utils.failure_report import error_text
+from ansible_collections.upsun.support.plugins.plugin_utils.result_errors import error_text
 
 
 def _safe_filename(text):
