@@ -105,4 +105,3 @@ def error_text(result, redact=_same):
 def whole_error(result, redact, no_log=None):
     """The error of ``result`` redacted and not cut, or ``HIDDEN`` when ``no_log`` hides it."""
     return HIDDEN if is_hidden(no_log, result) else error_text(result, redact)
-

@@ -50,7 +50,6 @@ def tail(text, lines=MAX_OUTPUT_LINES):
     return '\n'.join(parts)
 
 
-
 def bounded(text, limit=MAX_VALUE_CHARS):
     """``text`` made cheap to redact: its start and end only when longer than ``limit``, and no over-long word.
 
