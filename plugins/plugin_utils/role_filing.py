@@ -78,7 +78,7 @@ def deploy_failure_filing(facts, hosts, redact, deploy, log_reads=None, handled=
     messages, argument_errors = _with_argument_errors(messages, argument_errors, redact)
     report = deploy.report(failures)
     logs = log_reads.attachments(facts, report.hosts(), redact) if log_reads and failures else NO_LOGS
-    report.logs = dict(files=logs['files'], notes=logs['notes'])
+    report.logs = dict(files=list(logs['files']), notes=list(logs['notes']))
     request = None
     if ticket is not None and failures:
         request, dummy = ticket_request(report, redact, **ticket)
