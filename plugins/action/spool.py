@@ -24,7 +24,7 @@ from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe
 from ansible_collections.upsun.support.plugins.module_utils.ledger import may_exist_wait
 from ansible_collections.upsun.support.plugins.module_utils.settings import CONNECTION_NAMES, resolve_connection
 from ansible_collections.upsun.support.plugins.module_utils.spool import SPOOL_ARGUMENT_SPEC, SPOOL_REQUIRED_IF
-from ansible_collections.upsun.support.plugins.plugin_utils.failure_report import utc_now
+from ansible_collections.upsun.support.plugins.plugin_utils.run_context import utc_now
 from ansible_collections.upsun.support.plugins.plugin_utils.known_secrets import KnownSecrets, shared_redactor
 from ansible_collections.upsun.support.plugins.plugin_utils.redaction import RedactionError
 from ansible_collections.upsun.support.plugins.plugin_utils.spool import (

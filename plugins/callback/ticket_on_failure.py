@@ -345,8 +345,7 @@ from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe
 from ansible_collections.upsun.support.plugins.module_utils.recovery import solve_carrying
 from ansible_collections.upsun.support.plugins.module_utils.settings import SECRET_NAMES
 from ansible_collections.upsun.support.plugins.plugin_utils.controller_filing import ApiSession, error_text, spool_unfiled
-from ansible_collections.upsun.support.plugins.plugin_utils.failure_report import (
-    FailureReport, RunFailures, ci_job_url, in_rescued_block, recap_lines, task_name)
+from ansible_collections.upsun.support.plugins.plugin_utils.failure_report import FailureReport
 from ansible_collections.upsun.support.plugins.plugin_utils.identity import project_identity
 from ansible_collections.upsun.support.plugins.plugin_utils.interruption import (
     DEFAULT_HUNG_TASK_SECONDS, RunningTasks, SignalHook, hung_task_seconds, signal_name, spool_stopped_run,
@@ -355,6 +354,10 @@ from ansible_collections.upsun.support.plugins.plugin_utils.known_secrets import
 from ansible_collections.upsun.support.plugins.plugin_utils.plugin_options import CallbackWithFallbackOptions
 from ansible_collections.upsun.support.plugins.plugin_utils.redaction import RedactionError
 from ansible_collections.upsun.support.plugins.plugin_utils.rendering import default_recovery_key, ticket_request
+from ansible_collections.upsun.support.plugins.plugin_utils.recap import recap_lines
+from ansible_collections.upsun.support.plugins.plugin_utils.run_context import ci_job_url
+from ansible_collections.upsun.support.plugins.plugin_utils.run_failures import RunFailures, in_rescued_block
+from ansible_collections.upsun.support.plugins.plugin_utils.task_fields import task_name
 
 NAME = 'upsun.support.ticket_on_failure'
 TICKET_OPTIONS = ('priority', 'category', 'subscription_id', 'organization_id')

@@ -5,6 +5,7 @@
 
 """Filters of the upsun.support.deploy_failure_ticket role, thin wrappers of plugins/plugin_utils/.
 
+- ``deploy_failure_filing``: the role's one controller step: what failed, the logs, and the ticket, each text redacted once.
 - ``deploy_failure_report``: what failed, from the facts Ansible sets on each host entering a ``rescue:``.
 - ``deploy_failure_logs``: the log tails read on the failed hosts, redacted and capped, as attachments.
 - ``deploy_failure_ticket``: the ``upsun.support.ticket`` options for a report, redacted.
@@ -29,13 +30,14 @@ from ansible.errors import AnsibleFilterError
 from ansible.utils.display import Display
 from jinja2 import pass_context
 
-from ansible_collections.upsun.support.plugins.plugin_utils.failure_report import (
-    Failure, FailureReport, failures_from_hostvars)
+from ansible_collections.upsun.support.plugins.plugin_utils.failure import Failure
+from ansible_collections.upsun.support.plugins.plugin_utils.failure_report import FailureReport
 from ansible_collections.upsun.support.plugins.plugin_utils.identity import project_identity
 from ansible_collections.upsun.support.plugins.plugin_utils.known_secrets import KnownSecrets, shared_redactor
 from ansible_collections.upsun.support.plugins.plugin_utils.log_tails import log_attachments
 from ansible_collections.upsun.support.plugins.plugin_utils.redaction import REPLACEMENT, RedactionError, Redactor
 from ansible_collections.upsun.support.plugins.plugin_utils.rendering import default_dedupe_key, default_recovery_key, ticket_request
+from ansible_collections.upsun.support.plugins.plugin_utils.role_filing import Deploy, LogReads, deploy_failure_filing, with_own_text
 
 # The role's arguments, without this prefix, are the keys of deploy_failure_arguments.
 ARGUMENT_PREFIX = 'deploy_failure_ticket_'
@@ -79,20 +81,41 @@ def deploy_failure_report(variables, hostvars, hosts, play=None, environment=Non
     host's message is its error followed by them, redacted.
     """
     facts = _hosts_facts(hostvars, hosts)
-    redact = _redactor(variables, redaction, facts.values())
-    # The errors quote the wrong values, which may be secrets pasted into the wrong variable.
-    argument_errors = [redact(str(error)) for error in argument_errors or []]
-    failures, messages = failures_from_hostvars(facts, hosts, redact, handled=handled, max_chars=int(max_chars), play=play)
-    if argument_errors:
-        replaced = ('upsun.support.deploy_failure_ticket: some of its arguments are wrong, their defaults were used: '
-                    + ' '.join(argument_errors))
-        messages = dict((host, '{0}\n\n{1}'.format(message, replaced)) for host, message in messages.items())
-    report = FailureReport('role', failures, plays=[play], environment=environment, play_hosts_count=play_hosts_count,
-                           context=context, ansible_version=ansible_version, project=project or None)
-    data = report.as_dict()
-    data.update(messages=messages, task_uuids=dict((failure.host, failure.task_uuid) for failure in failures),
-                argument_errors=argument_errors)
+    filing = deploy_failure_filing(
+        facts, hosts, _redactor(variables, redaction, facts.values()),
+        Deploy(play, environment, play_hosts_count, context, ansible_version, project), handled=handled, max_chars=max_chars,
+        argument_errors=argument_errors)
+    data = filing['report']
+    data.update(messages=filing['messages'], task_uuids=filing['task_uuids'])
     return data
+
+
+@pass_context
+def deploy_failure_filing_filter(variables, hostvars, hosts, play=None, environment=None, handled=None, redaction=None,
+                                 max_chars=4000, play_hosts_count=None, context=None, ansible_version=None, argument_errors=None,
+                                 project=None, playbook_dir=None, inventory_sources=None, logs=None, ticket=None):
+    """What the role files for a failed deploy, in one step: ``report``, ``request``, ``messages``, ``task_uuids``, ``failed_hosts``.
+
+    ``logs``: where the log reader registered its output (``register``,
+    ``marker``, ``tail_bytes``, ``max_total_bytes``), empty for no logs;
+    ``ticket``: ``options``, ``dedupe_key``, ``dedupe``, ``recovery_key``, ``repeat_comment``.
+    """
+    for name, value in (('logs', logs), ('ticket', ticket)):
+        if value is not None and not isinstance(value, Mapping):
+            raise AnsibleFilterError('{0} must be a dict, got {1}'.format(name, type(value).__name__))
+    facts = _hosts_facts(hostvars, hosts)
+    identity = project_identity(project, [playbook_dir], _as_list(inventory_sources))
+    try:
+        log_reads = LogReads(**logs) if logs else None
+        deploy = Deploy(play, environment, play_hosts_count, context, ansible_version, identity)
+        return deploy_failure_filing(facts, hosts, _redactor(variables, redaction, facts.values()), deploy, log_reads=log_reads,
+                                     handled=handled, max_chars=max_chars, argument_errors=argument_errors, ticket=dict(ticket or {}))
+    except (TypeError, ValueError) as exc:
+        raise AnsibleFilterError('upsun.support.deploy_failure_filing: {0}'.format(exc))
+
+
+def _as_list(value):
+    return [value] if isinstance(value, str) else list(value or [])
 
 
 @pass_context
@@ -106,8 +129,17 @@ def deploy_failure_logs(variables, hostvars, hosts, register, marker, tail_bytes
 
 @pass_context
 def deploy_failure_ticket(variables, report, redaction=None, options=None, subject=None, description=None, dedupe_key=None,
-                          dedupe=True, attachments=None, max_attachment_size=None, recovery_key=None, repeat_comment=True):
-    """The ``upsun.support.ticket`` options that file ``report`` (or comment on its open ticket), its text redacted."""
+                          dedupe=True, attachments=None, max_attachment_size=None, recovery_key=None, repeat_comment=True,
+                          request=None):
+    """The ``upsun.support.ticket`` options that file ``report`` (or comment on its open ticket), its text redacted.
+
+    With ``request`` (a ticket ``deploy_failure_filing`` wrote), that ticket
+    with ``subject`` and ``description``, when given, instead of its own.
+    """
+    if request is not None:
+        if not isinstance(request, Mapping):
+            raise AnsibleFilterError('request must be the request of deploy_failure_filing, got {0}'.format(type(request).__name__))
+        return with_own_text(request, _redactor(variables, redaction), subject=subject, description=description)
     try:
         failure_report = FailureReport.from_dict(report)
     except TypeError as exc:
@@ -121,10 +153,8 @@ def deploy_failure_ticket(variables, report, redaction=None, options=None, subje
 
 def deploy_failure_keys(project=None, playbook_dir=None, inventory_sources=None, play=None, environment=None, tasks=None):
     """What identifies a failed deploy: ``project`` (the identity), ``dedupe_key`` and ``recovery_key``, as the role files them."""
-    if isinstance(inventory_sources, str):
-        inventory_sources = [inventory_sources]
     report = FailureReport('role', [Failure('', task=str(task)) for task in tasks or []], plays=[play], environment=environment,
-                           project=project_identity(project, [playbook_dir], inventory_sources or []))
+                           project=project_identity(project, [playbook_dir], _as_list(inventory_sources)))
     return dict(project=report.project, dedupe_key=default_dedupe_key(report), recovery_key=default_recovery_key(report))
 
 
@@ -189,6 +219,7 @@ class FilterModule(object):
     def filters(self):
         return {
             'deploy_failure_report': deploy_failure_report,
+            'deploy_failure_filing': deploy_failure_filing_filter,
             'deploy_failure_logs': deploy_failure_logs,
             'deploy_failure_ticket': deploy_failure_ticket,
             'deploy_failure_keys': deploy_failure_keys,

@@ -19,7 +19,7 @@ from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.upsun.support.plugins.module_utils.errors import UpsunError
 from ansible_collections.upsun.support.plugins.module_utils.ledger import Ledger
-from ansible_collections.upsun.support.plugins.plugin_utils.failure_report import utc_now
+from ansible_collections.upsun.support.plugins.plugin_utils.run_context import utc_now
 from ansible_collections.upsun.support.plugins.plugin_utils.spool import (
     DEFAULT_SPOOL_DIR, FLUSH_COMMAND, SpoolError, make_record, write_record)
 

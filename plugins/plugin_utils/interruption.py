@@ -21,9 +21,10 @@ import signal
 import time
 
 from ansible_collections.upsun.support.plugins.plugin_utils.controller_filing import flush_command, spool_ticket
-from ansible_collections.upsun.support.plugins.plugin_utils.failure_report import FailureReport, ci_job_url
+from ansible_collections.upsun.support.plugins.plugin_utils.failure_report import FailureReport
 from ansible_collections.upsun.support.plugins.plugin_utils.rendering import (
     MAX_LISTED_GROUPS, default_dedupe_key, join, render_description, subject_fields, ticket_request)
+from ansible_collections.upsun.support.plugins.plugin_utils.run_context import ci_job_url
 
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
 DEFAULT_HUNG_TASK_SECONDS = 60.0

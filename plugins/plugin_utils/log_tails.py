@@ -18,7 +18,7 @@ import re
 
 from collections.abc import Mapping
 
-from ansible_collections.upsun.support.plugins.plugin_utils.failure_report import error_text
+from ansible_collections.upsun.support.plugins.plugin_utils.result_errors import error_text
 
 
 def _safe_filename(text):
@@ -66,34 +66,48 @@ def log_attachments(reads, redact, tail_bytes=65536, max_total_bytes=4194304):
                 notes.append('{0} on {1}: {2}'.format(path, host, 'not found' if status == 'missing' else 'not readable'))
                 continue
             size = int(size) if size.isdigit() else 0
-            if size > tail_bytes:
-                # The tail starts in the middle of a line, which could be the end of a secret the rules no longer
-                # recognise: drop that partial line.
-                content = content.split('\n', 1)[1] if '\n' in content else ''
-            content = redact(content)
-            if size > tail_bytes:
-                content = '[upsun.support: the last {0} KiB of {1} ({2} bytes) on {3}]\n{4}'.format(
-                    tail_bytes // 1024, path, size, host, content)
-            data = content.encode('utf-8')
-            cut = False
-            if total + len(data) > max_total_bytes:
-                room = max_total_bytes - total
-                if room < 1024:
-                    notes.append('{0} on {1}: left out, the attachments reached the total cap of {2} KiB'.format(
-                        path, host, max_total_bytes // 1024))
-                    continue
-                content = data[len(data) - (room - 200):].decode('utf-8', 'ignore')
-                content = content.split('\n', 1)[1] if '\n' in content else content
-                content = '[upsun.support: cut to fit the total cap of {0} KiB]\n{1}'.format(max_total_bytes // 1024, content)
-                data = content.encode('utf-8')
-                cut = True
-            total += len(data)
-            base = '{0}-{1}'.format(_safe_filename(host), _safe_filename(path.rstrip('/').rsplit('/', 1)[-1]))
-            filename, counter = base, 2
-            while filename in used_names:
-                filename, counter = '{0}-{1}'.format(base, counter), counter + 1
-            used_names.add(filename)
+            content = _redacted_tail(content, redact, size, tail_bytes, '{0} ({1} bytes) on {2}'.format(path, size, host))
+            content, cut = _within_total(content, max_total_bytes - total, max_total_bytes)
+            if content is None:
+                notes.append('{0} on {1}: left out, the attachments reached the total cap of {2} KiB'.format(
+                    path, host, max_total_bytes // 1024))
+                continue
+            attached = len(content.encode('utf-8'))
+            total += attached
+            filename = _unique_filename(host, path, used_names)
             attachments.append(dict(filename=filename, content=content))
-            files.append(dict(host=host, path=path, filename=filename, size=size, attached=len(data),
+            files.append(dict(host=host, path=path, filename=filename, size=size, attached=attached,
                               truncated=size > tail_bytes or cut))
     return dict(attachments=attachments, files=files, notes=notes, total=total)
+
+
+def _redacted_tail(content, redact, size, tail_bytes, what):
+    """The redacted ``content`` of a tail; of a file longer than ``tail_bytes``, without its first, partial line."""
+    if size <= tail_bytes:
+        return redact(content)
+    # The tail starts in the middle of a line, which could be the end of a secret the rules no longer recognise: drop
+    # that partial line.
+    content = content.split('\n', 1)[1] if '\n' in content else ''
+    return '[upsun.support: the last {0} KiB of {1}]\n{2}'.format(tail_bytes // 1024, what, redact(content))
+
+
+def _within_total(content, room, max_total_bytes):
+    """``(content, cut)``: ``content`` cut to its end that fits the ``room`` left, or ``(None, True)`` when too little is."""
+    data = content.encode('utf-8')
+    if len(data) <= room:
+        return content, False
+    if room < 1024:
+        return None, True
+    content = data[len(data) - (room - 200):].decode('utf-8', 'ignore')
+    content = content.split('\n', 1)[1] if '\n' in content else content
+    return '[upsun.support: cut to fit the total cap of {0} KiB]\n{1}'.format(max_total_bytes // 1024, content), True
+
+
+def _unique_filename(host, path, used_names):
+    """``<host>-<file name>``, numbered when two files would share it."""
+    base = '{0}-{1}'.format(_safe_filename(host), _safe_filename(path.rstrip('/').rsplit('/', 1)[-1]))
+    filename, counter = base, 2
+    while filename in used_names:
+        filename, counter = '{0}-{1}'.format(base, counter), counter + 1
+    used_names.add(filename)
+    return filename

@@ -18,8 +18,8 @@ __metaclass__ = type
 import os
 import string
 
-from ansible_collections.upsun.support.plugins.plugin_utils.failure_report import bounded, cut
 from ansible_collections.upsun.support.plugins.plugin_utils.identity import failure_keys, project_identity
+from ansible_collections.upsun.support.plugins.plugin_utils.text_bounds import bounded, cut
 
 MAX_SUBJECT_CHARS = 250
 MAX_LISTED_GROUPS = 50
@@ -96,6 +96,11 @@ def one_line(text, limit):
     if len(text) > limit:
         text = text[:limit - 3].rstrip() + '...'
     return text
+
+
+def redacted_subject(subject, redact):
+    """``subject`` bounded, redacted, then on one line and cut (a cut never splits a secret the redaction knows)."""
+    return one_line(redact(bounded(str(subject))), MAX_SUBJECT_CHARS)
 
 
 def render_description(report):
@@ -215,7 +220,7 @@ def ticket_request(report, redact, options=None, subject_template=None, subject=
         if error:
             warnings.append(error)
     request = dict(
-        subject=one_line(redact(bounded(str(subject))), MAX_SUBJECT_CHARS),
+        subject=redacted_subject(subject, redact),
         description=redact(render_description(report) if description is None else str(description)),
         filed_by=report.source,
     )
