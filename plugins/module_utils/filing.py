@@ -68,7 +68,7 @@ def prepare_create(params, secrets=()):
     mask_attachments(payload, summary, secrets)
     repeat_comment = params.get('repeat_comment')
     return PreparedTicket(payload, summary, reference,
-                          mask_literals(repeat_comment, secrets) if repeat_comment and reference else None)
+                          mask_known(repeat_comment, secrets) if repeat_comment and reference else None)
 
 
 def mask_attachments(payload, summary, secrets):

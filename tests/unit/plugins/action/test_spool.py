@@ -95,7 +95,7 @@ def test_spooling_in_check_mode_writes_nothing(directory):
 def test_a_negative_may_exist_wait_is_refused_before_anything_is_written(directory):
     result = run(dict(ticket=TICKET, directory=directory, api_token=TOKEN, may_exist_wait=-1))
 
-    assert result['failed'] is True and result['msg'] == 'may_exist_wait must be 0 or more seconds, got -1.'
+    assert result['failed'] is True and result['msg'] == 'may_exist_wait must be a number of seconds from 0 to 604800, got -1.0.'
     assert not os.path.exists(directory)
 
 

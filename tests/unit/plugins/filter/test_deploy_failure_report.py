@@ -170,4 +170,4 @@ def test_redact_secrets_masks_the_known_secrets_of_the_task():
 def test_the_filter_module_lists_every_filter():
     assert sorted(filters.FilterModule().filters()) == sorted([
         'deploy_failure_report', 'deploy_failure_logs', 'deploy_failure_ticket', 'deploy_failure_keys',
-        'deploy_failure_arguments', 'redact_secrets'])
+        'deploy_failure_arguments', 'deploy_failure_filing', 'redact_secrets'])

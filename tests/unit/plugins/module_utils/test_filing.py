@@ -17,15 +17,10 @@ import pytest
 
 from ansible_collections.upsun.support.plugins.module_utils import filing
 from ansible_collections.upsun.support.plugins.module_utils.errors import InputError
-from ansible_collections.upsun.support.plugins.module_utils.filing import (
-    MASK,
-    file_prepared,
-    mask_attachments,
-    mask_literals,
-    prepare_create,
-)
+from ansible_collections.upsun.support.plugins.module_utils.filing import file_prepared, mask_attachments, prepare_create
 from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe_reference, parse_footer, recovery_reference
 from ansible_collections.upsun.support.plugins.module_utils.ledger import Ledger
+from ansible_collections.upsun.support.plugins.module_utils.masking import REPLACEMENT as MASK
 
 TOKEN = 'apitoken-SECRET-7c1e4b2a9f'
 PARAMS = dict(subject='Deploy failed', description='The deploy hook exited 1.', priority='high', max_attachment_size=1 << 20)
@@ -33,23 +28,6 @@ PARAMS = dict(subject='Deploy failed', description='The deploy hook exited 1.', 
 
 def b64(raw):
     return base64.b64encode(raw).decode('ascii')
-
-
-# --- mask_literals ----------------------------------------------------------------------------------------------------
-
-
-def test_mask_literals_replaces_every_occurrence_of_each_secret():
-    assert mask_literals('a=s3cret b=s3cret c=other', ['s3cret', 'other']) == 'a={0} b={0} c={0}'.format(MASK)
-
-
-def test_mask_literals_masks_the_longest_secret_first():
-    # Masking 'abc' first would leave 'def' of the longer secret showing.
-    assert mask_literals('token abcdef', ['abc', 'abcdef']) == 'token ' + MASK
-
-
-def test_mask_literals_skips_empty_secrets_and_takes_a_replacement():
-    assert mask_literals('keep me', ['', None], replacement='***') == 'keep me'
-    assert mask_literals('key=xyz', ['xyz'], replacement='***') == 'key=***'
 
 
 # --- prepare_create ---------------------------------------------------------------------------------------------------
