@@ -34,7 +34,7 @@ import os
 import re
 from urllib.parse import urlparse
 
-from ansible_collections.upsun.support.plugins.module_utils.constants import DEFAULT_API_URL, DEFAULT_AUTH_URL, TOKEN_PATH
+from ansible_collections.upsun.support.plugins.module_utils.constants import DEFAULT_API_URL, DEFAULT_AUTH_URL, default_token_url
 from ansible_collections.upsun.support.plugins.module_utils.errors import InputError, mask_userinfo
 
 # The section of ansible.cfg that plugins read the connection settings from.
@@ -267,7 +267,7 @@ def resolve_connection(values, origins=None, environ=None):
     for name in ('api_url', 'auth_url'):
         resolved[name] = resolved[name].rstrip('/') if isinstance(resolved[name], str) else resolved[name]
     if resolved['token_url'] is None:
-        resolved['token_url'] = resolved['auth_url'] + TOKEN_PATH
+        resolved['token_url'] = default_token_url(resolved['auth_url'])
         where['token_url'] = 'derived'
     if resolved['ca_path']:
         resolved['ca_path'] = os.path.expanduser(resolved['ca_path'])

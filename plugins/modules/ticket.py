@@ -509,7 +509,7 @@ ticket:
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
-from ansible_collections.upsun.support.plugins.module_utils.client import module_client
+from ansible_collections.upsun.support.plugins.module_utils.module_client import module_client
 from ansible_collections.upsun.support.plugins.module_utils.constants import CATEGORIES, PRIORITIES, SETTABLE_STATUSES
 from ansible_collections.upsun.support.plugins.module_utils.errors import ApiError, InputError
 from ansible_collections.upsun.support.plugins.module_utils.filing import file_prepared, prepare_create
