@@ -49,10 +49,8 @@ def api_error(method, url, response, doing=None, gave_up=None, request_sent=True
     text = api_error_text(response)
     advice = _field_advice(response) or ADVICE_BY_STATUS.get(status) or (
         ADVICE_SERVER_ERROR if status >= 500 else ADVICE_OTHER)
-    if gave_up:
-        advice = '{0} {1}'.format(gave_up, advice)
-    return ApiError('The Upsun API answered {0} {1} with HTTP {2}{3}: {4}. {5}'.format(
-        method, url, status, ' ' + doing if doing else '', text or 'no detail', advice),
+    return ApiError('The Upsun API answered {0} {1} with HTTP {2}{3}: {4}. {5}{6}'.format(
+        method, url, status, ' ' + doing if doing else '', text or 'no detail', gave_up + ' ' if gave_up else '', advice),
         status=status, url=url, api_error=text, request_sent=request_sent)
 
 

@@ -44,7 +44,7 @@ CLI_FAMILIES = ('UPSUN_CLI_', 'PLATFORMSH_CLI_')
 # The Upsun CLI's switch for TLS verification (after the prefix): set and true means do not verify.
 SKIP_SSL_NAMES = ('SKIP_SSL', 'API_SKIP_SSL')
 SKIP_SSL_ENV = CLI_FAMILIES[0] + SKIP_SSL_NAMES[0]
-# Where the trust store comes from, after validate_certs, ca_path and requests' own variables (client.py).
+# Where the trust store comes from, after validate_certs, ca_path and requests' own variables (trust.py).
 CA_BUNDLE_ENV = ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE')
 SSL_CERT_FILE_ENV = 'SSL_CERT_FILE'
 SSL_CERT_DIR_ENV = 'SSL_CERT_DIR'

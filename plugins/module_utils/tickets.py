@@ -20,8 +20,6 @@ from ansible_collections.upsun.support.plugins.module_utils.errors import (
     may_have_acted,
 )
 from ansible_collections.upsun.support.plugins.module_utils.ledger import references_of
-from ansible_collections.upsun.support.plugins.module_utils.locks import dedupe_lock
-from ansible_collections.upsun.support.plugins.module_utils.paging import PagesAhead
 
 # After an ambiguous create, the reference is searched for again for this many seconds at most (the server may
 # still be at work), waiting 1 s, 2 s, 4 s, then 8 s between two searches.
@@ -142,9 +140,11 @@ def search_tickets(client, filters=None, search=None, limit=None):
                 pages = (wanted + len(page_tickets) - 1) // len(page_tickets)
                 last = min(pages, page + client.page_limit - requests_made)
                 if last > next_page:
-                    ahead = PagesAhead(read, range(next_page, last + 1), concurrency,
-                                       slow=lambda: getattr(client, 'rate_limited', 0) > rate_limited,
-                                       finish=getattr(client, 'close_thread_session', None))
+                    # Imported here, as locks below: a module run compiles what it imports, and few need it.
+                    from ansible_collections.upsun.support.plugins.module_utils import paging  # pylint: disable=import-outside-toplevel
+                    ahead = paging.PagesAhead(read, range(next_page, last + 1), concurrency,
+                                              slow=lambda: getattr(client, 'rate_limited', 0) > rate_limited,
+                                              finish=getattr(client, 'close_thread_session', None))
             page = next_page
     finally:
         if ahead is not None:
@@ -229,6 +229,7 @@ def create_deduped(client, payload, reference, warn, ledger=None):
     new posts back (``ledger.MAY_EXIST_HOLD``), and of several unsolved tickets
     carrying the reference the oldest is kept and the others solved.
     """
+    from ansible_collections.upsun.support.plugins.module_utils.locks import dedupe_lock  # pylint: disable=import-outside-toplevel
     with dedupe_lock(reference, client):
         earlier = find_by_reference(client, reference)
         held = ledger.lost_create(reference, earlier) if ledger is not None else None
