@@ -201,6 +201,30 @@ def test_create_ticket_reset_connection_may_exist(raw_server, make_client, token
     assert server.requests == 1
 
 
+def test_a_lost_create_at_an_api_url_with_credentials_may_exist(raw_server, make_client, tokens):
+    # The error's URL is masked (***@): the rule goes by what the client says was sent, not by comparing URLs.
+    server = raw_server('close')
+    client = make_client(api_url=server.url.replace('http://', 'http://robot:hunter2@'), access_token=tokens.access)
+
+    with pytest.raises(TicketMayExistError) as info:
+        create_ticket(client, PAYLOAD)
+
+    assert 'hunter2' not in info.value.msg
+    assert server.requests == 1
+
+
+def test_the_client_says_which_request_of_a_create_was_sent(raw_server, make_client, tokens):
+    lost_exchange = raw_server('close')
+    with pytest.raises(ResponseLostError) as info:
+        make_client(auth_url=lost_exchange.url).request('POST', '/tickets', body=PAYLOAD)
+    assert info.value.request_sent is False
+
+    lost_create = raw_server('close')
+    with pytest.raises(ResponseLostError) as info:
+        make_client(api_url=lost_create.url, access_token=tokens.access).request('POST', '/tickets', body=PAYLOAD)
+    assert info.value.request_sent is True
+
+
 @pytest.mark.parametrize('status', [500, 502, 504])
 def test_create_ticket_server_error_may_exist(api, client, status):
     api.on('POST', '/tickets', (status, {'error': 'upstream timed out'}))
