@@ -74,7 +74,8 @@ def add_comment(client, ticket_id, payload, ticket_known=False):
     except ResponseLostError as exc:
         raise ResponseLostError(
             '{0} The comment may have been added to ticket {1}: read its conversation (upsun.support.ticket_info with '
-            'comments: true) before running again.'.format(exc.msg, ticket_id), status=exc.status, url=exc.url)
+            'comments: true) before running again.'.format(exc.msg, ticket_id), status=exc.status, url=exc.url,
+            request_sent=exc.request_sent)
     except CommentsRefusedError as exc:
         if exc.status == 404 and not ticket_known:
             get_ticket(client, ticket_id)

@@ -42,3 +42,8 @@ SETTABLE_STATUSES = ('open', 'solved')
 UNSOLVED_STATUSES = ('new', 'open', 'pending', 'hold')
 
 TYPES = ('problem', 'task', 'incident', 'question')
+
+
+def default_token_url(auth_url):
+    """Where the API token is exchanged when token_url is not set: TOKEN_PATH on ``auth_url``."""
+    return auth_url.rstrip('/') + TOKEN_PATH

@@ -17,6 +17,22 @@ __metaclass__ = type
 
 from ansible_collections.upsun.support.plugins.module_utils.masking import mask_userinfo
 
+# Server errors after which a request that reached the server may still have been carried out.
+AMBIGUOUS_STATUSES = frozenset((500, 502, 504))
+
+
+def may_have_acted(status):
+    """Whether the server may have carried out a request that reached it, by the ``status`` of its answer.
+
+    ``None``: no usable answer came back (lost). The one rule for a POST, which
+    may create a ticket: the client repeats one only when it cannot have, and a
+    create that may have is reported as a ticket that may exist. A refusal
+    (``4xx``, ``429``, ``503``, a redirect) did not; a success, a lost answer,
+    and a server error that does not say it refused (AMBIGUOUS_STATUSES) may
+    have.
+    """
+    return status is None or 200 <= status < 300 or status in AMBIGUOUS_STATUSES
+
 
 class UpsunError(Exception):
     """Base class: a failure with a message meant for the user.
@@ -25,13 +41,18 @@ class UpsunError(Exception):
     known. No secret may be passed in any of them: callers build messages from
     option names, URLs and the API's own error text only; the credentials of
     any URL in them are masked here.
+
+    ``request_sent`` says whether the request the caller made (not the token
+    exchange the client made for it) reached the server: by default, when an
+    answer came back (``status``).
     """
 
-    def __init__(self, msg, status=None, url=None, api_error=None):
+    def __init__(self, msg, status=None, url=None, api_error=None, request_sent=None):
         msg = mask_userinfo(msg)
         super(UpsunError, self).__init__(msg)
         self.msg = msg
         self.status = status
+        self.request_sent = self._sent_by_default() if request_sent is None else request_sent
         self.url = mask_userinfo(url)
         self.api_error = mask_userinfo(api_error)
 
@@ -45,6 +66,9 @@ class UpsunError(Exception):
         if self.api_error is not None:
             result['api_error'] = self.api_error
         return result
+
+    def _sent_by_default(self):
+        return self.status is not None
 
 
 class InputError(UpsunError):
@@ -100,3 +124,6 @@ class ResponseLostError(TransportError):
 
     For a create this is ambiguous: see ``TicketMayExistError``.
     """
+
+    def _sent_by_default(self):
+        return True

@@ -19,7 +19,6 @@ import datetime
 import os
 import re
 import stat
-import uuid
 from urllib.parse import urlparse
 
 from ansible_collections.upsun.support.plugins.module_utils.errors import InputError
@@ -54,6 +53,7 @@ def check_uuid(name, value):
     if match is None:
         raise InputError('{0} must be a UUID such as 3c90c3cc-0d44-4b50-8888-8dd25736052a (also taken: 32 hex digits, '
                          '{{...}} or urn:uuid:...), got {1!r}.'.format(name, value))
+    import uuid  # pylint: disable=import-outside-toplevel  # only for UUID options: kept off the import of every run
     return str(uuid.UUID(match.group(1) or match.group(2)))
 
 

@@ -34,14 +34,14 @@ import os
 import re
 from urllib.parse import urlparse
 
-from ansible_collections.upsun.support.plugins.module_utils.constants import DEFAULT_API_URL, DEFAULT_AUTH_URL, TOKEN_PATH
+from ansible_collections.upsun.support.plugins.module_utils.constants import DEFAULT_API_URL, DEFAULT_AUTH_URL, default_token_url
 from ansible_collections.upsun.support.plugins.module_utils.errors import InputError, mask_userinfo
 
 # The Upsun CLI's variable prefixes, the first one first: its token wins when both are set.
 CLI_FAMILIES = ('UPSUN_CLI_', 'PLATFORMSH_CLI_')
 # The Upsun CLI's switch for TLS verification (after the prefix): set and true means do not verify.
 SKIP_SSL_NAMES = ('SKIP_SSL', 'API_SKIP_SSL')
-# Where the trust store comes from, after validate_certs, ca_path and requests' own variables (client.py).
+# Where the trust store comes from, after validate_certs, ca_path and requests' own variables (trust.py).
 CA_BUNDLE_ENV = ('REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE')
 SSL_CERT_FILE_ENV = 'SSL_CERT_FILE'
 SSL_CERT_DIR_ENV = 'SSL_CERT_DIR'
@@ -264,7 +264,7 @@ def resolve_connection(values, origins=None, environ=None):
     for name in ('api_url', 'auth_url'):
         resolved[name] = resolved[name].rstrip('/') if isinstance(resolved[name], str) else resolved[name]
     if resolved['token_url'] is None:
-        resolved['token_url'] = resolved['auth_url'] + TOKEN_PATH
+        resolved['token_url'] = default_token_url(resolved['auth_url'])
         where['token_url'] = 'derived'
     if resolved['ca_path']:
         resolved['ca_path'] = os.path.expanduser(resolved['ca_path'])

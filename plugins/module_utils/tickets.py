@@ -15,16 +15,12 @@ from ansible_collections.upsun.support.plugins.module_utils.constants import UNS
 from ansible_collections.upsun.support.plugins.module_utils.errors import (
     ApiError,
     InputError,
-    ResponseLostError,
     TicketMayExistError,
     UpsunError,
+    may_have_acted,
 )
 from ansible_collections.upsun.support.plugins.module_utils.ledger import references_of
-from ansible_collections.upsun.support.plugins.module_utils.locks import dedupe_lock
-from ansible_collections.upsun.support.plugins.module_utils.paging import PagesAhead
 
-# Server errors after which a POST may still have created the ticket.
-AMBIGUOUS_CREATE_STATUSES = (500, 502, 504)
 # After an ambiguous create, the reference is searched for again for this many seconds at most (the server may
 # still be at work), waiting 1 s, 2 s, 4 s, then 8 s between two searches.
 AMBIGUOUS_CREATE_WINDOW = 30.0
@@ -32,24 +28,18 @@ AMBIGUOUS_FIRST_WAIT = 1.0
 AMBIGUOUS_MAX_WAIT = 8.0
 
 
-def create_may_exist(create_url, error):
-    """Whether ``error``, raised while filing a ticket at ``create_url``, leaves a ticket that may exist.
+def create_may_exist(error):
+    """Whether ``error``, raised while filing a ticket, leaves a ticket that may exist.
 
-    The one rule for every way a create can be lost. Only the create's own
-    request counts, not the token exchange before it. It may exist when the
-    request was sent and no usable answer came back (``ResponseLostError``: a
-    timeout after sending, a reset, a cut body, an answer above
-    max_response_size), when the API answered success in a form that cannot be
-    read (a ``2xx`` that is not JSON, or not a ticket), and after a server error
-    that does not say it refused (AMBIGUOUS_CREATE_STATUSES). Not after a
-    refusal (``4xx``, ``429``, ``503``, a redirect), nor when nothing was sent.
+    The one rule for every way a create can be lost: the create's own request
+    reached the API (``request_sent``, as the client reports it: not the token
+    exchange before it, nor a request that was never sent) and, by its answer,
+    ``may_have_acted``: no usable answer came back (a timeout after sending, a
+    reset, a cut body, an answer above max_response_size), a success that
+    cannot be read (a ``2xx`` that is not JSON, or not a ticket), or a server
+    error that does not say it refused.
     """
-    if not isinstance(error, UpsunError) or error.url != create_url:
-        return False
-    if isinstance(error, ResponseLostError):
-        return True
-    status = error.status if isinstance(error, ApiError) else None
-    return status is not None and (200 <= status < 300 or status in AMBIGUOUS_CREATE_STATUSES)
+    return isinstance(error, UpsunError) and error.request_sent and may_have_acted(error.status)
 
 
 def create_ticket(client, payload, reference=None):
@@ -61,7 +51,7 @@ def create_ticket(client, payload, reference=None):
             raise ApiError('The Upsun API answered POST {0} with HTTP {1} but without a ticket object.'.format(url, status),
                            status=status, url=url)
     except UpsunError as exc:
-        if not create_may_exist(url, exc):
+        if not create_may_exist(exc):
             raise
         raise _may_exist(exc.msg, exc.url, exc.status, exc.api_error, reference=reference)
     return ticket
@@ -150,9 +140,11 @@ def search_tickets(client, filters=None, search=None, limit=None):
                 pages = (wanted + len(page_tickets) - 1) // len(page_tickets)
                 last = min(pages, page + client.page_limit - requests_made)
                 if last > next_page:
-                    ahead = PagesAhead(read, range(next_page, last + 1), concurrency,
-                                       slow=lambda: getattr(client, 'rate_limited', 0) > rate_limited,
-                                       finish=getattr(client, 'close_thread_session', None))
+                    # Imported here, as locks below: a module run compiles what it imports, and few need it.
+                    from ansible_collections.upsun.support.plugins.module_utils import paging  # pylint: disable=import-outside-toplevel
+                    ahead = paging.PagesAhead(read, range(next_page, last + 1), concurrency,
+                                              slow=lambda: getattr(client, 'rate_limited', 0) > rate_limited,
+                                              finish=getattr(client, 'close_thread_session', None))
             page = next_page
     finally:
         if ahead is not None:
@@ -237,6 +229,7 @@ def create_deduped(client, payload, reference, warn, ledger=None):
     new posts back (``ledger.may_exist_wait``), and of several unsolved tickets
     carrying the reference the oldest is kept and the others solved.
     """
+    from ansible_collections.upsun.support.plugins.module_utils.locks import dedupe_lock  # pylint: disable=import-outside-toplevel
     with dedupe_lock(reference, client):
         earlier = find_by_reference(client, reference)
         held = ledger.lost_create(reference, earlier) if ledger is not None else None

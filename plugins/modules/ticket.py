@@ -557,14 +557,13 @@ ticket:
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
-from ansible_collections.upsun.support.plugins.module_utils.client import module_client
+from ansible_collections.upsun.support.plugins.module_utils.module_client import module_client
 from ansible_collections.upsun.support.plugins.module_utils.constants import CATEGORIES, PRIORITIES, SETTABLE_STATUSES
 from ansible_collections.upsun.support.plugins.module_utils.errors import ApiError, InputError
 from ansible_collections.upsun.support.plugins.module_utils.filing import file_prepared, prepare_create
 from ansible_collections.upsun.support.plugins.module_utils.footer import SOURCES, dedupe_reference, recovery_reference
 from ansible_collections.upsun.support.plugins.module_utils.ledger import DEFAULT_LEDGER_DIR, LEDGER_ENV, Ledger
 from ansible_collections.upsun.support.plugins.module_utils.payload import CREATE_FIELDS, check_not_blank, check_ticket_id, check_uuids
-from ansible_collections.upsun.support.plugins.module_utils.recovery import solve_carrying
 from ansible_collections.upsun.support.plugins.module_utils.repeats import check_repeat_comment, repeat_payload
 from ansible_collections.upsun.support.plugins.module_utils.settings import SECRET_NAMES, connection_argument_spec
 from ansible_collections.upsun.support.plugins.module_utils.tickets import find_by_reference, get_ticket, open_duplicate, update_ticket
@@ -621,6 +620,8 @@ def solve(module, client, ledger):
     key = params[name]
     check_not_blank(name, key)
     reference = dedupe_reference(key) if name == 'dedupe_key' else recovery_reference(key)
+    # Imported here: only this state needs it, and a module run compiles what it imports.
+    from ansible_collections.upsun.support.plugins.module_utils.recovery import solve_carrying  # pylint: disable=import-outside-toplevel
     results = solve_carrying(client, reference, check_mode=module.check_mode, ledger=ledger)
     if not results:
         return False, {}, dict(before={}, after={}), dict(

@@ -182,7 +182,7 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.upsun.support.plugins.module_utils.client import module_client
+from ansible_collections.upsun.support.plugins.module_utils.module_client import module_client
 from ansible_collections.upsun.support.plugins.module_utils.comments import CommentsRefusedError, add_comment, prepare_comment
 from ansible_collections.upsun.support.plugins.module_utils.errors import InputError
 from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe_reference

@@ -250,7 +250,7 @@ priorities:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.upsun.support.plugins.module_utils.client import module_client
+from ansible_collections.upsun.support.plugins.module_utils.module_client import module_client
 from ansible_collections.upsun.support.plugins.module_utils.comments import CommentsRefusedError, conversation
 from ansible_collections.upsun.support.plugins.module_utils.constants import CATEGORIES, PRIORITIES, STATUSES, TYPES
 from ansible_collections.upsun.support.plugins.module_utils.errors import InputError

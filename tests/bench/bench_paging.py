@@ -49,7 +49,7 @@ from upsun_sandbox.process import SandboxProcess  # noqa: E402 pylint: disable=i
 
 TARGET = 1.6
 TICKETS = 200
-# The default page_concurrency (plugins/module_utils/client.py), which 'many' runs with.
+# The default page_concurrency (plugins/module_utils/client.py: DEFAULT_PAGE_CONCURRENCY), which 'many' runs with.
 CONCURRENCY = 4
 PAGE_SIZES = {'many': 5, 'one': TICKETS, 'sequential': 5, 'delayed': 5}
 # The fault each command runs under: see the module docstring.

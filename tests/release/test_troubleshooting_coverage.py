@@ -364,8 +364,8 @@ def test_every_message_is_in_the_troubleshooting_guide():
 
 
 def test_every_api_status_with_advice_is_in_the_guide():
-    """client.py's ADVICE_BY_STATUS: each status it advises on has its own entry."""
-    with open(os.path.join(REPO, 'plugins', 'module_utils', 'client.py')) as handle:
+    """api_errors.py's ADVICE_BY_STATUS: each status it advises on has its own entry."""
+    with open(os.path.join(REPO, 'plugins', 'module_utils', 'api_errors.py')) as handle:
         tree = ast.parse(handle.read())
     statuses = []
     for node in ast.walk(tree):

@@ -101,12 +101,12 @@ def private_ledger(tmp_path_factory, monkeypatch):
 @pytest.fixture(autouse=True)
 def retry_sleeps(monkeypatch):
     """The waits the client asks for, in order; nothing is slept, but the client's clock counts them as spent."""
-    from ansible_collections.upsun.support.plugins.module_utils import client as client_module
+    from ansible_collections.upsun.support.plugins.module_utils import retries
 
     waits = []
     fake_time = types.SimpleNamespace(sleep=waits.append, time=time.time,
                                       monotonic=lambda: time.monotonic() + sum(waits))
-    monkeypatch.setattr(client_module, 'time', fake_time)
+    monkeypatch.setattr(retries, 'time', fake_time)
     return waits
 
 

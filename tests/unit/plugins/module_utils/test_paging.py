@@ -278,10 +278,10 @@ def test_an_access_token_refused_while_pages_are_read_at_once_is_exchanged_once(
 
 def test_a_429_pauses_every_thread_for_its_retry_after_then_pages_are_read_one_at_a_time(
         api, make_client, tokens, warned, monkeypatch):
-    from ansible_collections.upsun.support.plugins.module_utils import client as client_module
+    from ansible_collections.upsun.support.plugins.module_utils import retries
 
     # Real waits here: what is tested is that the other threads wait too.
-    monkeypatch.setattr(client_module, 'time', time)
+    monkeypatch.setattr(retries, 'time', time)
     listing = Listing(20, delay=lambda number: 0.1)
     limited = []
 
@@ -371,9 +371,9 @@ def test_an_error_on_a_page_read_ahead_is_raised_and_no_thread_outlives_the_list
 
 
 def test_the_deadline_holds_for_the_pages_read_at_once(api, make_client, tokens, monkeypatch):
-    from ansible_collections.upsun.support.plugins.module_utils import client as client_module
+    from ansible_collections.upsun.support.plugins.module_utils import retries
 
-    monkeypatch.setattr(client_module, 'time', time)
+    monkeypatch.setattr(retries, 'time', time)
     listing = Listing(40, delay=lambda number: 0.0 if number == 1 else 0.4)
     api.on('GET', '/tickets', listing)
     client = make_client(access_token=tokens.access, deadline=1.0, retries=0)

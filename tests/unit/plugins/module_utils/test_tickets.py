@@ -166,6 +166,30 @@ def test_create_ticket_reset_connection_may_exist(raw_server, make_client, token
     assert server.requests == 1
 
 
+def test_a_lost_create_at_an_api_url_with_credentials_may_exist(raw_server, make_client, tokens):
+    # The error's URL is masked (***@): the rule goes by what the client says was sent, not by comparing URLs.
+    server = raw_server('close')
+    client = make_client(api_url=server.url.replace('http://', 'http://robot:hunter2@'), access_token=tokens.access)
+
+    with pytest.raises(TicketMayExistError) as info:
+        create_ticket(client, PAYLOAD)
+
+    assert 'hunter2' not in info.value.msg
+    assert server.requests == 1
+
+
+def test_the_client_says_which_request_of_a_create_was_sent(raw_server, make_client, tokens):
+    lost_exchange = raw_server('close')
+    with pytest.raises(ResponseLostError) as info:
+        make_client(auth_url=lost_exchange.url).request('POST', '/tickets', body=PAYLOAD)
+    assert info.value.request_sent is False
+
+    lost_create = raw_server('close')
+    with pytest.raises(ResponseLostError) as info:
+        make_client(api_url=lost_create.url, access_token=tokens.access).request('POST', '/tickets', body=PAYLOAD)
+    assert info.value.request_sent is True
+
+
 @pytest.mark.parametrize('status', [500, 502, 504])
 def test_create_ticket_server_error_may_exist(api, client, status):
     api.on('POST', '/tickets', (status, {'error': 'upstream timed out'}))
@@ -280,7 +304,8 @@ URL = 'https://api.upsun.com/tickets'
 
 @pytest.mark.parametrize('error, may_exist', [
     (ResponseLostError('timed out after sending', url=URL), True),
-    (ResponseLostError('reset', url='https://auth.upsun.com/oauth2/token'), False),
+    # The token exchange before the create: the client reports that the create itself was not sent.
+    (ResponseLostError('reset', url='https://auth.upsun.com/oauth2/token', request_sent=False), False),
     (ApiError('not JSON', status=200, url=URL), True),
     (ApiError('no ticket', status=204, url=URL), True),
     (ApiError('gateway', status=502, url=URL), True),
@@ -289,14 +314,14 @@ URL = 'https://api.upsun.com/tickets'
     (ApiError('rate limited', status=429, url=URL), False),
     (ApiError('refused', status=422, url=URL), False),
     (ApiError('moved', status=302, url=URL), False),
-    (ApiError('gateway', status=502, url='https://auth.upsun.com/oauth2/token'), False),
+    (ApiError('gateway', status=502, url='https://auth.upsun.com/oauth2/token', request_sent=False), False),
     (TransportError('could not connect', url=URL), False),
     (DeadlineError('deadline passed', url=URL), False),
     (InputError('bad option'), False),
     (ValueError('not ours'), False),
 ])
 def test_the_one_rule_of_a_create_that_may_exist(error, may_exist):
-    assert create_may_exist(URL, error) is may_exist
+    assert create_may_exist(error) is may_exist
 
 
 # --- dedupe -----------------------------------------------------------------------------------------------------------
