@@ -29,9 +29,9 @@ from ansible_collections.upsun.support.plugins.module_utils.errors import (
     InputError,
     ResponseLostError,
     TransportError,
+    may_have_acted,
 )
 from ansible_collections.upsun.support.plugins.module_utils.payload import check_not_blank
-from ansible_collections.upsun.support.plugins.module_utils.tickets import AMBIGUOUS_CREATE_STATUSES
 
 REPEAT_PREFIX = 'upsunrepeat'
 _REFERENCE_LINE = '\n\nRepeat reference: {0}'
@@ -120,7 +120,8 @@ def comment_on_repeat(client, ticket, body, prepared, warn, ledger=None):
 
 
 def _may_be_added(error):
-    return isinstance(error, ResponseLostError) or error.status in AMBIGUOUS_CREATE_STATUSES
+    # The one rule of a POST that may have acted (errors.may_have_acted), as for a create.
+    return error.request_sent and may_have_acted(error.status)
 
 
 def _find(client, ticket_id, reference):

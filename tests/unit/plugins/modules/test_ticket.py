@@ -18,6 +18,7 @@ from unittest import mock
 import pytest
 
 from ansible_collections.upsun.support.plugins.module_utils import client as client_module
+from ansible_collections.upsun.support.plugins.module_utils import recovery
 from ansible_collections.upsun.support.plugins.module_utils.errors import ApiError
 from ansible_collections.upsun.support.plugins.module_utils.constants import CATEGORIES, PRIORITIES
 from ansible_collections.upsun.support.plugins.module_utils.footer import dedupe_reference, parse_footer, with_footer
@@ -35,13 +36,15 @@ from ansible_collections.upsun.support.tests.unit.plugins.modules.ticket_answers
 
 TMP = '@TMP@'  # replaced by the test's tmp_path
 # What the module may call that reads or writes tickets.
-OPERATIONS = ('find_by_reference', 'file_prepared', 'get_ticket', 'update_ticket', 'solve_carrying')
+OPERATIONS = ('find_by_reference', 'file_prepared', 'get_ticket', 'update_ticket')
 
 
 @pytest.fixture
 def operations(spec_mocks):
-    """The ticket operations the module calls, as spec'd mocks."""
-    return spec_mocks(ticket_module, *OPERATIONS)
+    """The ticket operations the module calls, as spec'd mocks (solve_carrying where the module imports it from, when needed)."""
+    mocks = spec_mocks(ticket_module, *OPERATIONS)
+    mocks.solve_carrying = spec_mocks(recovery, 'solve_carrying').solve_carrying
+    return mocks
 
 
 def sent(operations):
