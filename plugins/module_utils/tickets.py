@@ -91,9 +91,7 @@ def search_tickets(client, filters=None, search=None, limit=None):
 
     rate_limited = getattr(client, 'rate_limited', 0)
     concurrency = getattr(client, 'page_concurrency', 1) or 1
-    tickets = []
-    seen = set()
-    count = None
+    listing = _Listing(client, limit)
     page = 1
     read_here = 0
     ahead = None
@@ -106,39 +104,16 @@ def search_tickets(client, filters=None, search=None, limit=None):
                     ahead.stop()
                 body = read(page)
                 read_here += 1
-            page_tickets = [item for item in body.get('tickets') or [] if isinstance(item, dict)]
-            if isinstance(body.get('count'), int) and not isinstance(body.get('count'), bool):
-                count = body['count']
-            new = [item for item in page_tickets if _identity(item) not in seen]
-            seen.update(_identity(item) for item in new)
-            tickets.extend(new)
-            if limit is not None and len(tickets) >= limit:
-                return tickets[:limit], count
-            if (count is not None and len(tickets) >= count) or not page_tickets:
-                return tickets, count
-            if not new:
-                client.warn('GET /tickets: page {0} brought nothing new (the same tickets again); stopped there, with {1}.'.format(
-                    page, _how_many(tickets, count)))
-                return tickets, count
-            href = ((body.get('_links') or {}).get('next') or {}).get('href')
-            if not href:
-                return tickets, count
-            next_page = _page_number(href)
-            if next_page is None or next_page <= page:
-                client.warn('GET /tickets: the next link of page {0} does not move forward ({1}); stopped there, with {2}.'.format(
-                    page, 'it names no page' if next_page is None else 'it names page {0}'.format(next_page),
-                    _how_many(tickets, count)))
-                return tickets, count
+            next_page = listing.add(page, body)
+            if next_page is None:
+                return listing.result()
             requests_made = read_here + (ahead.started if ahead is not None else 0)
             if requests_made >= client.page_limit and not (ahead is not None and ahead.pending(next_page)):
                 client.warn('GET /tickets: stopped after {0} pages (page_limit); {1} were read. Narrow the search, or raise '
-                            'page_limit.'.format(requests_made, _how_many(tickets, count)))
-                return tickets, count
-            if ahead is None and concurrency > 1 and count is not None and next_page == page + 1:
-                wanted = count if limit is None else min(count, limit)
-                # Pages are numbered from 1 and all as long as the first one (the last may be shorter).
-                pages = (wanted + len(page_tickets) - 1) // len(page_tickets)
-                last = min(pages, page + client.page_limit - requests_made)
+                            'page_limit.'.format(requests_made, listing.how_many()))
+                return listing.result()
+            if ahead is None and concurrency > 1 and listing.count is not None and next_page == page + 1:
+                last = min(listing.pages_wanted(), page + client.page_limit - requests_made)
                 if last > next_page:
                     # Imported here, as locks below: a module run compiles what it imports, and few need it.
                     from ansible_collections.upsun.support.plugins.module_utils import paging  # pylint: disable=import-outside-toplevel
@@ -149,6 +124,56 @@ def search_tickets(client, filters=None, search=None, limit=None):
     finally:
         if ahead is not None:
             ahead.close()
+
+
+class _Listing:
+    """The tickets of a listing so far, page after page, and when to stop (``add`` gives the next page, or None)."""
+
+    def __init__(self, client, limit):
+        self.client = client
+        self.limit = limit
+        self.tickets = []
+        self.seen = set()
+        self.count = None
+        self.page_size = 0
+
+    def add(self, page, body):
+        """Take the tickets of ``page`` (its answer ``body``); the number of the page to read next, or None to stop."""
+        page_tickets = [item for item in body.get('tickets') or [] if isinstance(item, dict)]
+        if isinstance(body.get('count'), int) and not isinstance(body.get('count'), bool):
+            self.count = body['count']
+        new = [item for item in page_tickets if _identity(item) not in self.seen]
+        self.seen.update(_identity(item) for item in new)
+        self.tickets.extend(new)
+        self.page_size = len(page_tickets)
+        if self.limit is not None and len(self.tickets) >= self.limit:
+            return None
+        if (self.count is not None and len(self.tickets) >= self.count) or not page_tickets:
+            return None
+        if not new:
+            self.client.warn('GET /tickets: page {0} brought nothing new (the same tickets again); stopped there, with {1}.'.format(
+                page, self.how_many()))
+            return None
+        href = ((body.get('_links') or {}).get('next') or {}).get('href')
+        next_page = _page_number(href) if href else None
+        if href and (next_page is None or next_page <= page):
+            self.client.warn('GET /tickets: the next link of page {0} does not move forward ({1}); stopped there, with {2}.'.format(
+                page, 'it names no page' if next_page is None else 'it names page {0}'.format(next_page), self.how_many()))
+            return None
+        return next_page
+
+    def pages_wanted(self):
+        """How many pages hold what is wanted: pages are numbered from 1 and all as long as the first one (the last may be
+        shorter)."""
+        wanted = self.count if self.limit is None else min(self.count, self.limit)
+        return (wanted + self.page_size - 1) // self.page_size
+
+    def how_many(self):
+        return _how_many(self.tickets, self.count)
+
+    def result(self):
+        """``(tickets, count)``, no more than the limit."""
+        return (self.tickets if self.limit is None else self.tickets[:self.limit]), self.count
 
 
 def _identity(ticket):

@@ -213,10 +213,18 @@ def record_problems(record):
     for name, types in _RECORD_TYPES.items():
         if not isinstance(record.get(name), types):
             problems.append('{0} has the wrong type'.format(name))
-    connection = record.get('connection') or {}
+    problems.extend(_connection_problems(record.get('connection') or {}))
+    ticket = record.get('ticket')
+    if not isinstance(ticket, Mapping):
+        return problems + ['no ticket in it']
+    return problems + _ticket_problems(ticket) + _attachment_problems(ticket.get('attachments') or [])
+
+
+def _connection_problems(connection):
+    """What is wrong with a record's ``connection``: it may only carry the API URL (and the like), without credentials."""
     if not isinstance(connection, Mapping):
-        problems.append('connection is not a mapping')
-        connection = {}
+        return ['connection is not a mapping']
+    problems = []
     for name, value in connection.items():
         if name not in CONNECTION_FIELDS:
             problems.append('connection holds {0!r}, which a record may not carry'.format(name))
@@ -224,9 +232,12 @@ def record_problems(record):
             problems.append('connection.{0} has the wrong type'.format(name))
         elif name in _URL_FIELDS and without_userinfo(value) != value:
             problems.append('connection.{0} holds a user name or password; a record never carries credentials'.format(name))
-    ticket = record.get('ticket')
-    if not isinstance(ticket, Mapping):
-        return problems + ['no ticket in it']
+    return problems
+
+
+def _ticket_problems(ticket):
+    """What is wrong with a record's ticket options."""
+    problems = []
     for name, value in ticket.items():
         if name not in TICKET_FIELDS:
             problems.append('the ticket holds {0!r}, which is not a ticket option a record may carry'.format(name))
@@ -237,7 +248,13 @@ def record_problems(record):
             problems.append('the ticket has no {0}'.format(name))
     if ticket.get('filed_by') is not None and ticket['filed_by'] not in SOURCES:
         problems.append('ticket.filed_by is not one of {0}'.format(', '.join(SOURCES)))
-    for index, item in enumerate(ticket.get('attachments') or []):
+    return problems
+
+
+def _attachment_problems(attachments):
+    """What is wrong with a record's attachments: each is ``{filename, content}`` text, never a path to read."""
+    problems = []
+    for index, item in enumerate(attachments):
         if not isinstance(item, Mapping) or set(item) != {'filename', 'content'} or not all(
                 isinstance(value, str) for value in item.values()):
             where = 'ticket.attachments[{0}]'.format(index)
