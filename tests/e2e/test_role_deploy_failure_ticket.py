@@ -197,7 +197,7 @@ def test_api_down_spools_then_flush_files_once(sandbox, tmp_path):
     # A second flush files nothing. A spooled ticket the API cannot take (here: refused by the module's checks)
     # stays in the spool, and the play fails naming it.
     refused = write(spool_dir / 'ticket-20260101T000000Z-refused.json', json.dumps({
-        'format': 1, 'created': '2026-01-01T00:00:00Z', 'source': 'test', 'error': 'API down',
+        'format': 2, 'created': '2026-01-01T00:00:00Z', 'source': 'role', 'error': 'API down',
         'ticket': {'subject': 'Refused', 'description': 'Not a valid priority', 'priority': 'critical'}}))
     again = run_playbook('upsun.support.flush_spool', inv, flush_env, cwd=tmp_path,
                          args=['-e', 'upsun_support_spool_dir={0}'.format(spool_dir)])
