@@ -39,6 +39,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from ansible_collections.upsun.support.plugins.module_utils.constants import DEFAULT_API_URL
 from ansible_collections.upsun.support.plugins.module_utils.footer import SOURCES
+from ansible_collections.upsun.support.plugins.module_utils.payload import CREATE_FIELDS
 from ansible_collections.upsun.support.plugins.module_utils.private_dir import ensure_private_directory
 from ansible_collections.upsun.support.plugins.module_utils.settings import CONNECTION_SETTINGS
 
@@ -47,13 +48,10 @@ DEFAULT_SPOOL_DIR = '~/.ansible/upsun_support_spool'
 FLUSH_COMMAND = 'ansible-playbook upsun.support.flush_spool'
 
 _STR, _LIST, _SIZE = (str,), (list,), (str, int)
-# The ticket options a record may carry, and their types; anything else is refused.
-TICKET_FIELDS = {
-    'subject': _STR, 'description': _STR, 'priority': _STR, 'category': _STR, 'requester_id': _STR,
-    'subscription_id': _STR, 'organization_id': _STR, 'affected_url': _STR, 'followup_tid': _STR,
-    'collaborator_ids': _LIST, 'attachments': _LIST, 'max_attachment_size': _SIZE, 'dedupe_key': _STR,
-    'recovery_key': _STR, 'filed_by': _STR, 'repeat_comment': _STR,
-}
+# The ticket options a record may carry, and their types; anything else is refused: the fields of a ticket
+# (payload.CREATE_FIELDS, text but the collaborators) and the ticket module's options that go with them.
+TICKET_FIELDS = dict(dict.fromkeys(CREATE_FIELDS, _STR), collaborator_ids=_LIST, attachments=_LIST, max_attachment_size=_SIZE,
+                     dedupe_key=_STR, recovery_key=_STR, filed_by=_STR, repeat_comment=_STR)
 _TYPES = {'str': (str,), 'path': (str,), 'float': (int, float), 'int': (int,), 'bool': (bool,)}
 # What older records may carry in ``connection``; read, type-checked, and never used to connect.
 CONNECTION_FIELDS = dict((setting.name, _TYPES[setting.type]) for setting in CONNECTION_SETTINGS if not setting.secret)
