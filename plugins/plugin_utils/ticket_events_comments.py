@@ -94,7 +94,7 @@ class CommentWatch:
                 continue
             if key not in self.emitted:
                 self.emitted.add(key)
-                events.append(dict(make_event(ticket, 'commented', None), comment=comment))
+                events.append(make_event(ticket, 'commented', None, comment=comment))
         return events
 
     def state(self):

@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
 import datetime
 
 from ansible_collections.upsun.support.plugins.module_utils.footer import parse_footer
@@ -36,9 +37,24 @@ def parse_time(value):
     return parsed.astimezone(datetime.timezone.utc)
 
 
-def make_event(ticket, change, previous):
-    """One event of the source: the ticket, the kind of change, the earlier values, who filed it."""
-    return dict(ticket=ticket, change=change, previous=previous, filed_by=parse_footer(ticket.get('description')))
+def make_event(ticket, change, previous, comment=None):
+    """One event of the source: the ticket, the kind of change, the earlier values, who filed it (and the comment).
+
+    ``text_base64`` carries the free text (the subject, a comment's body) base64-encoded: ansible-core renders
+    templates found in the event data a rulebook hands to a playbook, so a playbook that prints the plain text runs
+    any ``{{ ... }}`` someone wrote in a ticket; decoded with ``b64decode``, it is printed as written.
+    """
+    text = dict(subject=_base64(ticket.get('subject')))
+    event = dict(ticket=ticket, change=change, previous=previous, filed_by=parse_footer(ticket.get('description')))
+    if comment is not None:
+        event['comment'] = comment
+        text['body'] = _base64(comment.get('body'))
+    event['text_base64'] = text
+    return event
+
+
+def _base64(value):
+    return base64.b64encode(str(value if value is not None else '').encode('utf-8')).decode('ascii')
 
 
 class TicketWatch:

@@ -23,8 +23,11 @@ from upsun_sandbox.pytest_plugin import sandbox_factory  # noqa: F401 pylint: di
 SUPPORT = '9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d'
 LONG_AGO = '2026-03-01T10:00:00Z'
 # What support writes, on two lines: the page shows it on one.
-ANSWER = 'The disk of the app is full.\nPlease grow it to 2 GB.'
-PRINTED_ANSWER = 'The disk of the app is full. Please grow it to 2 GB.'
+# With templates in it: ansible-core renders templates found in the event data, and a ticket's text must never run.
+ANSWER = ("The disk of the app is full.\nPlease grow it to 2 GB {{ 6 * 7 }} "
+          "{{ lookup('ansible.builtin.pipe', 'printf %s%s INJEC TED') }}.")
+PRINTED_ANSWER = ("The disk of the app is full. Please grow it to 2 GB {{ 6 * 7 }} "
+                  "{{ lookup('ansible.builtin.pipe', 'printf %s%s INJEC TED') }}.")
 
 
 def ticket_polls(sandbox):
@@ -77,6 +80,8 @@ def test_the_example_rulebook_pages_on_call_with_supports_answer_once_under_a_li
     assert output.count(PRINTED_ANSWER) == 1, output
     assert API_TOKEN not in output
     assert 'Traceback' not in output
+    # Printed as written: neither template ran.
+    assert 'INJECTED' not in output + lines[0] and '2 GB 42' not in output + lines[0]
 
 
 def test_refused_comment_endpoints_are_one_warning_and_the_rulebook_still_pages_on_a_status(sandbox_factory, workdir):

@@ -40,7 +40,14 @@ description:
     C({status: open, updated: ...})), C(null) for V(created), and an empty mapping for a ticket the source had not
     seen before (one that came to match O(status), O(priority) or O(type), or was beyond the first listing);
     C(filed_by), what the footer of the description says when this collection filed the ticket (C(source):
-    V(module), V(role) or V(callback); C(dedupe_reference); C(recovery_reference)), or C(null)."
+    V(module), V(role) or V(callback); C(dedupe_reference); C(recovery_reference)), or C(null);
+    C(text_base64), the free text of the event base64-encoded: C(subject), the ticket's subject, and C(body), the
+    comment's body for a V(commented) event."
+  - "Print free text from C(text_base64), decoded with C(b64decode), never from C(ticket.subject) or
+    C(comment.body): ansible-core renders the templates it finds in the event data ansible-rulebook passes to a
+    playbook, so a subject or comment holding C({{ lookup('pipe', ...) }}) would run a command where the playbook
+    runs. The value a filter returns is not rendered again, so the decoded text is printed as written (the
+    C(upsun.support.notify_ticket_event) playbook does this)."
   - "With O(comments) (the default), each new public comment of a watched ticket is an event too, once: C(change) is
     V(commented), C(comment) is the comment as C(GET /comments/{ticket_id}) gives it (C(comment_id), C(created_at),
     C(body), C(author_id), C(public), C(attachments)) plus C(by_requester), whether the ticket's requester wrote it

@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import base64
 import datetime
 import json
 
@@ -66,6 +67,23 @@ def test_support_answering_is_one_commented_event_with_the_ticket_and_the_commen
     assert event['ticket']['updated'] == events[0]['ticket']['updated']
     assert event['previous'] is None and event['filed_by'] is None
     assert poll(source) + poll(source) == []
+
+
+def test_the_free_text_of_an_event_is_also_given_base64_encoded_to_be_printed_as_written(sandbox, make_source):
+    # A playbook that prints ticket.subject or comment.body would render the templates in them.
+    subject = "deploy {{ 6 * 7 }} failed, caf\u00e9"
+    body = "Run {{ lookup('pipe', 'id') }} please.\nThanks"
+    ticket = old_ticket(sandbox, subject=subject)
+    source = make_source()
+    poll(source)
+
+    sandbox.add_comment(ticket['ticket_id'], body, author_id=SUPPORT)
+    updated, commented = poll(source)
+
+    decoded = dict((name, base64.b64decode(value).decode('utf-8')) for name, value in commented['text_base64'].items())
+    assert decoded == dict(subject=subject, body=body)
+    assert base64.b64decode(updated['text_base64']['subject']).decode('utf-8') == subject
+    assert set(updated['text_base64']) == {'subject'}
 
 
 def test_a_comment_of_the_requester_says_by_requester(sandbox, make_source):

@@ -173,4 +173,4 @@ def test_main_puts_each_change_on_the_queue_once_and_keeps_polling(sandbox):
     asyncio.run(scenario())
 
     assert [(event['change'], event['ticket']['status']) for event in queue.events] == [('updated', 'pending')]
-    assert set(queue.events[0]) == {'ticket', 'change', 'previous', 'filed_by'}
+    assert set(queue.events[0]) == {'ticket', 'change', 'previous', 'filed_by', 'text_base64'}
