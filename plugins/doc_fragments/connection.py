@@ -262,3 +262,16 @@ attributes:
     membership:
       - upsun.support.upsun
 '''
+
+    # For the API modules, whose action plugin runs the module's code on the controller for a local connection.
+    ACTION = r'''
+attributes:
+  action:
+    description:
+      - On a local connection (ad hoc on C(localhost), C(delegate_to=localhost), C(connection=local)), the module's code
+        runs in the controller's process for the task, as the user running Ansible, with the task's C(environment).
+        Ansible then neither packs the module nor starts a Python process for it.
+      - Elsewhere (another host, C(become), C(async)), or where C(requests) cannot be imported on the controller, the
+        module runs as any module does. Both give the same results.
+    support: full
+'''

@@ -22,18 +22,20 @@ from ansible_collections.upsun.support.plugins.module_utils.settings import CONN
 
 
 @contextlib.contextmanager
-def module_client(module):
+def module_client(module, given=None):
     """The ``Client`` of one module run, for a ``with`` block.
 
     Resolves and checks the connection settings first, turns the collection's
     own errors into ``fail_json`` (anything else is a bug and shows as one), and
-    closes the session at the end.
+    closes the session at the end. ``given``: the arguments the task set, when
+    the run is not a module process (the module's action plugin), which reads
+    them from its input.
     """
     if not transport.HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib('requests'), exception=transport.REQUESTS_IMPORT_ERROR)
     client = None
     try:
-        settings = resolve_connection(*_given_connection(module))
+        settings = resolve_connection(*_given_connection(module, given))
         # Values read from the environment are not in the module's parameters: hide them in its output too.
         module.no_log_values.update(settings.secret_values() + settings.url_passwords())
         settings.validate()
@@ -46,8 +48,9 @@ def module_client(module):
             client.close()
 
 
-def _given_connection(module):
+def _given_connection(module, given):
     """The connection values the task set (``module_defaults`` included), not the spec's defaults, and their origin."""
-    given = _load_params()
+    if given is None:
+        given = _load_params()
     values = dict((name, module.params.get(name)) for name in CONNECTION_NAMES if given.get(name) is not None)
     return values, dict((name, 'option') for name in values)

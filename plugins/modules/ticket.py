@@ -27,6 +27,7 @@ author:
 extends_documentation_fragment:
   - upsun.support.connection
   - upsun.support.connection.action_group
+  - upsun.support.connection.action
 attributes:
   check_mode:
     description:
@@ -785,14 +786,19 @@ def changes(ticket, status, collaborator_ids, replace):
     return body, wanted
 
 
-def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    with module_client(module) as client:
+def execute(module, given=None):
+    """The module's result: from ``main``, or from the action plugin with the arguments the task ``given``."""
+    with module_client(module, given) as client:
         changed, ticket, diff, extra = run(module, client)
     result = dict(changed=changed, ticket=ticket, **extra)
     if module._diff:
         result['diff'] = diff
-    module.exit_json(**result)
+    return result
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module.exit_json(**execute(module))
 
 
 if __name__ == '__main__':

@@ -32,6 +32,7 @@ author:
 extends_documentation_fragment:
   - upsun.support.connection
   - upsun.support.connection.action_group
+  - upsun.support.connection.action
 attributes:
   check_mode:
     description:
@@ -242,13 +243,20 @@ def run(module, client):
         comment.get('comment_id'), ticket_id))
 
 
-def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True,
-                           mutually_exclusive=[('ticket_id', 'dedupe_key')],
-                           required_one_of=[('ticket_id', 'dedupe_key')])
-    with module_client(module) as client:
+# What AnsibleModule checks beyond the argument spec (the action plugin checks the same).
+SPEC_RULES = dict(mutually_exclusive=[('ticket_id', 'dedupe_key')], required_one_of=[('ticket_id', 'dedupe_key')])
+
+
+def execute(module, given=None):
+    """The module's result: from ``main``, or from the action plugin with the arguments the task ``given``."""
+    with module_client(module, given) as client:
         changed, comment, ticket_id, extra = run(module, client)
-    module.exit_json(changed=changed, comment=comment, ticket_id=ticket_id, **extra)
+    return dict(changed=changed, comment=comment, ticket_id=ticket_id, **extra)
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True, **SPEC_RULES)
+    module.exit_json(**execute(module))
 
 
 if __name__ == '__main__':

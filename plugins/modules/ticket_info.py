@@ -29,6 +29,7 @@ author:
 extends_documentation_fragment:
   - upsun.support.connection
   - upsun.support.connection.action_group
+  - upsun.support.connection.action
 attributes:
   check_mode:
     description: The module only reads, so it runs the same in check mode.
@@ -333,12 +334,17 @@ def _present(values):
     return dict((name, value) for name, value in values.items() if value is not None)
 
 
-def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    with module_client(module) as client:
+def execute(module, given=None):
+    """The module's result: from ``main``, or from the action plugin with the arguments the task ``given``."""
+    with module_client(module, given) as client:
         validate(module.params)
         result = run(module, client)
-    module.exit_json(changed=False, **result)
+    return dict(changed=False, **result)
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module.exit_json(**execute(module))
 
 
 if __name__ == '__main__':
