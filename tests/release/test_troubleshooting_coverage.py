@@ -71,6 +71,8 @@ PASS_THROUGH = {
         "argument_error(), which prefixes its callers' messages with the source's name (the EDA guide's Messages)",
     ('plugins/module_utils/client.py', 'self._warn(message)'):
         'Client.warn, which hands on the messages of its callers; their literal messages are extracted',
+    ('plugins/plugin_utils/controller_module.py', 'self.fail_json(msg=msg)'):
+        "ansible-core's own validation messages (the guide's Invalid options); the one formatted here is extracted",
 }
 MIN_WORDS = 3
 
