@@ -29,7 +29,6 @@ author:
 extends_documentation_fragment:
   - upsun.support.connection
   - upsun.support.connection.action_group
-  - upsun.support.connection.action
 attributes:
   check_mode:
     description: The module only reads, so it runs the same in check mode.
@@ -334,17 +333,12 @@ def _present(values):
     return dict((name, value) for name, value in values.items() if value is not None)
 
 
-def execute(module, given=None):
-    """The module's result: from ``main``, or from the action plugin with the arguments the task ``given``."""
-    with module_client(module, given) as client:
-        validate(module.params)
-        result = run(module, client)
-    return dict(changed=False, **result)
-
-
 def main():
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    module.exit_json(**execute(module))
+    with module_client(module) as client:
+        validate(module.params)
+        result = run(module, client)
+    module.exit_json(changed=False, **result)
 
 
 if __name__ == '__main__':

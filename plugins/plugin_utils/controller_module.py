@@ -3,12 +3,12 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The API modules' action plugins: a task that would run its module on the controller runs the module's code here.
+"""The action plugins of ticket and ticket_comment: a task that would run its module on the controller runs its code here.
 
 A module task on a local connection (``localhost``, ``delegate_to: localhost``,
 ad hoc) would start a new Python on the controller, as the same user, after
-Ansible has packed the module and every file it imports (AnsiballZ). The API
-modules' work needs nothing of that process: ``ModuleAction`` runs the module's
+Ansible has packed the module and every file it imports (AnsiballZ). Their
+work needs nothing of that process: ``ModuleAction`` runs the module's
 own ``execute`` in the task's worker instead, with ``ControllerModule`` standing
 in for ``AnsibleModule``. Elsewhere (another host, ``become``, ``async``, no
 ``requests`` here) the module runs as any module does.

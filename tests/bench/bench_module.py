@@ -24,6 +24,12 @@ machine's speed: on the 2-CPU machines this runs on, ticket/ping in wall time mo
 run to the next, its instruction count between 1.123 and 1.132 (the controller polls while it waits for the module,
 so a slower run executes a few more instructions). About 80 s per command.
 
+On localhost the ticket module's action plugin runs the module's code in the controller's worker
+(``plugins/plugin_utils/controller_module.py``), so the ticket has no module process and its bracket share is 0: what
+it costs is in the worker. (Packed and run as a module process, as on another host, it cost 1.19 times ping when the
+module's code had grown to about 22,500 syntax-tree nodes, which the controller parses to pack them and the module
+process compiles again.)
+
 The timed ratios are printed for information (and judged where valgrind is missing, or with ``--no-instructions``):
 each is the median of its per-round ratios (ticket's time over ping's in the same round), with the ratio of the two
 medians next to it. The runs of one round share most of a change of the machine's speed, so the per-round ratio

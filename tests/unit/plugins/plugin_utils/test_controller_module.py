@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The API modules' action plugins (plugin_utils/controller_module.py): where the module's code runs, and that a run in
+"""The action plugins of ticket and ticket_comment (plugin_utils/controller_module.py): where the module's code runs, and that a run in
 the controller's worker gives what the module's own process prints, for the same arguments and environment: the same
 refusals, the same masking, the same result. The wire is shown end to end (tests/e2e/test_where_modules_run.py)."""
 
@@ -22,13 +22,13 @@ from ansible.playbook.play_context import PlayContext
 from ansible.playbook.task import Task
 
 from ansible_collections.upsun.support.plugins.module_utils import client as transport
-from ansible_collections.upsun.support.plugins.modules import ticket, ticket_comment, ticket_info
+from ansible_collections.upsun.support.plugins.modules import ticket, ticket_comment
 from ansible_collections.upsun.support.plugins.plugin_utils.controller_module import (
     ControllerModule, ModuleAction, ModuleFailed, plain, process_environment, run_in_worker)
 
 TOKEN = 'apitoken-SECRET-7c1e4b2a9f'
 NEW = dict(subject='Deploy failed', description='The deploy hook exited 1.', priority='high')
-MODULES = dict(ticket=ticket, ticket_comment=ticket_comment, ticket_info=ticket_info)
+MODULES = dict(ticket=ticket, ticket_comment=ticket_comment)
 
 
 def in_worker(name, args, check_mode=False, diff=False):
@@ -54,8 +54,6 @@ REFUSED = [
     ('ticket_comment', dict(body='Still failing.')),
     ('ticket_comment', dict(body='Still failing.', ticket_id=1, dedupe_key='deploy-42')),
     ('ticket_comment', dict(body='', ticket_id=1)),
-    ('ticket_info', dict(ticket_id='x')),
-    ('ticket_info', dict(status='bogus')),
 ]
 
 
