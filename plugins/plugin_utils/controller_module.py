@@ -26,6 +26,8 @@ __metaclass__ = type
 import contextlib
 import os
 
+from ansible import constants as C
+from ansible.errors import AnsibleError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.errors import UnsupportedError
@@ -48,12 +50,14 @@ class ControllerModule:
 
     ``args``: the task's arguments (``module_defaults`` included), as plain
     Python values. An invalid one raises ``ModuleFailed`` with the message
-    ``AnsibleModule`` gives.
+    ``AnsibleModule`` gives. ``invocation``: whether results carry the
+    arguments, as ``exit_json`` adds them.
     """
 
-    def __init__(self, name, argument_spec, args, check_mode=False, diff=False, rules=None):
+    def __init__(self, name, argument_spec, args, check_mode=False, diff=False, rules=None, invocation=True):
         self.check_mode = check_mode
         self._diff = diff
+        self._invocation = invocation
         self.warnings = []
         self.params = dict(args)
         validation = ArgumentSpecValidator(argument_spec, **(rules or {})).validate(args)
@@ -73,7 +77,9 @@ class ControllerModule:
 
     def result(self, result):
         """``result`` as ``exit_json`` returns it: with the invocation and the warnings, and no ``no_log`` value."""
-        result = dict(result, invocation=dict(module_args=self.params))
+        result = dict(result)
+        if self._invocation:
+            result['invocation'] = dict(module_args=self.params)
         if self.warnings:
             result['warnings'] = self.warnings
         return remove_values(result, self.no_log_values)
@@ -109,11 +115,11 @@ def process_environment(values):
         os.environ.update(saved)
 
 
-def run_in_worker(name, module, args, check_mode=False, diff=False):
+def run_in_worker(name, module, args, check_mode=False, diff=False, invocation=True):
     """The result of the module ``name`` (its Python module ``module``) run here on ``args``, as its process gives it."""
     try:
         runner = ControllerModule(name, module.ARGUMENT_SPEC, args, check_mode=check_mode, diff=diff,
-                                  rules=getattr(module, 'SPEC_RULES', None))
+                                  rules=getattr(module, 'SPEC_RULES', None), invocation=invocation)
         return runner.result(module.execute(runner, given=args))
     except ModuleFailed as failed:
         return failed.result
@@ -140,10 +146,20 @@ class ModuleAction(ActionBase):
         args = plain(self._task.args)
         with process_environment(environment):
             result.update(run_in_worker(self._task.resolved_action or self._task.action, self.MODULE, args,
-                                        check_mode=bool(self._task.check_mode), diff=bool(self._task.diff)))
+                                        check_mode=bool(self._task.check_mode), diff=bool(self._task.diff),
+                                        invocation=_invocation_wanted(task_vars)))
         return result
 
     def _runs_on_controller(self):
         """Whether the module would run on the controller, as this user and at once: then its code runs here."""
         return (self._connection.transport == 'local' and not self._play_context.become and not self._task.async_val
                 and transport.HAS_REQUESTS)
+
+
+def _invocation_wanted(task_vars):
+    """Whether a module would add its invocation: always before ansible-core 2.21, then when INJECT_INVOCATION is on."""
+    try:
+        return bool(C.config.get_config_value('INJECT_INVOCATION', variables=task_vars))
+    except AnsibleError:
+        # No such setting: an older ansible-core, whose modules always add it.
+        return True

@@ -40,7 +40,6 @@ def test_adhoc_on_localhost_runs_the_code_in_the_worker_and_files_once(sandbox, 
     # No module was packed, sent or started: -vvv shows each of those steps when they happen.
     assert PACKED not in run.stdout + run.stderr
     assert 'ESTABLISH LOCAL CONNECTION' not in run.stdout + run.stderr
-    assert result['invocation']['module_args']['dedupe_key'] == 'release-42'
 
 
 def test_async_runs_the_module_itself_with_the_same_results_and_ledger(sandbox, tmp_path):
