@@ -22,6 +22,17 @@ API_TOKEN = 'apitoken-SECRET-7c1e4b2a9f'
 ACCESS_TOKEN = 'accesstoken-SECRET-3d8f60aa1b'
 EXCHANGED_TOKEN = 'exchanged-SECRET-5b2c9e7d40'
 
+# Answers the tests script: an empty listing, and a ticket as the API returns it.
+TICKETS = {'count': 0, 'tickets': [], '_links': {}}
+TICKET = {'ticket_id': 42, 'subject': 'Deploy failed', 'status': 'new', 'priority': 'high'}
+
+
+def assert_no_secret(value, tokens):
+    """None of the ``tokens`` (the fixture: api, access, exchanged) is in ``value``, text or anything JSON writes."""
+    text = json.dumps(value) if not isinstance(value, str) else value
+    for secret in (tokens.api, tokens.access, tokens.exchanged):
+        assert secret not in text
+
 
 class Call:
     """One request the fake API received."""

@@ -10,7 +10,6 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
-import json
 
 import pytest
 
@@ -18,19 +17,11 @@ from ansible_collections.upsun.support.plugins.module_utils.errors import (
     ApiError,
     AuthenticationError,
 )
-
-TICKETS = {'count': 0, 'tickets': [], '_links': {}}
-TICKET = {'ticket_id': 42, 'subject': 'Deploy failed', 'status': 'new', 'priority': 'high'}
+from ansible_collections.upsun.support.tests.unit.fake_api import TICKET, TICKETS, assert_no_secret
 
 
 def basic_auth(user, password):
     return 'Basic ' + base64.b64encode('{0}:{1}'.format(user, password).encode('ascii')).decode('ascii')
-
-
-def assert_no_secret(value, tokens):
-    text = json.dumps(value) if not isinstance(value, str) else value
-    for secret in (tokens.api, tokens.access, tokens.exchanged):
-        assert secret not in text
 
 
 # --- token exchange ---------------------------------------------------------------------------------------------------

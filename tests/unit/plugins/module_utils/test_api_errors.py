@@ -9,20 +9,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 
 import pytest
 
 from ansible_collections.upsun.support.plugins.module_utils import api_errors
 from ansible_collections.upsun.support.plugins.module_utils.errors import ApiError
-
-TICKET = {'ticket_id': 42, 'subject': 'Deploy failed', 'status': 'new', 'priority': 'high'}
-
-
-def assert_no_secret(value, tokens):
-    text = json.dumps(value) if not isinstance(value, str) else value
-    for secret in (tokens.api, tokens.access, tokens.exchanged):
-        assert secret not in text
+from ansible_collections.upsun.support.tests.unit.fake_api import TICKET, assert_no_secret
 
 
 # --- errors -----------------------------------------------------------------------------------------------------------

@@ -23,9 +23,7 @@ from ansible_collections.upsun.support.plugins.module_utils.errors import (
     ResponseLostError,
     TransportError,
 )
-
-TICKETS = {'count': 0, 'tickets': [], '_links': {}}
-TICKET = {'ticket_id': 42, 'subject': 'Deploy failed', 'status': 'new', 'priority': 'high'}
+from ansible_collections.upsun.support.tests.unit.fake_api import TICKET, TICKETS
 
 
 def test_each_thread_has_its_own_session_and_close_closes_them_all(make_client, monkeypatch):

@@ -9,21 +9,13 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import json
 
 import pytest
 
 from ansible_collections.upsun.support.plugins.module_utils import client as client_module
 from ansible_collections.upsun.support.plugins.module_utils import trust
 from ansible_collections.upsun.support.plugins.module_utils.errors import TransportError
-
-TICKETS = {'count': 0, 'tickets': [], '_links': {}}
-
-
-def assert_no_secret(value, tokens):
-    text = json.dumps(value) if not isinstance(value, str) else value
-    for secret in (tokens.api, tokens.access, tokens.exchanged):
-        assert secret not in text
+from ansible_collections.upsun.support.tests.unit.fake_api import TICKETS, assert_no_secret
 
 
 # --- TLS settings -----------------------------------------------------------------------------------------------------
