@@ -12,10 +12,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.upsun.support.plugins.modules import ticket
 from ansible_collections.upsun.support.plugins.plugin_utils.controller_module import ModuleAction
 
 
 class ActionModule(ModuleAction):
 
-    MODULE = ticket
+    MODULE = 'ticket'

@@ -24,6 +24,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import contextlib
+import importlib
 import os
 
 from ansible import constants as C
@@ -33,8 +34,6 @@ from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 from ansible.utils.vars import merge_hash
-
-from ansible_collections.upsun.support.plugins.module_utils import client as transport
 
 
 class ModuleFailed(Exception):
@@ -126,7 +125,11 @@ def run_in_worker(name, module, args, check_mode=False, diff=False, invocation=T
 
 
 class ModuleAction(ActionBase):
-    """The action plugin of an API module: ``MODULE`` is the module's Python module (``execute``, ``ARGUMENT_SPEC``)."""
+    """The action plugin of an API module: ``MODULE`` names the module (its file has ``execute`` and ``ARGUMENT_SPEC``).
+
+    The module's code (and requests) is imported only for a run here: a task on
+    another host does not pay for it in every worker.
+    """
 
     MODULE = None
     _supports_check_mode = True
@@ -145,15 +148,18 @@ class ModuleAction(ActionBase):
         self._compute_environment_string(environment)
         args = plain(self._task.args)
         with process_environment(environment):
-            result.update(run_in_worker(self._task.resolved_action or self._task.action, self.MODULE, args,
+            module = importlib.import_module('ansible_collections.upsun.support.plugins.modules.' + self.MODULE)
+            result.update(run_in_worker(self._task.resolved_action or self._task.action, module, args,
                                         check_mode=bool(self._task.check_mode), diff=bool(self._task.diff),
                                         invocation=_invocation_wanted(task_vars)))
         return result
 
     def _runs_on_controller(self):
         """Whether the module would run on the controller, as this user and at once: then its code runs here."""
-        return (self._connection.transport == 'local' and not self._play_context.become and not self._task.async_val
-                and transport.HAS_REQUESTS)
+        if self._connection.transport != 'local' or self._play_context.become or self._task.async_val:
+            return False
+        from ansible_collections.upsun.support.plugins.module_utils import client  # pylint: disable=import-outside-toplevel
+        return client.HAS_REQUESTS
 
 
 def _invocation_wanted(task_vars):

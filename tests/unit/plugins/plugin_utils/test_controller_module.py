@@ -187,7 +187,7 @@ def action(transport_name='local', become=False, async_val=0, check_mode=False, 
     connection.has_native_async = False
     connection._shell.env_prefix = lambda **env: ''
     templar = types.SimpleNamespace(template=lambda value: value)
-    plugin = type('ActionModule', (ModuleAction,), dict(MODULE=ticket))(
+    plugin = type('ActionModule', (ModuleAction,), dict(MODULE='ticket'))(
         task=task, connection=connection, play_context=play_context, loader=None, templar=templar, shared_loader_obj=None)
     return plugin
 
@@ -212,9 +212,12 @@ def test_elsewhere_the_module_runs_as_any_module(monkeypatch):
     plugin = action(transport_name='ssh', args=dict(NEW))
     with mock.patch.object(ModuleAction, '_execute_module', autospec=True, return_value=dict(changed=True)) as execute:
         with mock.patch('ansible_collections.upsun.support.plugins.plugin_utils.controller_module.run_in_worker') as here:
-            result = plugin.run(task_vars={})
+            with mock.patch('ansible_collections.upsun.support.plugins.plugin_utils.controller_module.importlib') as imports:
+                result = plugin.run(task_vars={})
     assert result['changed'] is True
     assert execute.call_count == 1 and here.call_count == 0
+    # The worker of a task on another host does not import the module's code.
+    assert imports.import_module.call_count == 0
 
 
 def test_here_the_task_environment_and_check_mode_reach_the_module_code(monkeypatch, http_calls):
